@@ -1,0 +1,71 @@
+"""A small believable station: staff of every role and ~200 customers. Safe to run again."""
+
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from gasworks.accounts import services as account_services
+from gasworks.accounts.demo import DEMO_PASSWORD, DEMO_USERS
+from gasworks.customers import fakes, services
+from gasworks.customers.models import Customer, GasUse
+
+DEMO_CUSTOMERS = 200
+
+# Other apps hook their demo data in here (a callable taking the command's stdout).
+EXTRA_SEEDERS: list = []
+
+
+class Command(BaseCommand):
+    help = "Load the demo station (idempotent)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            created = self._customers()
+            self._users()
+        for seeder in EXTRA_SEEDERS:
+            seeder(self.stdout)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} customers added)."))
+
+    def _customers(self) -> int:
+        existing = Customer.objects.count()
+        rng = random.Random(2026)
+        created = 0
+        for index in range(DEMO_CUSTOMERS):
+            # Draw every customer's values even when it exists, so a rerun stays deterministic.
+            category = fakes.category(rng)
+            name = fakes.person_name(rng) if category == "residential" else fakes.business_name(rng, category)
+            address, district = fakes.address(rng)
+            data = services.CustomerData(
+                name=name,
+                category=category,
+                phone=fakes.phone(rng),
+                address=address,
+                district=district,
+                household_size=rng.choice((1, 2, 3, 3, 4, 5, 6)) if category == "residential" else 1,
+                gas_use=(GasUse.HEATING if rng.random() < 0.2 else GasUse.COOKING)
+                if category == "residential"
+                else GasUse.PROCESS,
+            )
+            if index < existing:
+                continue
+            services.open_account(data)
+            created += 1
+        return created
+
+    def _users(self) -> None:
+        User = get_user_model()
+        for username, role, full_name in DEMO_USERS:
+            if User.objects.filter(username=username).exists():
+                continue
+            customer = None
+            if role == "customer":
+                customer = (
+                    Customer.objects.filter(category="residential", logins__isnull=True)
+                    .order_by("pk")
+                    .first()
+                )
+            account_services.create_user(username, DEMO_PASSWORD, role, customer, first_name=full_name)
+            if role == "admin":
+                User.objects.filter(username=username).update(is_superuser=True, is_staff=True)

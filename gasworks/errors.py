@@ -1,0 +1,24 @@
+"""Domain errors: services raise these; views and the API turn them into clear messages."""
+
+
+class DomainError(Exception):
+    """A refused business action. `code` is snake_case for the API, `message` is for people,
+    `status` is the HTTP status the API answers with (409 conflict / wrong state by default)."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str, fields: dict[str, list[str]] | None = None, status=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        if status is not None:
+            self.status = status
+
+
+class InvalidInput(DomainError):
+    status = 400
+
+
+class NotAllowed(DomainError):
+    status = 403

@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from gasworks.system.models import AuditEntry, Parameter
+
+
+@admin.register(Parameter)
+class ParameterAdmin(admin.ModelAdmin):
+    list_display = ("key", "value", "updated_at")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "model", "object_id", "object_repr")
+    list_filter = ("action", "model")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the log is append-only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Parameter(models.Model):
+    """An override of a registered parameter's default (see gasworks.system.parameters)."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    value = models.CharField(_("value"), max_length=255)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("parameter")
+        verbose_name_plural = _("parameters")
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class AuditEntry(models.Model):
+    """Who created, changed or deleted what, with the values before and after. Append-only."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
+        ACTION = "action", _("Action")
+
+    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    model = models.CharField(_("object type"), max_length=64, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=255)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["model", "object_id"], name="audit_object_idx")]

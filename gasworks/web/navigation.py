@@ -1,0 +1,51 @@
+"""The menu: each entry shows only to users who hold its permission (or the customer role)."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from gasworks.accounts.access import is_customer
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    url_name: str
+    perm: str = ""  # staff permission needed; "" = any staff user
+    customer: bool = False  # shown to customer logins (and only to them)
+    icon: str = "circle"
+
+
+ITEMS: list[Item] = [
+    Item(_("Dashboard"), "home", icon="speedometer2"),
+    Item(_("My account"), "portal", customer=True, icon="house"),
+    Item(_("Customers"), "customer-list", "customers.view_customer", icon="people"),
+    Item(_("Users"), "user-list", "accounts.view_user", icon="person-badge"),
+    Item(_("Parameters"), "parameter-list", "system.view_parameter", icon="sliders"),
+    Item(_("Audit log"), "audit-list", "system.view_auditentry", icon="journal-text"),
+]
+
+
+def register(item: Item, before: str | None = None) -> None:
+    """Domain apps add their menu entries here (from AppConfig.ready)."""
+    if any(existing.url_name == item.url_name for existing in ITEMS):
+        return
+    index = next((i for i, e in enumerate(ITEMS) if e.url_name == before), len(ITEMS))
+    ITEMS.insert(index, item)
+
+
+def menu_for(user, current_path: str) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    customer = is_customer(user)
+    entries = []
+    for item in ITEMS:
+        if customer != item.customer:
+            continue
+        if item.perm and not user.has_perm(item.perm):
+            continue
+        url = reverse(item.url_name)
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        entries.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    return entries

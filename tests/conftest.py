@@ -1,0 +1,53 @@
+import os
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import make_customer, make_user
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls made around it are
+# still synchronous, so Django's async-safety guard is relaxed for the test process only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CELERY_BROKER_URL = "memory://"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()  # throttling counters live here
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def personas(db):
+    """One user per role, plus a customer login bound to its own account and a stranger's account."""
+    people = {
+        role: make_user(role)
+        for role in ("admin", "cashier", "meter_reader", "inspector", "dispatcher", "filler")
+    }
+    own = make_customer(name="张三")
+    people["customer"] = make_user("customer", customer=own)
+    people["own_customer"] = own
+    people["other_customer"] = make_customer(name="李四")
+    return people
+
+
+@pytest.fixture
+def admin_client(client, personas):
+    client.force_login(personas["admin"])
+    return client
