@@ -33,7 +33,13 @@ INSTALLED_APPS = [
     "axes",
     "gasworks.accounts.apps.AccountsConfig",
     "gasworks.system.apps.SystemConfig",
-    "gasworks.customers",
+    "gasworks.customers.apps.CustomersConfig",
+    "gasworks.metering.apps.MeteringConfig",
+    "gasworks.billing.apps.BillingConfig",
+    "gasworks.payments.apps.PaymentsConfig",
+    "gasworks.cylinders.apps.CylindersConfig",
+    "gasworks.safety.apps.SafetyConfig",
+    "gasworks.reports.apps.ReportsConfig",
     "gasworks.web",
 ]
 

@@ -10,6 +10,12 @@ urlpatterns = [
     path("api/v1/", include("gasworks.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("metering/", include("gasworks.metering.urls")),
+    path("billing/", include("gasworks.billing.urls")),
+    path("payments/", include("gasworks.payments.urls")),
+    path("cylinders/", include("gasworks.cylinders.urls")),
+    path("safety/", include("gasworks.safety.urls")),
+    path("reports/", include("gasworks.reports.urls")),
     path("", include("gasworks.web.urls")),
 ]
 if settings.DEBUG:

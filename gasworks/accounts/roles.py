@@ -35,7 +35,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 # Apps whose every permission the admin role holds.
-ADMIN_APPS = ["accounts", "customers", "system", "authtoken", "auth", "axes"]
+ADMIN_APPS = [
+    "accounts",
+    "customers",
+    "system",
+    "authtoken",
+    "auth",
+    "axes",
+    "metering",
+    "billing",
+    "payments",
+    "cylinders",
+    "safety",
+    "reports",
+]
 
 
 def extend(role: str, *perms: str) -> None:

@@ -1,0 +1,4 @@
+"""Pages of the cylinders app, mounted at /cylinders/."""
+
+app_name = "cylinders"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Pages of the metering app, mounted at /metering/."""
+
+app_name = "metering"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Pages of the reports app, mounted at /reports/."""
+
+app_name = "reports"
+urlpatterns: list = []
