@@ -1,8 +1,15 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.accounts.roles import Role
+
+
+class GasworksUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `manage.py createsuperuser` makes a system administrator (api.md: acts as admin).
+        extra_fields.setdefault("role", Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -19,6 +26,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="logins",
     )
+
+    objects = GasworksUserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from gasworks.accounts import services as account_services
 from gasworks.accounts.access import scope_to_customer
+from gasworks.accounts.lockout import lockout_response
 from gasworks.api.errors import error_body
 from gasworks.api.permissions import ActionPerms
 from gasworks.api.serializers import CustomerSerializer, TokenRequestSerializer, UserSerializer
@@ -40,10 +41,7 @@ class TokenView(APIView):
         django_request = request._request
         user = authenticate(request=django_request, **form.validated_data)
         if getattr(django_request, "axes_locked_out", False):
-            return Response(
-                error_body("locked_out", _("Too many failed attempts: this login is locked for a while.")),
-                status=status.HTTP_403_FORBIDDEN,
-            )
+            return lockout_response(django_request)
         if user is None or not user.is_active:
             return Response(
                 error_body("invalid_credentials", _("The username or password is wrong.")),
