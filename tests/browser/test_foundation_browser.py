@@ -1,8 +1,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui import browser_page, log_in, screenshot
 from tests.factories import make_customer, make_user
+from tests.ui import browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
