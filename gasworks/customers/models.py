@@ -74,6 +74,9 @@ class Customer(models.Model):
         ]
         indexes = [
             # Prefix searches (LIKE 'x%') use these on PostgreSQL whatever the collation.
+            models.Index(
+                fields=["account_no"], name="customer_account_no_like_idx", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(fields=["phone"], name="customer_phone_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name"], name="customer_name_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["category", "status"], name="customer_cat_status_idx"),

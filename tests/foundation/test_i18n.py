@@ -75,9 +75,17 @@ def test_the_compiled_catalogue_matches_the_source():
 def test_no_string_in_the_code_is_missing_from_the_catalogue(tmp_path):
     require("GNU gettext (xgettext)", bool(shutil.which("xgettext")))
     copy = tmp_path / "gasworks"
-    shutil.copytree(Path(settings.BASE_DIR) / "gasworks", copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+    shutil.copytree(
+        Path(settings.BASE_DIR) / "gasworks", copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo")
+    )
     subprocess.run(
-        [str(Path(settings.BASE_DIR) / ".venv" / "bin" / "django-admin"), "makemessages", "-l", "zh_Hans", "--no-obsolete"],
+        [
+            str(Path(settings.BASE_DIR) / ".venv" / "bin" / "django-admin"),
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "--no-obsolete",
+        ],
         cwd=copy,
         check=True,
         capture_output=True,

@@ -43,7 +43,11 @@ def test_seed_demo_is_idempotent_and_makes_every_role():
     assert get_user_model().objects.count() == users
     roles = set(get_user_model().objects.values_list("role", flat=True))
     assert roles >= {role for _u, role, _n in DEMO_USERS}
-    assert set(Customer.objects.values_list("category", flat=True)) == {"residential", "commercial", "industrial"}
+    assert set(Customer.objects.values_list("category", flat=True)) == {
+        "residential",
+        "commercial",
+        "industrial",
+    }
     demo_customer = get_user_model().objects.get(username="customer")
     assert demo_customer.customer is not None
 
