@@ -206,6 +206,10 @@ def transfer(customer: Customer, new_holder: CustomerData, reason: str = "", by=
     return new
 
 
+# Address parts shorter than a trigram cannot use the trigram index; they search names only.
+ADDRESS_MIN_CHARS = 3
+
+
 def search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     """Find by account number or phone (digits: indexed prefix matches on one table), else by
     name prefix or a part of the address. The two text branches are a UNION of ids, so each keeps
@@ -217,6 +221,8 @@ def search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
     if compact.isdigit():
         return queryset.filter(Q(account_no__startswith=compact) | Q(phone__startswith=compact))
     by_name = Customer.objects.filter(name__startswith=text).order_by().values("pk")
+    if len(text) < ADDRESS_MIN_CHARS:
+        return queryset.filter(pk__in=by_name)
     by_address = (
         Customer.objects.filter(premises__in=Premises.objects.filter(address__contains=text).values("pk"))
         .order_by()

@@ -28,7 +28,7 @@ def parse_po(path: Path) -> dict[str, str]:
             if fuzzy:
                 fuzzy_ids.append(msgid)
 
-    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
         elif line.startswith("msgid "):

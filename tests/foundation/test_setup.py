@@ -1,3 +1,4 @@
+import io
 import os
 import secrets
 import subprocess
@@ -35,10 +36,10 @@ def test_check_deploy_reports_nothing_with_production_settings(tmp_path):
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_makes_every_role():
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     customers = Customer.objects.count()
     users = get_user_model().objects.count()
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert Customer.objects.count() == customers >= 200
     assert get_user_model().objects.count() == users
     roles = set(get_user_model().objects.values_list("role", flat=True))
@@ -54,7 +55,7 @@ def test_seed_demo_is_idempotent_and_makes_every_role():
 
 @pytest.mark.django_db
 def test_generate_data_writes_valid_customers_fast_paths():
-    call_command("generate_data", customers=1200, no_progress=True, stdout=open(os.devnull, "w"))
+    call_command("generate_data", customers=1200, no_progress=True, stdout=io.StringIO())
     assert Customer.objects.count() == 1200
     sample = Customer.objects.select_related("premises").order_by("?")[:50]
     assert all(checkdigit.is_valid(c.account_no) and c.premises.address for c in sample)
