@@ -43,7 +43,7 @@ def seed(stdout) -> None:
                 task, results, by=inspector, confirmed_by_name=customer.name, customer_confirmed=True
             )
             # Spread the demo visits over the last two years so the planner has work to do.
-            back = now - datetime.timedelta(days=rng.randint(30, 740))
+            back = now - datetime.timedelta(days=rng.randint(330, 740))
             InspectionTask.objects.filter(pk=task.pk).update(
                 finished_at=back, started_at=back, due_on=back.date()
             )

@@ -1,9 +1,9 @@
 """Browser tests: Debian's chromium through Playwright against the live server."""
 
-import datetime
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from gasworks.safety.models import Crew, Emergency, Hazard
 from gasworks.safety.services import emergencies, inspections
@@ -47,7 +47,7 @@ def test_it_lets_an_inspector_complete_a_checklist_that_raises_a_hazard(browser,
     template = checklists.ensure_standard()
     inspector = personas["inspector"]
     customer = personas["own_customer"]
-    inspections.create_task(customer, datetime.date.today(), inspector=inspector)
+    inspections.create_task(customer, timezone.localdate(), inspector=inspector)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
     _login(page, live_server, inspector)
