@@ -6,3 +6,11 @@ class SafetyConfig(AppConfig):
     name = "gasworks.safety"
     label = "safety"
     verbose_name = _("Safety")
+
+    def ready(self) -> None:
+        from gasworks.safety import (
+            params,  # noqa: F401  (registers the parameters)
+            wiring,
+        )
+
+        wiring.connect()

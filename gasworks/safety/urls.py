@@ -1,4 +1,26 @@
 """Pages of the safety app, mounted at /safety/."""
 
+from django.urls import path
+
+from gasworks.safety import views
+
 app_name = "safety"
-urlpatterns: list = []
+urlpatterns = [
+    path("inspections/", views.inspection_list, name="inspection-list"),
+    path("inspections/new/", views.inspection_create, name="inspection-create"),
+    path("inspections/plan/", views.inspection_plan, name="inspection-plan"),
+    path("inspections/<int:pk>/", views.inspection_detail, name="inspection-detail"),
+    path("inspections/<int:pk>/<str:verb>/", views.inspection_action, name="inspection-action"),
+    path("hazards/", views.hazard_list, name="hazard-list"),
+    path("hazards/overdue/", views.hazard_overdue, name="hazard-overdue"),
+    path("hazards/new/", views.hazard_create, name="hazard-create"),
+    path("hazards/<int:pk>/", views.hazard_detail, name="hazard-detail"),
+    path("hazards/<int:pk>/notice.pdf", views.hazard_notice, name="hazard-notice"),
+    path("hazards/<int:pk>/<str:verb>/", views.hazard_action, name="hazard-action"),
+    path("emergencies/", views.emergency_board, name="emergency-board"),
+    path("emergencies/new/", views.emergency_create, name="emergency-create"),
+    path("emergencies/<int:pk>/", views.emergency_detail, name="emergency-detail"),
+    path("emergencies/<int:pk>/<str:verb>/", views.emergency_action, name="emergency-action"),
+    path("portal/hazards/", views.portal_hazards, name="portal-hazards"),
+    path("portal/emergency/", views.portal_emergency, name="portal-emergency"),
+]

@@ -1,0 +1,59 @@
+"""Safety parameters (the inspection intervals per category are registered by the foundation)."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from gasworks.system.parameters import Spec, register
+
+register(
+    Spec(
+        "hazard_deadline_ordinary_days",
+        int,
+        30,
+        _("Rectification deadline, ordinary hazard (days)"),
+        "safety",
+        Decimal("0"),
+    ),
+    Spec(
+        "hazard_deadline_key_days",
+        int,
+        15,
+        _("Rectification deadline, key hazard (days)"),
+        "safety",
+        Decimal("0"),
+    ),
+    Spec(
+        "hazard_deadline_major_days",
+        int,
+        3,
+        _("Rectification deadline, major hazard (days)"),
+        "safety",
+        Decimal("0"),
+    ),
+    Spec(
+        "inspection_plan_lead_days",
+        int,
+        30,
+        _("Plan an inspection this many days before it is due"),
+        "safety",
+        Decimal("0"),
+    ),
+    Spec(
+        "inspection_follow_up_days",
+        int,
+        7,
+        _("Follow-up visit after nobody was home, days later"),
+        "safety",
+        Decimal("0"),
+    ),
+    Spec("safety_photo_max_mb", int, 10, _("Largest photo upload (MB)"), "safety", Decimal("1")),
+    Spec(
+        "safety_photo_max_px",
+        int,
+        1600,
+        _("Photos are resized to at most this many pixels"),
+        "safety",
+        Decimal("200"),
+    ),
+)

@@ -1,0 +1,37 @@
+"""Background work of the safety app. With REDIS_URL set, Celery beat plans inspections daily;
+without it, run `python manage.py plan_inspections` from cron."""
+
+from celery import shared_task
+from celery.schedules import crontab
+from django.conf import settings
+
+from gasworks.safety.services.inspections import plan_due
+
+BEAT_SCHEDULE = {
+    "safety-plan-inspections": {
+        "task": "gasworks.safety.tasks.plan_inspections",
+        "schedule": crontab(hour=2, minute=15),
+    }
+}
+
+
+@shared_task(name="gasworks.safety.tasks.plan_inspections")
+def plan_inspections() -> dict:
+    result = plan_due()
+    return {"created": result.created, "assigned": result.assigned, "skipped": result.skipped}
+
+
+def install_schedule(app) -> None:
+    """Add the safety entries to Celery beat when a broker is configured."""
+    if settings.REDIS_URL:
+        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
+
+
+def _install_on_import() -> None:
+    from gasworks.celery import app
+
+    install_schedule(app)
+
+
+# Celery imports this module (autodiscover) in the worker and in beat, before beat reads its schedule.
+_install_on_import()

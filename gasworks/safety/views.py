@@ -1,0 +1,555 @@
+"""Pages of the safety app: the inspector's phone page, hazards, the emergency board, and the
+customer's own hazards and leak report. Each view checks its permission and calls one service."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gasworks.accounts.access import is_customer, scope_to_customer
+from gasworks.customers import services as customer_services
+from gasworks.customers.models import Customer
+from gasworks.errors import DomainError, InvalidInput
+from gasworks.safety import forms, interlock, pdf
+from gasworks.safety.models import (
+    OPEN_EMERGENCY_STATUSES,
+    OPEN_TASK_STATUSES,
+    PRIORITY_RANK,
+    Emergency,
+    Hazard,
+    HazardLevel,
+    HazardStatus,
+    InspectionTask,
+    ItemResultValue,
+    PhotoKind,
+    TaskStatus,
+)
+from gasworks.safety.services import emergencies, hazards, inspections, photos
+from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
+
+
+def _customer_by_account(form) -> Customer | None:
+    try:
+        number = customer_services.check_account_no(form.cleaned_data["account_no"])
+    except DomainError as exc:
+        form.add_error("account_no", exc.message)
+        return None
+    customer = Customer.objects.select_related("premises").filter(account_no=number).first()
+    if customer is None:
+        form.add_error("account_no", _("No account has that number."))
+    return customer
+
+
+def _error_message(request, exc: DomainError) -> None:
+    details = [m for msgs in exc.fields.values() for m in msgs]
+    messages.error(
+        request, " ".join([exc.message, *details]) if details and exc.status == 400 else exc.message
+    )
+
+
+# ---------------------------------------------------------------- inspections
+
+
+@staff_required
+@permission_required("safety.view_inspectiontask", raise_exception=True)
+def inspection_list(request):
+    """For an inspector: my open tasks, today's first. For planners: every task, filtered."""
+    user = request.user
+    scope = request.GET.get("scope") or ("mine" if user.role == "inspector" else "all")
+    status = request.GET.get("status", "open" if scope == "mine" else "")
+    tasks = InspectionTask.objects.select_related("customer", "premises", "inspector").order_by(
+        "due_on", "pk"
+    )
+    if scope == "mine":
+        tasks = tasks.filter(inspector=user)
+    if status == "open":
+        tasks = tasks.filter(status__in=OPEN_TASK_STATUSES)
+    elif status in TaskStatus.values:
+        tasks = tasks.filter(status=status)
+    today = timezone.localdate()
+    today_tasks = []
+    if scope == "mine":
+        today_tasks = [
+            t
+            for t in tasks
+            if t.status in OPEN_TASK_STATUSES
+            and (
+                (t.appointment_at and timezone.localdate(t.appointment_at) == today)
+                or (not t.appointment_at and t.due_on <= today)
+            )
+        ]
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "safety/inspection_list.html",
+        {
+            "page": page,
+            "today_tasks": today_tasks,
+            "scope": scope,
+            "status": status,
+            "statuses": TaskStatus.choices,
+            "today": today,
+        },
+    )
+
+
+@staff_required
+@permission_required("safety.add_inspectiontask", raise_exception=True)
+def inspection_create(request):
+    form = forms.TaskForm(request.POST or None, initial={"account_no": request.GET.get("account_no", "")})
+    if request.method == "POST" and form.is_valid():
+        customer = _customer_by_account(form)
+        if customer is not None:
+            try:
+                task = inspections.create_task(
+                    customer,
+                    form.cleaned_data["due_on"],
+                    by=request.user,
+                    inspector=form.cleaned_data["inspector"],
+                    appointment_at=form.cleaned_data["appointment_at"],
+                )
+            except DomainError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Inspection task created."))
+                return redirect("safety:inspection-detail", pk=task.pk)
+    return render(request, "web/form.html", {"form": form, "title": _("New inspection task")})
+
+
+@staff_required
+@permission_required("safety.add_inspectiontask", raise_exception=True)
+@require_POST
+def inspection_plan(request):
+    result = inspections.plan_due()
+    messages.success(
+        request,
+        _("%(created)s inspection tasks planned, %(assigned)s assigned by district.")
+        % {"created": result.created, "assigned": result.assigned},
+    )
+    return redirect("safety:inspection-list")
+
+
+def _checklist_rows(template, post=None, errors=None):
+    rows = []
+    for index, item in enumerate(template.items.all()):
+        rows.append(
+            {
+                "item": item,
+                "result": post.get(f"result_{item.code}", "") if post else "",
+                "note": post.get(f"note_{item.code}", "") if post else "",
+                "errors": [
+                    m
+                    for key, msgs in (errors or {}).items()
+                    if key.startswith(f"results.{index}.")
+                    for m in msgs
+                ],
+            }
+        )
+    return rows
+
+
+@staff_required
+@permission_required("safety.view_inspectiontask", raise_exception=True)
+def inspection_detail(request, pk):
+    task = get_object_or_404(
+        InspectionTask.objects.select_related("customer__premises", "inspector", "template"), pk=pk
+    )
+    can_change = request.user.has_perm("safety.change_inspectiontask")
+    errors: dict = {}
+    post = None
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        post = request.POST
+        template = task.template or inspections.current_template()
+        results = [
+            inspections.ResultInput(
+                item.code, post.get(f"result_{item.code}", ""), post.get(f"note_{item.code}", "").strip()
+            )
+            for item in template.items.all()
+        ]
+        try:
+            task = inspections.complete(
+                task,
+                results,
+                by=request.user,
+                confirmed_by_name=post.get("confirmed_by_name", ""),
+                customer_confirmed=post.get("customer_confirmed") == "on",
+                signature=post.get("signature", ""),
+                note=post.get("note", ""),
+                uploads=request.FILES.getlist("photos"),
+            )
+        except DomainError as exc:
+            errors = exc.fields
+            messages.error(request, exc.message)
+        else:
+            raised = task.hazards.count()
+            messages.success(
+                request,
+                _("Inspection completed.")
+                + (" " + _("%(n)s hazard(s) raised.") % {"n": raised} if raised else ""),
+            )
+            return redirect("safety:inspection-detail", pk=task.pk)
+    rows = []
+    if task.is_open:
+        try:
+            rows = _checklist_rows(task.template or inspections.current_template(), post, errors)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return render(
+        request,
+        "safety/inspection_detail.html",
+        {
+            "task": task,
+            "rows": rows,
+            "choices": ItemResultValue.choices,
+            "errors": errors,
+            "post": post or {},
+            "can_change": can_change and task.is_open,
+            "results": task.results.select_related("item"),
+            "hazards": task.hazards.all(),
+            "photos": task.photos.all(),
+            "block_reason": interlock.supply_block_reason(task.customer),
+        },
+    )
+
+
+@staff_required
+@permission_required("safety.change_inspectiontask", raise_exception=True)
+@require_POST
+def inspection_action(request, pk, verb):
+    task = get_object_or_404(InspectionTask, pk=pk)
+    try:
+        if verb == "start":
+            inspections.start(task, by=request.user)
+            messages.success(request, _("Inspection started."))
+        elif verb == "nobody-home":
+            follow = inspections.nobody_home(task, request.POST.get("note", ""), by=request.user)
+            messages.success(
+                request,
+                _("Recorded: nobody home. Follow-up visit planned for %(day)s.") % {"day": follow.due_on},
+            )
+            return redirect("safety:inspection-detail", pk=follow.pk)
+        elif verb == "photo":
+            upload = request.FILES.get("photo")
+            if upload is None:
+                raise InvalidInput("photo_required", _("Choose a photo first."))
+            photos.attach(
+                upload,
+                kind=PhotoKind.INSPECTION,
+                by=request.user,
+                task=task,
+                caption=request.POST.get("caption", ""),
+            )
+            messages.success(request, _("Photo added."))
+        elif verb == "cancel":
+            inspections.cancel(task, request.POST.get("reason", ""), by=request.user)
+            messages.success(request, _("Task cancelled."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        _error_message(request, exc)
+    return redirect("safety:inspection-detail", pk=task.pk)
+
+
+# ---------------------------------------------------------------- hazards
+
+
+@staff_required
+@permission_required("safety.view_hazard", raise_exception=True)
+def hazard_list(request, overdue_only=False):
+    queryset = Hazard.objects.select_related("customer__premises").order_by("deadline", "pk")
+    status = request.GET.get("status", "unclosed")
+    level = request.GET.get("level", "")
+    if overdue_only or request.GET.get("overdue") == "1":
+        overdue_only = True
+        queryset = hazards.overdue(queryset)
+    elif status == "unclosed":
+        queryset = queryset.exclude(status=HazardStatus.CLOSED)
+    elif status in HazardStatus.values:
+        queryset = queryset.filter(status=status)
+    if level in HazardLevel.values:
+        queryset = queryset.filter(level=level)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "safety/hazard_list.html",
+        {
+            "page": page,
+            "status": status,
+            "level": level,
+            "overdue_only": overdue_only,
+            "statuses": HazardStatus.choices,
+            "levels": HazardLevel.choices,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def hazard_overdue(request):
+    return hazard_list(request, overdue_only=True)
+
+
+@staff_required
+@permission_required("safety.add_hazard", raise_exception=True)
+def hazard_create(request):
+    form = forms.HazardForm(request.POST or None, initial={"account_no": request.GET.get("account_no", "")})
+    if request.method == "POST" and form.is_valid():
+        customer = _customer_by_account(form)
+        if customer is not None:
+            data = form.cleaned_data
+            try:
+                hazard = hazards.raise_hazard(
+                    customer, data["level"], data["description"], by=request.user, deadline=data["deadline"]
+                )
+            except DomainError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Hazard %(no)s raised.") % {"no": hazard.notice_no})
+                return redirect("safety:hazard-detail", pk=hazard.pk)
+    return render(request, "web/form.html", {"form": form, "title": _("Raise a hazard")})
+
+
+def _visible_hazard(request, pk) -> Hazard:
+    queryset = scope_to_customer(
+        request.user,
+        Hazard.objects.select_related("customer__premises", "task"),
+        "customer",
+        "safety.view_hazard",
+    )
+    if not is_customer(request.user) and not request.user.has_perm("safety.view_hazard"):
+        raise PermissionDenied
+    return get_object_or_404(queryset, pk=pk)
+
+
+@login_required
+def hazard_detail(request, pk):
+    hazard = _visible_hazard(request, pk)
+    user = request.user
+    return render(
+        request,
+        "safety/hazard_detail.html",
+        {
+            "hazard": hazard,
+            "photos": hazard.photos.all(),
+            "overrides": hazard.overrides.select_related("granted_by"),
+            "block_reason": interlock.supply_block_reason(hazard.customer),
+            "customer_view": is_customer(user),
+            "can_rectify": user.has_perm("safety.rectify_hazard") and hazard.status == HazardStatus.OPEN,
+            "can_close": user.has_perm("safety.close_hazard") and hazard.status == HazardStatus.RECTIFIED,
+            "can_override": user.has_perm("safety.add_supplyoverride")
+            and hazard.level == HazardLevel.MAJOR
+            and hazard.status != HazardStatus.CLOSED
+            and not hazard.overrides.filter(revoked_at__isnull=True).exists(),
+            "overdue": hazard.status == HazardStatus.OPEN and hazard.deadline < timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def hazard_notice(request, pk):
+    hazard = _visible_hazard(request, pk)
+    response = HttpResponse(pdf.rectification_notice(hazard), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{hazard.notice_no}.pdf"'
+    return response
+
+
+HAZARD_ACTIONS = {
+    "rectify": "safety.rectify_hazard",
+    "close": "safety.close_hazard",
+    "reopen": "safety.close_hazard",
+    "override": "safety.add_supplyoverride",
+}
+
+
+@staff_required
+@require_POST
+def hazard_action(request, pk, verb):
+    if verb not in HAZARD_ACTIONS:
+        raise Http404
+    if not request.user.has_perm(HAZARD_ACTIONS[verb]):
+        raise PermissionDenied
+    hazard = get_object_or_404(Hazard, pk=pk)
+    note = request.POST.get("note", "")
+    try:
+        if verb == "rectify":
+            hazards.rectify(hazard, note, by=request.user, uploads=request.FILES.getlist("photos"))
+            messages.success(request, _("Rectification recorded: awaiting re-inspection."))
+        elif verb == "close":
+            hazards.close(hazard, note, by=request.user)
+            messages.success(request, _("Hazard closed."))
+        elif verb == "reopen":
+            hazards.reopen(hazard, note, by=request.user)
+            messages.warning(request, _("Hazard reopened."))
+        else:
+            interlock.grant_override(hazard, request.POST.get("reason", ""), by=request.user)
+            messages.warning(request, _("Supply interlock overridden for this hazard."))
+    except DomainError as exc:
+        _error_message(request, exc)
+    return redirect("safety:hazard-detail", pk=hazard.pk)
+
+
+# ---------------------------------------------------------------- emergencies
+
+
+def _open_emergencies():
+    rank = Case(
+        *[When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()], output_field=IntegerField()
+    )
+    return (
+        Emergency.objects.filter(status__in=OPEN_EMERGENCY_STATUSES)
+        .select_related("crew", "customer")
+        .annotate(rank=rank)
+        .order_by("rank", "reported_at")
+    )
+
+
+def _board_context():
+    now = timezone.now()
+    return {
+        "open": _open_emergencies(),
+        "recent": Emergency.objects.exclude(status__in=OPEN_EMERGENCY_STATUSES).select_related("crew")[:10],
+        "figures": emergencies.response_figures(since=now - datetime.timedelta(days=30)),
+        "now": now,
+        "dispatch_form": forms.DispatchForm(),
+    }
+
+
+@staff_required
+@permission_required("safety.view_emergency", raise_exception=True)
+def emergency_board(request):
+    template = (
+        "safety/emergency_rows.html" if request.headers.get("HX-Request") else "safety/emergency_board.html"
+    )
+    return render(request, template, _board_context())
+
+
+@staff_required
+@permission_required("safety.add_emergency", raise_exception=True)
+def emergency_create(request):
+    form = forms.EmergencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        customer = None
+        if data["account_no"].strip():
+            customer = _customer_by_account(form)
+        if not form.errors:
+            try:
+                case = emergencies.report(
+                    address=data["address"],
+                    description=data["description"],
+                    priority=data["priority"],
+                    contact_phone=data["contact_phone"],
+                    customer=customer,
+                    by=request.user,
+                )
+            except DomainError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Emergency E%(pk)s recorded.") % {"pk": case.pk})
+                return redirect("safety:emergency-detail", pk=case.pk)
+    return render(request, "web/form.html", {"form": form, "title": _("Record an emergency")})
+
+
+@staff_required
+@permission_required("safety.view_emergency", raise_exception=True)
+def emergency_detail(request, pk):
+    case = get_object_or_404(Emergency.objects.select_related("crew", "customer__premises"), pk=pk)
+    return render(
+        request,
+        "safety/emergency_detail.html",
+        {
+            "case": case,
+            "dispatch_form": forms.DispatchForm(),
+            "can_act": request.user.has_perm("safety.dispatch_emergency"),
+            "block_reason": interlock.supply_block_reason(case.customer) if case.customer else None,
+        },
+    )
+
+
+@staff_required
+@permission_required("safety.dispatch_emergency", raise_exception=True)
+@require_POST
+def emergency_action(request, pk, verb):
+    case = get_object_or_404(Emergency, pk=pk)
+    try:
+        if verb == "dispatch":
+            form = forms.DispatchForm(request.POST)
+            crew = form.cleaned_data["crew"] if form.is_valid() else None
+            emergencies.dispatch(case, crew, by=request.user)
+            messages.success(request, _("Crew dispatched."))
+        elif verb == "arrive":
+            emergencies.arrive(case, by=request.user)
+            messages.success(request, _("Arrival recorded."))
+        elif verb == "resolve":
+            emergencies.resolve(case, request.POST.get("resolution", ""), by=request.user)
+            messages.success(request, _("Emergency resolved."))
+        elif verb == "cancel":
+            emergencies.cancel(case, request.POST.get("resolution", ""), by=request.user)
+            messages.success(request, _("Emergency cancelled."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        _error_message(request, exc)
+    if request.POST.get("next") == "board":
+        return redirect("safety:emergency-board")
+    return redirect("safety:emergency-detail", pk=case.pk)
+
+
+# ---------------------------------------------------------------- the customer's portal
+
+
+def _customer_only(request) -> Customer:
+    if not is_customer(request.user):
+        raise PermissionDenied
+    return Customer.objects.select_related("premises").get(pk=request.user.customer_id)
+
+
+@login_required
+def portal_hazards(request):
+    customer = _customer_only(request)
+    return render(
+        request,
+        "safety/portal_hazards.html",
+        {
+            "customer": customer,
+            "hazards": customer.hazards.order_by("status", "deadline"),
+            "block_reason": interlock.supply_block_reason(customer),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def portal_emergency(request):
+    customer = _customer_only(request)
+    form = forms.PortalEmergencyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            emergencies.report(
+                address=data["address"],
+                description=data["description"],
+                priority="critical",
+                contact_phone=data["contact_phone"],
+                customer=customer,
+                by=request.user,
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Your report is recorded: our crew is on the way once dispatched."))
+            return redirect("safety:portal-emergency")
+    return render(
+        request,
+        "safety/portal_emergency.html",
+        {"form": form, "customer": customer, "reports": customer.emergencies.all()[:10]},
+    )
