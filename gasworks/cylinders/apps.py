@@ -50,8 +50,8 @@ class CylindersConfig(AppConfig):
         if seed not in EXTRA_SEEDERS:
             EXTRA_SEEDERS.append(seed)
 
-        from gasworks.web.views import CUSTOMER_SECTIONS
         from gasworks.cylinders.views import customer_section
+        from gasworks.web.views import CUSTOMER_SECTIONS
 
         if customer_section not in CUSTOMER_SECTIONS:
             CUSTOMER_SECTIONS.append(customer_section)
