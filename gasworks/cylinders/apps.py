@@ -22,6 +22,7 @@ class CylindersConfig(AppConfig):
             "cylinders.view_lpgorder",
             "cylinders.add_lpgorder",
             "cylinders.dispatch_lpgorder",
+            "cylinders.view_lpgprice",
         )
         navigation.register(
             Item(_("Filling"), "cylinders:fill", "cylinders.fill_cylinder", icon="speedometer")

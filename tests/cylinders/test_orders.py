@@ -51,7 +51,7 @@ def test_it_takes_empties_back_in_exchange(setup):
     first, fulls = _loaded(setup, 1)
     orders.deliver(first, take_deposits=False)
     assert orders.customer_cylinders(setup["customer"])["empties_owed"] == 1
-    second, new = _loaded(setup, 1)
+    second, _new = _loaded(setup, 1)
     second = orders.deliver(second, back_codes=[fulls[0].code])
     fulls[0].refresh_from_db()
     assert fulls[0].status == S.EMPTY_IN_STATION and fulls[0].customer is None
