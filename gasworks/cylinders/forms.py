@@ -30,7 +30,6 @@ class CylinderForm(BootstrapMixin, forms.Form):
 
 
 class FillForm(BootstrapMixin, forms.Form):
-    code = forms.CharField(label=_("Cylinder code"), max_length=32, widget=forms.HiddenInput)
     gross_kg = forms.DecimalField(
         label=_("Gross weight, kg"),
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.005", "autofocus": True}),

@@ -129,7 +129,7 @@ def fill(request):
     refusal = None
     if cylinder is not None:
         refusal = services.fill_refusal(cylinder, services.home_station(), timezone.localdate())
-    initial = {"code": code, "scale_id": "manual"}
+    initial = {"scale_id": "manual"}
     if request.GET.get("scale") == "sim" and cylinder is not None and refusal is None:
         # The serial-scale simulator settles near the rated fill, as a real fill would.
         target = cylinder.tare_kg + cylinder.rated_fill_kg - cylinder.rated_fill_kg * 2 / 100
