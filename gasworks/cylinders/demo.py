@@ -76,7 +76,7 @@ def seed(stdout) -> None:
         order = orders.place_order(customer, "YSP35.5", 1 + index % 2, "phone" if index % 2 else "portal")
         if worker is None or index < 2:
             continue  # left placed for the dispatcher
-        orders.assign(order, worker, "京A·L0%d" % index)
+        orders.assign(order, worker, f"京A·L0{index}")
         if index == 2:
             continue
         load = [fulls.pop(0).code for _ in range(order.quantity)]
