@@ -65,7 +65,7 @@ def issue_key(meter: Meter, by=None) -> str:
     if not created:
         device.key, device.rotated_at, device.signature_failures = key, now, 0
         device.save(update_fields=["key", "rotated_at", "signature_failures"])
-    audit.record("device_key", meter, None, {"rotated": not created}, actor=by)
+    audit.record("new_key", meter, None, {"rotated": not created}, actor=by)
     return key
 
 
