@@ -57,7 +57,7 @@ def test_it_stores_mqtt_readings_and_a_thousand_duplicate_deliveries_once():
         }
     ).encode()
     message = payload(body, key)
-    consumer, thread, result = start_consumer(url, 1001)
+    _consumer, thread, result = start_consumer(url, 1001)
     pub = publisher(url)
     topic = f"gasworks/meters/{meter.serial_no}/readings"
     infos = [pub.publish(topic, message, qos=1) for _ in range(1000)]
