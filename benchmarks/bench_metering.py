@@ -55,7 +55,8 @@ def main() -> None:
     from gasworks.customers.management.commands import generate_data
 
     generate_data.EXTRA_GENERATORS.clear()  # this benchmark makes its own meters
-    call_command("generate_data", customers=meters_n, no_progress=True, stdout=open(os.devnull, "w"))
+    with open(os.devnull, "w") as quiet:
+        call_command("generate_data", customers=meters_n, no_progress=True, stdout=quiet)
     from gasworks.customers.models import Customer
 
     today = timezone.localdate()
