@@ -1,8 +1,19 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+_VIEW = ("metering.view_meter", "metering.view_reading", "metering.view_meterevent")
+
 
 class MeteringConfig(AppConfig):
     name = "gasworks.metering"
     label = "metering"
     verbose_name = _("Metering")
+
+    def ready(self) -> None:
+        from gasworks.accounts.roles import extend
+        from gasworks.metering import hooks, vee  # noqa: F401  (vee registers its parameters)
+
+        extend("meter_reader", *_VIEW, "metering.add_reading", "metering.view_readingroute")
+        extend("cashier", *_VIEW)
+        extend("inspector", *_VIEW, "metering.view_tamperalert")
+        hooks.connect()

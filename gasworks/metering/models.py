@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -40,10 +41,15 @@ class Meter(models.Model):
     max_flow_m3h = models.DecimalField(
         _("rated maximum flow, m³/h"), max_digits=10, decimal_places=3, default=6
     )
+    # Per-meter override of the vee_spike_factor parameter (blank: use the parameter).
+    spike_factor = models.DecimalField(
+        _("spike factor"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("meter")
         verbose_name_plural = _("meters")
+        permissions = [("manage_device_keys", _("Can issue and rotate smart meter keys"))]
         constraints = [
             models.CheckConstraint(
                 name="meter_digits_range", condition=models.Q(digits__gte=3, digits__lte=10)
@@ -105,10 +111,17 @@ class Reading(models.Model):
         _("temperature, °C"), max_digits=6, decimal_places=2, null=True, blank=True
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    source = models.CharField(_("source"), max_length=16, default="manual")
+    seq = models.BigIntegerField(_("device message counter"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("reading")
         verbose_name_plural = _("readings")
+        permissions = [
+            ("review_reading", _("Can approve, correct or reject flagged readings")),
+            ("import_readings", _("Can import readings from files")),
+        ]
         ordering = ["meter", "taken_at"]
         constraints = [
             models.UniqueConstraint(fields=["meter", "taken_at"], name="reading_unique_meter_time"),
@@ -121,3 +134,122 @@ class Reading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meter_id}@{self.taken_at:%Y-%m-%d %H:%M}: {self.value}"
+
+
+class ReadingSource(models.TextChoices):
+    MANUAL = "manual", _("Entered by staff")
+    API = "api", _("API")
+    DEVICE = "device", _("Smart meter")
+    IMPORT = "import", _("File import")
+    ESTIMATE = "estimate", _("Estimated")
+
+
+class MeterEvent(models.Model):
+    """The meter's status history: installed, removed (with the final register value)."""
+
+    class Kind(models.TextChoices):
+        INSTALLED = "installed", _("Installed")
+        REMOVED = "removed", _("Removed")
+        REPLACED = "replaced", _("Replaced")
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    on = models.DateField(_("on"))
+    register_value = models.DecimalField(_("register value"), null=True, blank=True, **VOLUME)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("meter event")
+        verbose_name_plural = _("meter events")
+        ordering = ["at", "pk"]
+
+
+class DeviceKey(models.Model):
+    """A smart meter's HMAC key and message counter. The key itself is needed to check each
+    signature, so it is stored (never shown after creation); rotation overwrites it. last_seq
+    survives rotation and restarts: a message whose seq is not above it is a replay."""
+
+    meter = models.OneToOneField(Meter, on_delete=models.CASCADE, related_name="device_key")
+    key = models.CharField(max_length=64)
+    last_seq = models.BigIntegerField(default=0)
+    signature_failures = models.PositiveIntegerField(default=0)
+    rotated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("device key")
+        verbose_name_plural = _("device keys")
+
+
+class ReadingRoute(models.Model):
+    """抄表册: an ordered list of meters walked by one meter reader."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    reader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("meter reader"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reading_routes",
+    )
+    meters = models.ManyToManyField(Meter, through="RouteStop", related_name="routes")
+
+    class Meta:
+        verbose_name = _("reading route")
+        verbose_name_plural = _("reading routes")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RouteStop(models.Model):
+    route = models.ForeignKey(ReadingRoute, on_delete=models.CASCADE, related_name="stops")
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="stops")
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["route", "position"]
+        constraints = [models.UniqueConstraint(fields=["route", "meter"], name="routestop_unique_meter")]
+
+
+class AlertKind(models.TextChoices):
+    REVERSE_FLOW = "reverse_flow", _("Reverse flow")
+    DEVICE_TAMPER = "device_tamper", _("Tamper switch reported by the device")
+    MAGNET = "magnet", _("Magnet detected by the device")
+    SIGNATURE_FAILURES = "signature_failures", _("Repeated signature failures")
+    IMPLAUSIBLE_JUMP = "implausible_jump", _("Implausible jump")
+
+
+class TamperAlert(models.Model):
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="alerts")
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="tamper_alerts"
+    )
+    reading = models.ForeignKey(
+        Reading, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=AlertKind.choices)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("tamper alert")
+        verbose_name_plural = _("tamper alerts")
+        ordering = ["-raised_at", "-pk"]
+        indexes = [models.Index(fields=["closed_at", "raised_at"], name="alert_open_idx")]
+
+
+class ReadingImport(models.Model):
+    """An uploaded readings file held between preview and confirmation (as normalised rows)."""
+
+    file_name = models.CharField(max_length=200)
+    rows = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    imported = models.PositiveIntegerField(default=0)

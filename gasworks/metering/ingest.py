@@ -1,0 +1,290 @@
+"""Smart meter ingest, shared by the HTTP endpoint and the MQTT consumer.
+
+A message is the raw JSON body ``{"readings": [{"seq", "value", "taken_at", "flags"?}, ...]}``
+signed with HMAC-SHA256 under the device's key (the 32 bytes its 64 hex characters encode),
+hex-encoded. Over HTTP the signature travels in ``X-Signature`` and the device in ``X-Device``;
+over MQTT the topic ``gasworks/meters/<serial_no>/readings`` names the device and the payload is
+``{"body": "<the same JSON text>", "signature": "<hex>"}``.
+
+A group of messages is processed in one transaction: the device rows are locked (pk order), so
+two batches of one device are applied one after the other and the counter only grows. Every
+check runs before any write; readings, alerts and counters are then written set-based.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gasworks.errors import DomainError
+from gasworks.lib.consumption import ConsumptionError, register_span
+from gasworks.metering import bulk, services, vee
+from gasworks.metering.models import (
+    AlertKind,
+    DeviceKey,
+    Meter,
+    MeterKind,
+    MeterStatus,
+    Reading,
+    ReadingReason,
+    ReadingSource,
+    ReadingStatus,
+    TamperAlert,
+)
+from gasworks.system import audit, parameters
+
+MAX_BATCH = 1000
+DEVICE_FLAGS = {"tamper", "magnet"}
+CONNECTED_KINDS = {MeterKind.SMART, MeterKind.INDUSTRIAL}
+
+
+def sign(key_hex: str, body: bytes) -> str:
+    return hmac.new(bytes.fromhex(key_hex), body, hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def issue_key(meter: Meter, by=None) -> str:
+    """A new key for the device, returned this once; the old key stops working. The message
+    counter is kept, so messages captured under the old key stay replays."""
+    if meter.kind not in CONNECTED_KINDS:
+        raise DomainError("not_connected", _("Only smart and industrial meters have device keys."))
+    key = secrets.token_hex(32)
+    now = timezone.now()
+    device, created = DeviceKey.objects.select_for_update().get_or_create(
+        meter=meter, defaults={"key": key, "rotated_at": now}
+    )
+    if not created:
+        device.key, device.rotated_at, device.signature_failures = key, now, 0
+        device.save(update_fields=["key", "rotated_at", "signature_failures"])
+    audit.record("new_key", meter, None, {"rotated": not created}, actor=by)
+    return key
+
+
+@dataclass
+class Message:
+    serial_no: str
+    body: bytes
+    signature: str
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict
+    readings: int = 0  # stored by this message
+
+
+@dataclass
+class _Item:
+    seq: int
+    value: Decimal
+    taken_at: dt.datetime
+    flags: list = field(default_factory=list)
+
+
+def _refusal(status: int, code: str, message: str, fields: dict | None = None) -> Outcome:
+    return Outcome(status, {"error": {"code": code, "message": message, "fields": fields or {}}})
+
+
+def parse_body(body: bytes, digits: int, now: dt.datetime, th: vee.Thresholds) -> list[_Item]:
+    """The readings of a message, or DomainError(400) naming every bad field."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise DomainError("invalid", _("The body is not JSON."), status=400) from None
+    readings = data.get("readings") if isinstance(data, dict) else None
+    if not isinstance(readings, list) or not readings:
+        raise DomainError(
+            "invalid", _("Send a non-empty list of readings."), {"readings": [_("Required.")]}, 400
+        )
+    if len(readings) > MAX_BATCH:
+        raise DomainError(
+            "batch_too_large",
+            _("At most %(n)d readings per batch.") % {"n": MAX_BATCH},
+            {"readings": [_("Too many.")]},
+            400,
+        )
+    span = register_span(digits)
+    limit = now + dt.timedelta(hours=th.future_reject_hours)
+    items, errors = [], {}
+    for index, raw in enumerate(readings):
+        where = f"readings.{index}"
+        if not isinstance(raw, dict):
+            errors[where] = [_("Expected an object.")]
+            continue
+        seq, value, taken = raw.get("seq"), raw.get("value"), raw.get("taken_at")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
+            errors[f"{where}.seq"] = [_("A positive integer.")]
+        try:
+            number = Decimal(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+        except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite():
+            errors[f"{where}.value"] = [_("Enter a number.")]
+        elif number < 0 or number >= span:
+            errors[f"{where}.value"] = [_("Outside the register range 0 to %(s)s.") % {"s": span}]
+        elif number != number.quantize(Decimal("0.001")):
+            errors[f"{where}.value"] = [_("At most 3 decimals.")]
+        try:
+            when = dt.datetime.fromisoformat(taken) if isinstance(taken, str) else None
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            errors[f"{where}.taken_at"] = [_("An ISO 8601 time with offset.")]
+        elif when > limit:
+            errors[f"{where}.taken_at"] = [_("In the future.")]
+        flags = raw.get("flags", [])
+        if not isinstance(flags, list) or not set(flags) <= DEVICE_FLAGS:
+            errors[f"{where}.flags"] = [_("Only tamper and magnet.")]
+        if not any(k.startswith(where) for k in errors):
+            items.append(_Item(seq, number, when, flags))
+    if errors:
+        raise DomainError("invalid", _("Some readings are not valid; nothing was stored."), errors, 400)
+    return items
+
+
+def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outcome]:
+    """Verify, validate and store a group of device messages; one Outcome per message."""
+    now = now or timezone.now()
+    outcomes: list[Outcome | None] = [None] * len(messages)
+    failed: dict[int, int] = defaultdict(int)  # DeviceKey pk -> signature failures
+    general = vee.Thresholds.current()
+    with transaction.atomic():
+        serials = {m.serial_no for m in messages}
+        devices = {
+            d.meter.serial_no: d
+            for d in DeviceKey.objects.select_for_update(of=("self",))
+            .select_related("meter")
+            .filter(meter__serial_no__in=serials)
+            .order_by("pk")
+        }
+        work: dict[DeviceKey, list] = defaultdict(list)
+        for index, message in enumerate(messages):
+            device = devices.get(message.serial_no)
+            if device is None:
+                outcomes[index] = _refusal(401, "unknown_device", _("Unknown device or no key issued."))
+                continue
+            expected = sign(device.key, message.body)
+            if not hmac.compare_digest(expected, (message.signature or "").strip().lower()):
+                failed[device.pk] += 1
+                outcomes[index] = _refusal(401, "bad_signature", _("The signature does not match."))
+                continue
+            th = vee.Thresholds.current(device.meter, general)
+            try:
+                items = parse_body(message.body, device.meter.digits, now, th)
+            except DomainError as exc:
+                outcomes[index] = _refusal(exc.status, exc.code, exc.message, exc.fields)
+                continue
+            work[device].append((index, items))
+        rows: list[Reading] = []
+        alerts: list[dict] = []
+        bases = bulk.baselines([d.meter for d in work], general)
+        customers = bulk.billing_customers(d.meter.premises_id for d in work)
+        for device, batches in work.items():
+            meter = device.meter
+            context = (bases[meter.pk], customers.get(meter.premises_id))
+            _apply(device, batches, now, general, context, rows, alerts, outcomes)
+        Reading.objects.bulk_create(rows, batch_size=1000)
+        if alerts:
+            TamperAlert.objects.bulk_create([TamperAlert(**a) for a in alerts])
+        if work:
+            DeviceKey.objects.bulk_update(list(work), ["last_seq", "signature_failures"])
+    if failed:
+        _count_failures(failed, now)
+    return outcomes  # type: ignore[return-value]
+
+
+def _apply(device, batches, now, general, context, rows, alerts, outcomes) -> None:
+    meter = device.meter
+    th = vee.Thresholds.current(meter, general)
+    base, customer_id = context
+    refuse = None
+    if meter.status != MeterStatus.INSTALLED:
+        refuse = "meter_removed"
+    elif customer_id is None:
+        refuse = "no_customer"
+    times = [item.taken_at for _i, items in batches for item in items]
+    existing = dict(Reading.objects.filter(meter=meter, taken_at__in=times).values_list("taken_at", "value"))
+    installed_at = services._start_of(meter.installed_on)
+    last_seq = device.last_seq
+    device.signature_failures = 0  # a good signature ends a run of failures
+    for index, items in batches:
+        accepted = duplicates = 0
+        rejected = []
+        for item in sorted(items, key=lambda i: i.seq):
+            if item.seq <= last_seq:
+                # A redelivery of what we hold is a duplicate; anything else is a replay.
+                if existing.get(item.taken_at) == item.value:
+                    duplicates += 1
+                else:
+                    rejected.append({"seq": item.seq, "reason": "replay"})
+                continue
+            if item.taken_at in existing:
+                duplicates += 1
+                last_seq = item.seq
+                continue
+            if refuse:
+                rejected.append({"seq": item.seq, "reason": refuse})
+                continue
+            if item.taken_at < installed_at:
+                rejected.append({"seq": item.seq, "reason": "before_install"})
+                continue
+            try:
+                verdict = vee.evaluate(
+                    meter.digits, meter.max_flow_m3h, base, item.value, item.taken_at, now, th
+                )
+                corrected = vee.correction(meter, verdict.consumption, None, None, None)
+            except ConsumptionError as exc:
+                rejected.append({"seq": item.seq, "reason": exc.code})
+                continue
+            reading = Reading(
+                meter=meter,
+                customer_id=customer_id,
+                value=item.value,
+                taken_at=item.taken_at,
+                reason=ReadingReason.PERIODIC,
+                status=ReadingStatus.ACCEPTED if verdict.billable else ReadingStatus.FLAGGED,
+                flags=verdict.flags,
+                consumption=verdict.consumption,
+                corrected_consumption=corrected,
+                source=ReadingSource.DEVICE,
+                seq=item.seq,
+            )
+            rows.append(reading)
+            alerts.extend(services.alert_rows(meter.pk, customer_id, reading, verdict, now, item.flags))
+            existing[item.taken_at] = item.value
+            vee.advance(base, item.value, item.taken_at, verdict, verdict.billable)
+            last_seq = item.seq
+            accepted += 1
+        outcomes[index] = Outcome(
+            200, {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}, readings=accepted
+        )
+    device.last_seq = last_seq
+
+
+def _count_failures(failed: dict[int, int], now) -> None:
+    """Signature failures are counted outside the refused work (which stores nothing); a run
+    reaching the tamper_signature_failures parameter raises one alert."""
+    limit = parameters.get("tamper_signature_failures")
+    with transaction.atomic():
+        for pk in sorted(failed):
+            DeviceKey.objects.filter(pk=pk).update(signature_failures=F("signature_failures") + failed[pk])
+            device = DeviceKey.objects.select_related("meter").get(pk=pk)
+            before = device.signature_failures - failed[pk]
+            if before < limit <= device.signature_failures:
+                TamperAlert.objects.create(
+                    meter=device.meter,
+                    customer=services.billing_customer(device.meter.premises_id),
+                    kind=AlertKind.SIGNATURE_FAILURES,
+                    detail=_("%(n)d signature failures in a row") % {"n": device.signature_failures},
+                    raised_at=now,
+                )

@@ -1,0 +1,471 @@
+"""Staff pages of metering: meters, readings, review, routes (抄表册), import/export, alerts.
+Each view checks its permission, calls one service and renders."""
+
+import contextlib
+import csv
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.db.models.functions import TruncMonth
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gasworks.customers.models import Customer
+from gasworks.errors import DomainError
+from gasworks.metering import bulk, forms, ingest, services
+from gasworks.metering.models import (
+    BILLABLE_STATUSES,
+    Meter,
+    Reading,
+    ReadingImport,
+    ReadingRoute,
+    RouteStop,
+    TamperAlert,
+)
+from gasworks.web.views import apply_error, staff_required
+
+PAGE_SIZE = 25
+
+
+def perm(name):
+    return permission_required(f"metering.{name}", raise_exception=True)
+
+
+@staff_required
+@perm("view_meter")
+def meter_list(request):
+    query = request.GET.get("q", "").strip()
+    meters = Meter.objects.select_related("premises").order_by("serial_no")
+    if query:
+        meters = meters.filter(Q(serial_no__istartswith=query) | Q(premises__address__icontains=query))
+    page = Paginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "metering/meter_list.html", {"page": page, "q": query})
+
+
+@staff_required
+@perm("view_meter")
+def meter_detail(request, pk):
+    meter = get_object_or_404(Meter.objects.select_related("premises"), pk=pk)
+    readings = Reading.objects.filter(meter=meter).select_related("customer").order_by("-taken_at")
+    page = Paginator(readings, PAGE_SIZE).get_page(request.GET.get("page"))
+    monthly: dict[str, float] = {}
+    billable = readings.filter(status__in=BILLABLE_STATUSES).annotate(month=TruncMonth("taken_at"))
+    for month, volume in billable.values_list("month", "consumption"):
+        key = month.strftime("%Y-%m")
+        monthly[key] = monthly.get(key, 0) + float(volume or 0)  # chart only, never billed
+    chart = {"months": sorted(monthly), "volumes": [round(monthly[m], 3) for m in sorted(monthly)]}
+    context = {
+        "meter": meter,
+        "page": page,
+        "events": meter.events.select_related("by"),
+        "customer": services.billing_customer(meter.premises_id),
+        "chart": json.dumps(chart),
+        "has_key": hasattr(meter, "device_key"),
+        "alerts": meter.alerts.filter(closed_at__isnull=True)[:10],
+    }
+    return render(request, "metering/meter_detail.html", context)
+
+
+@staff_required
+@perm("add_meter")
+def meter_create(request):
+    form = forms.MeterForm(request.POST or None, initial={"installed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        customer = Customer.objects.filter(account_no=data["account_no"].strip()).first()
+        if customer is None:
+            form.add_error("account_no", _("No such account."))
+        else:
+            try:
+                meter = services.install_meter(
+                    data["serial_no"],
+                    customer.premises,
+                    kind=data["kind"],
+                    digits=data["digits"],
+                    initial_reading=data["initial_reading"],
+                    installed_on=data["installed_on"],
+                    correction_factor=data["correction_factor"],
+                    by=request.user,
+                )
+            except DomainError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Meter installed."))
+                return redirect("metering:meter-detail", pk=meter.pk)
+    return render(request, "web/form.html", {"form": form, "title": _("Install a meter")})
+
+
+@staff_required
+@perm("change_meter")
+def meter_replace(request, pk):
+    meter = get_object_or_404(Meter, pk=pk)
+    form = forms.ReplaceForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.replace_meter(
+                meter,
+                data["final_value"],
+                data["new_serial_no"],
+                data["on"],
+                data["new_initial"],
+                by=request.user,
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Meter replaced."))
+            return redirect("metering:meter-detail", pk=new.pk)
+    return render(
+        request, "web/form.html", {"form": form, "title": _("Replace %(s)s") % {"s": meter.serial_no}}
+    )
+
+
+@staff_required
+@perm("change_meter")
+def meter_remove(request, pk):
+    meter = get_object_or_404(Meter, pk=pk)
+    form = forms.RemoveForm(request.POST or None, initial={"on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.remove_meter(
+                meter, form.cleaned_data["final_value"], form.cleaned_data["on"], by=request.user
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Meter removed."))
+            return redirect("metering:meter-detail", pk=meter.pk)
+    return render(
+        request, "web/form.html", {"form": form, "title": _("Remove %(s)s") % {"s": meter.serial_no}}
+    )
+
+
+@staff_required
+@perm("manage_device_keys")
+@require_POST
+def meter_device_key(request, pk):
+    meter = get_object_or_404(Meter, pk=pk)
+    try:
+        key = ingest.issue_key(meter, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("metering:meter-detail", pk=meter.pk)
+    # Shown on this response only; it is never displayed again.
+    response = render(request, "metering/device_key.html", {"meter": meter, "key": key})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@perm("add_reading")
+def reading_create(request):
+    initial = {
+        "taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "meter": request.GET.get("meter", ""),
+    }
+    form = forms.ReadingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        meter = Meter.objects.filter(serial_no=data["meter"].strip()).first()
+        if meter is None:
+            form.add_error("meter", _("Unknown meter."))
+        else:
+            try:
+                reading = services.record_reading(
+                    meter,
+                    data["value"],
+                    data["taken_at"],
+                    reason=data["reason"],
+                    pressure_kpa=data["pressure_kpa"],
+                    temperature_c=data["temperature_c"],
+                    by=request.user,
+                )
+            except DomainError as exc:
+                apply_error(form, exc)
+            else:
+                _report(request, reading)
+                return redirect("metering:meter-detail", pk=meter.pk)
+    return render(request, "web/form.html", {"form": form, "title": _("Enter a reading")})
+
+
+def _report(request, reading) -> None:
+    if reading.flags:
+        messages.warning(request, _("Saved, but flagged for review: %(f)s") % {"f": ", ".join(reading.flags)})
+    else:
+        messages.success(request, _("Saved: %(v)s m³ used.") % {"v": reading.consumption})
+
+
+@staff_required
+@perm("review_reading")
+def review_queue(request):
+    page = Paginator(services.review_queue(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "metering/review_queue.html", {"page": page, "form": forms.ReviewForm()})
+
+
+@staff_required
+@perm("review_reading")
+@require_POST
+def review_decide(request, pk, decision):
+    reading = get_object_or_404(Reading, pk=pk)
+    form = forms.ReviewForm(request.POST)
+    if not form.is_valid() or decision not in {"approve", "correct", "reject"}:
+        messages.error(request, _("Check the corrected value."))
+        return redirect("metering:review-queue")
+    note = form.cleaned_data["note"]
+    try:
+        if decision == "approve":
+            services.approve(reading, by=request.user, note=note)
+        elif decision == "reject":
+            services.reject(reading, by=request.user, note=note)
+        else:
+            if form.cleaned_data["value"] is None:
+                raise DomainError("invalid", _("Give the corrected value."), status=400)
+            services.correct(reading, form.cleaned_data["value"], by=request.user, note=note)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Decided."))
+    return redirect("metering:review-queue")
+
+
+# ---------------------------------------------------------------- routes
+
+
+def _visible_routes(user):
+    routes = ReadingRoute.objects.select_related("reader").order_by("name")
+    if user.has_perm("metering.change_readingroute"):
+        return routes
+    return routes.filter(reader=user)
+
+
+@staff_required
+@perm("view_readingroute")
+def route_list(request):
+    routes = list(_visible_routes(request.user))
+    start = _cycle_start()
+    for route in routes:
+        ids = list(route.stops.values_list("meter_id", flat=True))
+        route.total = len(ids)
+        route.done = (
+            Reading.objects.filter(meter_id__in=ids, taken_at__gte=start)
+            .values("meter_id")
+            .distinct()
+            .count()
+        )
+    return render(request, "metering/route_list.html", {"routes": routes})
+
+
+@staff_required
+@perm("add_readingroute")
+def route_create(request):
+    form = forms.RouteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        serials = [
+            s.strip() for s in form.cleaned_data["serials"].replace(",", "\n").splitlines() if s.strip()
+        ]
+        meters = {m.serial_no: m for m in Meter.objects.filter(serial_no__in=serials)}
+        unknown = [s for s in serials if s not in meters]
+        if unknown:
+            form.add_error("serials", _("Unknown meters: %(s)s") % {"s": ", ".join(unknown)})
+        elif ReadingRoute.objects.filter(name=form.cleaned_data["name"]).exists():
+            form.add_error("name", _("A route with this name exists."))
+        else:
+            route = ReadingRoute.objects.create(
+                name=form.cleaned_data["name"], reader=form.cleaned_data["reader"]
+            )
+            order = list(dict.fromkeys(serials))
+            RouteStop.objects.bulk_create(
+                [RouteStop(route=route, meter=meters[s], position=i) for i, s in enumerate(order, 1)]
+            )
+            return redirect("metering:route-walk", pk=route.pk)
+    return render(request, "web/form.html", {"form": form, "title": _("New reading route")})
+
+
+def _cycle_start() -> dt.datetime:
+    """Readings since the first of this month count as done for the route."""
+    today = timezone.localdate()
+    return timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time.min))
+
+
+@staff_required
+@perm("view_readingroute")
+def route_walk(request, pk):
+    """The meter reader's phone page: one meter at a time, its last reading, the new one."""
+    route = get_object_or_404(_visible_routes(request.user), pk=pk)
+    stops = list(route.stops.select_related("meter__premises").order_by("position"))
+    if not stops:
+        return render(request, "metering/route_walk.html", {"route": route, "stop": None})
+    start = _cycle_start()
+    done = set(
+        Reading.objects.filter(meter_id__in=[s.meter_id for s in stops], taken_at__gte=start).values_list(
+            "meter_id", flat=True
+        )
+    )
+    try:
+        index = max(0, min(int(request.GET.get("stop", "")), len(stops) - 1))
+    except ValueError:
+        index = next((i for i, s in enumerate(stops) if s.meter_id not in done), 0)
+    stop = stops[index]
+    meter = stop.meter
+    form = forms.RouteReadingForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("metering.add_reading"):
+            return HttpResponse(status=403)
+        if form.is_valid():
+            try:
+                reading = services.record_reading(
+                    meter, form.cleaned_data["value"], timezone.now(), by=request.user
+                )
+            except DomainError as exc:
+                apply_error(form, exc)
+            else:
+                _report(request, reading)
+                following = next(
+                    (i for i in range(index + 1, len(stops)) if stops[i].meter_id not in done | {meter.pk}),
+                    None,
+                )
+                if following is None:
+                    return redirect("metering:route-list")
+                return redirect(f"{reverse('metering:route-walk', args=[route.pk])}?stop={following}")
+    last = Reading.objects.filter(meter=meter).exclude(status="rejected").order_by("-taken_at").first()
+    context = {
+        "route": route,
+        "stop": stop,
+        "meter": meter,
+        "customer": services.billing_customer(meter.premises_id),
+        "last": last,
+        "form": form,
+        "index": index,
+        "count": len(stops),
+        "done": len(done),
+        "read_now": meter.pk in done,
+        "previous": index - 1 if index > 0 else None,
+        "next": index + 1 if index + 1 < len(stops) else None,
+    }
+    return render(request, "metering/route_walk.html", context)
+
+
+# ---------------------------------------------------------------- import / export
+
+
+@staff_required
+@perm("import_readings")
+def reading_import(request):
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            table = bulk.read_table(upload.name, upload.read())
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            batch = ReadingImport.objects.create(
+                file_name=upload.name[:200], rows=table, created_by=request.user
+            )
+            return redirect("metering:reading-import-preview", pk=batch.pk)
+    return render(request, "metering/import.html", {"form": form})
+
+
+@staff_required
+@perm("import_readings")
+def reading_import_preview(request, pk):
+    batch = get_object_or_404(ReadingImport, pk=pk, created_by=request.user)
+    rows, errors = bulk.check_rows(batch.rows)
+    if request.method == "POST" and batch.imported_at is None:
+        if errors:
+            messages.error(request, _("Fix the rows with errors first: nothing was imported."))
+        else:
+            try:
+                result = bulk.import_rows(rows, by=request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                batch.imported_at, batch.imported = timezone.now(), result["imported"]
+                batch.save(update_fields=["imported_at", "imported"])
+                messages.success(
+                    request,
+                    _("%(n)d readings imported, %(f)d flagged for review.")
+                    % {"n": result["imported"], "f": result["flagged"]},
+                )
+                return redirect("metering:meter-list")
+    context = {
+        "batch": batch,
+        "rows": rows[:200],
+        "count": len(rows),
+        "errors": sorted(errors.items()),
+    }
+    return render(request, "metering/import_preview.html", context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@staff_required
+@perm("view_reading")
+def reading_export(request):
+    """Readings as CSV, in the import's columns plus the results (optionally ?from=&to= dates)."""
+    readings = Reading.objects.select_related("meter", "customer").order_by("meter__serial_no", "taken_at")
+    for name, lookup in (("from", "taken_at__date__gte"), ("to", "taken_at__date__lte")):
+        with contextlib.suppress(KeyError, ValueError):
+            readings = readings.filter(**{lookup: dt.date.fromisoformat(request.GET[name])})
+    writer = csv.writer(_Echo())
+    header = [
+        "serial_no",
+        "value",
+        "taken_at",
+        "reason",
+        "status",
+        "flags",
+        "consumption",
+        "corrected_consumption",
+        "account_no",
+    ]
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for r in readings.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [r.meter.serial_no, r.value, timezone.localtime(r.taken_at).isoformat(), r.reason, r.status,
+                 " ".join(r.flags), r.consumption, r.corrected_consumption, r.customer.account_no]
+            )  # fmt: skip
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="readings.csv"'
+    return response
+
+
+# ---------------------------------------------------------------- alerts
+
+
+@staff_required
+@perm("view_tamperalert")
+def alert_list(request):
+    show = request.GET.get("show", "open")
+    alerts = TamperAlert.objects.select_related("meter", "customer", "reading").order_by("-raised_at", "-pk")
+    if show != "all":
+        alerts = alerts.filter(closed_at__isnull=True)
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "metering/alert_list.html", {"page": page, "show": show})
+
+
+@staff_required
+@perm("change_tamperalert")
+@require_POST
+def alert_close(request, pk):
+    alert = get_object_or_404(TamperAlert, pk=pk)
+    try:
+        services.close_alert(alert, by=request.user, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("metering:alert-list")
