@@ -103,7 +103,8 @@ def _write(card: ICCard, purchase: CardPurchase | None) -> bool:
     except (CardWriteError, OSError):
         return False
     if purchase is not None:
-        CardPurchase.objects.filter(pk=purchase.pk).update(written_at=timezone.now())
+        purchase.written_at = timezone.now()
+        CardPurchase.objects.filter(pk=purchase.pk).update(written_at=purchase.written_at)
     return True
 
 
