@@ -6,7 +6,7 @@ from gasworks.payments import views
 
 app_name = "payments"
 urlpatterns = [
-    path("", views.payment_list, name="list"),
+    path("all/", views.payment_list, name="list"),
     path("counter/", views.counter, name="counter"),
     path("counter/<int:pk>/", views.counter_customer, name="counter-customer"),
     path("<int:pk>/", views.payment_detail, name="detail"),

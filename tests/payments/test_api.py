@@ -34,7 +34,9 @@ def test_it_takes_a_cash_payment_and_replays_a_retry(client, personas):
 def test_it_needs_an_idempotency_key(client, personas):
     client.force_login(personas["cashier"])
     response = client.post(
-        URL, {"customer": personas["own_customer"].pk, "amount": "1", "method": "cash"}, content_type="application/json"
+        URL,
+        {"customer": personas["own_customer"].pk, "amount": "1", "method": "cash"},
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert Payment.objects.count() == 0
@@ -68,7 +70,9 @@ def test_a_customer_creates_an_online_order_for_itself_only(client, personas):
     own = _pay(client, {"customer": personas["own_customer"].pk, "amount": "50", "method": "online"})
     assert own.status_code == 201
     assert own.json()["status"] == "pending" and "/payments/sandbox/" in own.json()["pay_url"]
-    stranger = _pay(client, {"customer": personas["other_customer"].pk, "amount": "50", "method": "online"}, "k-2")
+    stranger = _pay(
+        client, {"customer": personas["other_customer"].pk, "amount": "50", "method": "online"}, "k-2"
+    )
     assert stranger.status_code == 404
     cash = _pay(client, {"customer": personas["own_customer"].pk, "amount": "50", "method": "cash"}, "k-3")
     assert cash.status_code == 403
@@ -78,7 +82,9 @@ def test_a_customer_creates_an_online_order_for_itself_only(client, personas):
 def test_it_refunds_through_the_api(client, personas):
     payment = services.take_counter_payment(personas["own_customer"], "80", "cash", personas["cashier"])
     client.force_login(personas["cashier"])
-    response = client.post(f"{URL}{payment.pk}/refund/", {"amount": "20", "reason": "error"}, content_type="application/json")
+    response = client.post(
+        f"{URL}{payment.pk}/refund/", {"amount": "20", "reason": "error"}, content_type="application/json"
+    )
     assert response.status_code == 201
     assert response.json()["payment_status"] == "partly_refunded"
     bad = client.post(f"{URL}{payment.pk}/refund/", {"amount": "0"}, content_type="application/json")
@@ -87,7 +93,9 @@ def test_it_refunds_through_the_api(client, personas):
 
 
 def test_the_receipt_pdf_carries_chinese(client, personas):
-    payment = services.take_counter_payment(personas["own_customer"], "123.45", "cash", personas["cashier"], "200")
+    payment = services.take_counter_payment(
+        personas["own_customer"], "123.45", "cash", personas["cashier"], "200"
+    )
     client.force_login(personas["customer"])
     response = client.get(f"{URL}{payment.pk}/receipt/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"

@@ -1,5 +1,6 @@
 """Real concurrency on PostgreSQL: threads with their own connections hit the row locks."""
 
+import contextlib
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -26,10 +27,8 @@ def _run_all(jobs):
 
     def run(job):
         try:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=30)
-            except threading.BrokenBarrierError:
-                pass
             return job()
         finally:
             connection.close()
@@ -74,7 +73,13 @@ def test_it_never_takes_a_prepaid_balance_below_zero():
 
     def debit(i):
         try:
-            ledger.post(customer, EntryKind.PREPAID_CHARGE, Decimal("-10"), idempotency_key=f"d{i}", allow_below_limit=False)
+            ledger.post(
+                customer,
+                EntryKind.PREPAID_CHARGE,
+                Decimal("-10"),
+                idempotency_key=f"d{i}",
+                allow_below_limit=False,
+            )
             return True
         except DomainError:
             return False
@@ -100,7 +105,11 @@ def test_parallel_requests_with_one_key_make_one_payment(live_server):
         request = urllib.request.Request(
             f"{live_server.url}/api/v1/payments/",
             data=body,
-            headers={"Content-Type": "application/json", "Idempotency-Key": "same-key", "Authorization": f"Token {token}"},
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": "same-key",
+                "Authorization": f"Token {token}",
+            },
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -115,7 +124,9 @@ def test_parallel_requests_with_one_key_make_one_payment(live_server):
 def test_concurrent_counter_payments_number_receipts_without_gaps():
     cashiers = [make_user("cashier") for _ in range(6)]
     customer = make_customer()
-    jobs = [lambda i=i: services.take_counter_payment(customer, "5", "cash", cashiers[i % 6]) for i in range(60)]
+    jobs = [
+        lambda i=i: services.take_counter_payment(customer, "5", "cash", cashiers[i % 6]) for i in range(60)
+    ]
     _run_all(jobs)
     numbers = sorted(int(p.receipt_no.rsplit("-", 1)[1]) for p in Payment.objects.all())
     assert numbers == list(range(1, 61))

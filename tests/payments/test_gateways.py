@@ -78,7 +78,9 @@ def test_it_flags_a_wrong_currency(client, personas):
 def test_it_ignores_a_late_failure_after_success(client, personas, pay_order):
     order = services.create_online_order(personas["own_customer"], "50", personas["customer"])
     _post(client, *pay_order(order))
-    body, headers = sandbox.signed_notification(order.order_no, "SBXOTHER", Decimal("50"), "CNY", status="closed")
+    body, headers = sandbox.signed_notification(
+        order.order_no, "SBXOTHER", Decimal("50"), "CNY", status="closed"
+    )
     _post(client, body, headers)
     order.refresh_from_db()
     assert order.status == PaymentStatus.SUCCEEDED

@@ -18,14 +18,20 @@ def objects(personas):
     other = services.take_counter_payment(personas["other_customer"], "10", "cash", cashier)
     order = services.create_online_order(personas["own_customer"], "5", personas["customer"])
     card = cards.issue_card(personas["other_customer"], cashier)
-    return {"own": own, "other": other, "order": order, "card": card, "shift": Shift.objects.get(cashier=cashier)}
+    return {
+        "own": own,
+        "other": other,
+        "order": order,
+        "card": card,
+        "shift": Shift.objects.get(cashier=cashier),
+    }
 
 
 def routes(o, personas):
     c = personas["other_customer"].pk
     return [
         # (url, {role: expected}, default)
-        ("/payments/", {r: 200 for r in STAFF_PAY}, 403),
+        ("/payments/all/", {r: 200 for r in STAFF_PAY}, 403),
         ("/payments/counter/", {r: 200 for r in STAFF_PAY}, 403),
         (f"/payments/counter/{c}/", {r: 200 for r in STAFF_PAY}, 403),
         (f"/payments/{o['own'].pk}/", {"admin": 200, "cashier": 200, "customer": 200}, 404),
@@ -65,7 +71,9 @@ def test_it_checks_every_page_and_api_route(client, personas, objects, role):
 def test_only_cashiers_and_admins_refund_over_the_api(client, personas, objects, role):
     client.force_login(personas[role])
     response = client.post(
-        f"/api/v1/payments/{objects['own'].pk}/refund/", {"amount": "1", "reason": "x"}, content_type="application/json"
+        f"/api/v1/payments/{objects['own'].pk}/refund/",
+        {"amount": "1", "reason": "x"},
+        content_type="application/json",
     )
     assert response.status_code == (201 if role in STAFF_PAY else 403)
 

@@ -98,7 +98,11 @@ def test_it_refuses_a_top_up_when_supply_is_blocked(personas, monkeypatch):
     with pytest.raises(DomainError) as err:
         cards.top_up(card, "50", "cash", cashier)
     assert err.value.code == "supply_blocked"
-    assert Payment.objects.count() == 0 and LedgerEntry.objects.count() == 0 and CardPurchase.objects.count() == 0
+    assert (
+        Payment.objects.count() == 0
+        and LedgerEntry.objects.count() == 0
+        and CardPurchase.objects.count() == 0
+    )
 
 
 def test_it_replaces_a_card_and_voids_the_old_one(personas):

@@ -49,7 +49,16 @@ def test_it_agrees_with_openssl(tmp_path, key):
     )
     assert (tmp_path / "sig").read_bytes() == rsa.sign(key, b"gasworks")
     subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", tmp_path / "o.pem"],
+        [
+            "openssl",
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:1024",
+            "-out",
+            tmp_path / "o.pem",
+        ],
         check=True,
         capture_output=True,
     )
@@ -106,7 +115,12 @@ def _wechat(key, resource, timestamp=None):
             "id": "EV-1",
             "event_type": "TRANSACTION.SUCCESS",
             "resource_type": "encrypt-resource",
-            "resource": {"algorithm": "AEAD_AES_256_GCM", "ciphertext": base64.b64encode(json.dumps(resource).encode()).decode(), "nonce": "n0nce", "associated_data": "transaction"},
+            "resource": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": base64.b64encode(json.dumps(resource).encode()).decode(),
+                "nonce": "n0nce",
+                "associated_data": "transaction",
+            },
         }
     ).encode()
     ts, nonce = str(int(timestamp or time.time())), "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"
@@ -133,7 +147,9 @@ def wechat(monkeypatch, key):
     gateway = WechatGateway()
     # AES-GCM decryption needs `cryptography` (the SDK's dependency, not installed here); the test
     # stands in a decoder for the envelope and checks everything around it.
-    monkeypatch.setattr(gateway, "decrypt", lambda resource: json.loads(base64.b64decode(resource["ciphertext"])))
+    monkeypatch.setattr(
+        gateway, "decrypt", lambda resource: json.loads(base64.b64decode(resource["ciphertext"]))
+    )
     return gateway
 
 
