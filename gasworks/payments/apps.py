@@ -6,3 +6,26 @@ class PaymentsConfig(AppConfig):
     name = "gasworks.payments"
     label = "payments"
     verbose_name = _("Payments")
+
+    def ready(self) -> None:
+        from gasworks.accounts.roles import extend
+        from gasworks.payments import params  # noqa: F401  (registers parameters)
+        from gasworks.web.navigation import Item, register
+
+        extend(
+            "cashier",
+            "payments.view_payment",
+            "payments.add_payment",
+            "payments.take_counter_payment",
+            "payments.refund_payment",
+            "payments.view_refund",
+            "payments.view_shift",
+            "payments.change_shift",
+            "payments.view_iccard",
+            "payments.topup_card",
+            "payments.manage_card",
+        )
+        register(Item(_("Counter"), "payments:counter", "payments.take_counter_payment", icon="cash-coin"))
+        register(Item(_("Payments"), "payments:list", "payments.view_payment", icon="receipt"))
+        register(Item(_("My shift"), "payments:shift", "payments.view_shift", icon="clock-history"))
+        register(Item(_("Pay online"), "payments:my", customer=True, icon="credit-card"))

@@ -1,0 +1,146 @@
+"""IC-card prepaid meters: issue a card, top it up (money in, gas loaded onto the card), write the
+card, re-issue (rewrite) and replace it. A top-up is a supply action: the safety interlock is asked
+first. Ledger: the payment credits the account and a prepaid_charge of the same amount moves it
+onto the card, so the account balance is unchanged and the money sits with the meter."""
+
+import contextlib
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gasworks.billing import ledger
+from gasworks.billing.models import EntryKind
+from gasworks.errors import DomainError, InvalidInput
+from gasworks.payments import services
+from gasworks.payments.cardwriter import CardWriteError, get_writer
+from gasworks.payments.models import CardPurchase, CardStatus, ICCard
+from gasworks.safety.interlock import check_supply_allowed
+
+# Billing (tariffs) is built in parallel: when it offers a price lookup, register it here as
+# (customer, amount, at) -> (volume m³, note). Without one, the card carries money only.
+VOLUME_FOR_AMOUNT = None
+
+
+def new_card_no() -> str:
+    return f"IC{uuid.uuid4().hex[:14].upper()}"
+
+
+def issue_card(customer, by, meter=None) -> ICCard:
+    if meter is not None and meter.premises_id != customer.premises_id:
+        raise InvalidInput(
+            "meter_elsewhere",
+            _("That meter is not at the customer's premises."),
+            {"meter": [_("Wrong premises.")]},
+        )
+    if ICCard.objects.filter(customer=customer, meter=meter, status=CardStatus.ACTIVE).exists():
+        raise DomainError("card_exists", _("This customer already has an active card for that meter."))
+    card = ICCard.objects.create(
+        card_no=new_card_no(), customer=customer, meter=meter, issued_at=timezone.now()
+    )
+    _write(card, None)
+    return card
+
+
+def _volume(customer, amount, at):
+    if VOLUME_FOR_AMOUNT is None:
+        return None, _("No tariff available: the card carries money; the meter converts it.")
+    return VOLUME_FOR_AMOUNT(customer, amount, at)
+
+
+def top_up(card: ICCard, amount, method: str, by, tendered=None) -> CardPurchase:
+    check_supply_allowed(card.customer)  # a blocked customer is refused before anything is written
+    services.check_counter_input(amount, method, tendered)
+    with transaction.atomic():
+        locked = ICCard.objects.select_for_update().select_related("customer").get(pk=card.pk)
+        if locked.status != CardStatus.ACTIVE:
+            raise DomainError("card_inactive", _("This card is no longer active."))
+        payment = services.take_counter_payment(
+            locked.customer, amount, method, by, tendered, purpose="ic_card"
+        )
+        ledger.post(
+            locked.customer,
+            EntryKind.PREPAID_CHARGE,
+            -payment.amount,
+            reference=f"IC {locked.card_no} #{locked.purchases + 1}",
+            idempotency_key=f"iccard:{payment.pk}",
+            by=by,
+            at=payment.paid_at,
+        )
+        volume, note = _volume(locked.customer, payment.amount, payment.paid_at)
+        locked.purchases += 1
+        locked.save(update_fields=["purchases"])
+        purchase = CardPurchase.objects.create(
+            card=locked,
+            payment=payment,
+            sequence=locked.purchases,
+            amount=payment.amount,
+            volume=volume,
+            note=note or "",
+            created_at=payment.paid_at,
+        )
+    _write(locked, purchase)  # card I/O after commit; a failed write is retried by rewrite_card
+    return purchase
+
+
+def _card_content(card: ICCard, purchase: CardPurchase | None) -> dict:
+    return {
+        "card_no": card.card_no,
+        "account_no": card.customer.account_no,
+        "meter": card.meter.serial_no if card.meter_id else None,
+        "status": card.status,
+        "purchase_seq": purchase.sequence if purchase else card.purchases,
+        "amount": f"{purchase.amount:.2f}" if purchase else "0.00",
+        "volume": f"{purchase.volume:.3f}" if purchase and purchase.volume is not None else None,
+        "written_at": timezone.now().isoformat(),
+    }
+
+
+def _write(card: ICCard, purchase: CardPurchase | None) -> bool:
+    try:
+        get_writer().write(card.card_no, _card_content(card, purchase))
+    except (CardWriteError, OSError):
+        return False
+    if purchase is not None:
+        purchase.written_at = timezone.now()
+        CardPurchase.objects.filter(pk=purchase.pk).update(written_at=purchase.written_at)
+    return True
+
+
+def rewrite_card(card: ICCard, by) -> bool:
+    """Re-issue: write the latest purchase again (a card that failed or was wiped)."""
+    if card.status != CardStatus.ACTIVE:
+        raise DomainError("card_inactive", _("This card is no longer active."))
+    return _write(card, card.topups.order_by("-sequence").first())
+
+
+def replace_card(card: ICCard, reason: str, by, lost: bool = False) -> ICCard:
+    """Retire the card and issue a new number that carries on its purchase count; an unwritten
+    purchase is written onto the new card."""
+    if not (reason or "").strip():
+        raise InvalidInput(
+            "reason_required", _("Give a reason for the replacement."), {"reason": [_("Required.")]}
+        )
+    with transaction.atomic():
+        old = ICCard.objects.select_for_update().get(pk=card.pk)
+        if old.status != CardStatus.ACTIVE:
+            raise DomainError("card_inactive", _("This card is no longer active."))
+        old.status = CardStatus.LOST if lost else CardStatus.REPLACED
+        old.save(update_fields=["status"])
+        new = ICCard.objects.create(
+            card_no=new_card_no(),
+            customer_id=old.customer_id,
+            meter_id=old.meter_id,
+            purchases=old.purchases,
+            replaces=old,
+            issued_at=timezone.now(),
+        )
+    unwritten = old.topups.filter(written_at__isnull=True).order_by("-sequence").first()
+    # The old card may be lost: voiding it is best effort, the new number is what counts.
+    with contextlib.suppress(CardWriteError, OSError):
+        get_writer().write(
+            old.card_no, {**_card_content(old, None), "status": old.status, "void_reason": reason[:120]}
+        )
+    _write(new, unwritten)
+    return new

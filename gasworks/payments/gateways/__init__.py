@@ -1,0 +1,5 @@
+"""Payment gateways: one adapter per provider behind gasworks.payments.gateways.base.Gateway."""
+
+from gasworks.payments.gateways.base import Gateway, GatewayError, Notification, get_gateway
+
+__all__ = ["Gateway", "GatewayError", "Notification", "get_gateway"]

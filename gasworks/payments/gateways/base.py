@@ -1,0 +1,86 @@
+"""The adapter interface every online gateway implements, and the registry that finds them.
+
+A gateway (1) sends the customer somewhere to pay (`start` returns that URL), (2) turns a signed
+notification into a verified `Notification` or refuses it (`verify_callback`), (3) answers a
+question about an order for reconciliation (`query`) and (4) refunds. Verification is the adapter's
+job; what the notification *means* for our books is decided once, in services.settle()."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from gasworks.errors import DomainError, InvalidInput
+
+
+class GatewayError(DomainError):
+    """The gateway could not be reached or refused the request (502 for the API)."""
+
+    status = 502
+
+
+class BadNotification(InvalidInput):
+    """A callback that fails verification: bad signature, malformed, for another merchant."""
+
+
+@dataclass(frozen=True)
+class Notification:
+    order_no: str
+    transaction_id: str
+    amount: Decimal
+    currency: str
+    paid: bool  # False: the gateway reports the payment failed or closed
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ack:
+    """What the gateway expects back so it stops retrying."""
+
+    body: str
+    content_type: str = "text/plain"
+
+
+class Gateway(ABC):
+    code: str = ""
+    label: str = ""
+
+    @abstractmethod
+    def start(self, payment, notify_url: str, return_url: str) -> str:
+        """The URL the customer opens to pay this pending order."""
+
+    @abstractmethod
+    def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        """Check the signature and parse; raise BadNotification when it is not genuine."""
+
+    def ack(self, accepted: bool) -> Ack:
+        return Ack("success" if accepted else "fail")
+
+    @abstractmethod
+    def query(self, payment) -> Notification | None:
+        """Ask the gateway about an order: a Notification when it knows the outcome, else None."""
+
+    @abstractmethod
+    def refund(self, payment, amount: Decimal, refund_ref: str) -> str:
+        """Refund part or all of a paid order; returns the gateway's refund id."""
+
+
+def _registry() -> dict[str, type[Gateway]]:
+    from gasworks.payments.gateways.alipay import AlipayGateway
+    from gasworks.payments.gateways.sandbox import SandboxGateway
+    from gasworks.payments.gateways.wechat import WechatGateway
+
+    return {g.code: g for g in (SandboxGateway, AlipayGateway, WechatGateway)}
+
+
+def gateway_codes() -> list[str]:
+    return list(_registry())
+
+
+def get_gateway(code: str) -> Gateway:
+    cls = _registry().get(code)
+    if cls is None:
+        raise InvalidInput("unknown_gateway", _("Unknown payment gateway “%(code)s”.") % {"code": code})
+    return cls()

@@ -1,0 +1,115 @@
+"""The receipt PDF (收据). reportlab's built-in CID font STSong-Light renders Chinese without any
+font file. Labels are bilingual: the receipt is a Chinese business document."""
+
+from io import BytesIO
+
+from django.utils import timezone
+from reportlab.lib.pagesizes import A5
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from gasworks.lib.money import round_money
+from gasworks.payments.models import Method, Payment
+from gasworks.system import parameters
+
+FONT = "STSong-Light"
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_UNITS = ["", "拾", "佰", "仟"]
+_GROUPS = ["", "万", "亿", "万亿"]
+METHOD_ZH = {Method.CASH: "现金", Method.CARD: "银行卡", Method.BANK: "银行转账", Method.ONLINE: "网上支付"}
+
+
+def _register_font() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+def _group(n: int) -> str:
+    out, zero = "", False
+    for i in range(3, -1, -1):
+        digit = n // 10**i % 10
+        if digit:
+            out += ("零" if zero and out else "") + _DIGITS[digit] + _UNITS[i]
+            zero = False
+        else:
+            zero = True
+    return out
+
+
+def chinese_amount(amount) -> str:
+    """Amount in capital Chinese numerals, as receipts print it: 123.45 -> 壹佰贰拾叁元肆角伍分."""
+    fen = int(round_money(amount) * 100)
+    yuan, jiao, cents = fen // 100, fen // 10 % 10, fen % 10
+    words, group_index, pending_zero = "", 0, False
+    while yuan:
+        part = yuan % 10000
+        if part:
+            text = _group(part) + _GROUPS[group_index]
+            words = text + ("零" if pending_zero and words else "") + words
+            pending_zero = part < 1000
+        else:
+            pending_zero = True
+        yuan //= 10000
+        group_index += 1
+    words = (words or "零") + "元"
+    if not jiao and not cents:
+        return words + "整"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif cents:
+        words += "零"
+    if cents:
+        words += _DIGITS[cents] + "分"
+    return words
+
+
+def render(payment: Payment) -> bytes:
+    _register_font()
+    buffer = BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A5)
+    page.setTitle(f"Receipt {payment.receipt_no}")
+    width, height = A5
+    y = height - 20 * mm
+
+    def line(label: str, value: str, size: int = 11) -> None:
+        nonlocal y
+        page.setFont(FONT, size)
+        page.drawString(15 * mm, y, label)
+        page.drawString(55 * mm, y, value)
+        y -= 8 * mm
+
+    page.setFont(FONT, 16)
+    page.drawCentredString(width / 2, y, f"{parameters.get('station_name')}")
+    y -= 9 * mm
+    page.setFont(FONT, 14)
+    page.drawCentredString(width / 2, y, "收款收据 Receipt")
+    y -= 12 * mm
+    customer = payment.customer
+    paid_at = timezone.localtime(payment.paid_at or payment.created_at)
+    line("收据号 No.", payment.receipt_no or "-")
+    line("日期 Date", f"{paid_at:%Y-%m-%d %H:%M}")
+    line("户号 Account", customer.account_no)
+    line("户名 Name", customer.name)
+    line("地址 Address", customer.premises.address[:40])
+    line("方式 Method", f"{METHOD_ZH.get(payment.method, payment.method)} {payment.get_method_display()}")
+    if payment.gateway_txn_id:
+        line("交易号 Txn", payment.gateway_txn_id)
+    line("金额 Amount", f"¥{payment.amount:.2f}", 13)
+    line("大写 In words", chinese_amount(payment.amount))
+    if payment.change_given is not None:
+        line("实收 Tendered", f"¥{payment.tendered:.2f}")
+        line("找零 Change", f"¥{payment.change_given:.2f}")
+    if payment.refunded_amount:
+        line("已退款 Refunded", f"¥{payment.refunded_amount:.2f}")
+    if payment.created_by_id:
+        line("收款员 Cashier", payment.created_by.get_username())
+    phone = parameters.get("station_phone")
+    page.setFont(FONT, 9)
+    page.drawString(
+        15 * mm, 15 * mm, f"订单号 Order {payment.order_no}" + (f"   电话 Tel {phone}" if phone else "")
+    )
+    page.showPage()
+    page.save()
+    return buffer.getvalue()

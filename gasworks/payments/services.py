@@ -1,0 +1,497 @@
+"""Payment business rules: counter payments, online orders and their settlement, refunds,
+receipt numbers, shifts. Money moves only through gasworks.billing.ledger.post.
+
+Locks are always taken in one order so concurrent payments cannot deadlock:
+shift -> payment row -> ledger account -> receipt counter (held last, for the shortest time)."""
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gasworks.billing import ledger
+from gasworks.billing.models import EntryKind
+from gasworks.errors import DomainError, InvalidInput, NotAllowed
+from gasworks.lib.money import round_money, to_decimal
+from gasworks.payments.gateways.base import Notification, get_gateway
+from gasworks.payments.models import (
+    COUNTER_METHODS,
+    CallbackOutcome,
+    GatewayEvent,
+    Method,
+    Payment,
+    PaymentStatus,
+    ReceiptCounter,
+    Refund,
+    RefundStatus,
+    Shift,
+    ShiftStatus,
+)
+from gasworks.system import parameters
+
+
+def clean_amount(value, field: str = "amount", maximum: Decimal | None = None) -> Decimal:
+    """A positive money amount with at most 2 decimals, or InvalidInput naming the field."""
+    try:
+        amount = to_decimal(value if not isinstance(value, float) else str(value))
+    except (ValueError, TypeError):
+        raise InvalidInput("invalid_amount", _("Enter an amount."), {field: [_("Enter a number.")]}) from None
+    if amount <= 0:
+        raise InvalidInput(
+            "invalid_amount", _("The amount must be positive."), {field: [_("Must be positive.")]}
+        )
+    if amount != round_money(amount):
+        raise InvalidInput(
+            "invalid_amount", _("At most two decimals."), {field: [_("At most two decimals.")]}
+        )
+    if maximum is not None and amount > maximum:
+        raise InvalidInput(
+            "amount_too_large",
+            _("The amount is above the limit of %(max)s.") % {"max": maximum},
+            {field: [_("Too large.")]},
+        )
+    return amount
+
+
+def new_order_no(now) -> str:
+    return f"GW{timezone.localtime(now):%Y%m%d}{uuid.uuid4().hex[:14].upper()}"
+
+
+# --- receipts -------------------------------------------------------------------------------
+
+
+def next_receipt_no(at) -> str:
+    """The next number of this station's receipt book for the year of `at`. Call inside the
+    payment's transaction: the counter row stays locked until it commits or rolls back."""
+    station, year = settings.STATION_CODE, timezone.localtime(at).year
+    locked = ReceiptCounter.objects.select_for_update()
+    counter = locked.filter(station=station, year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                ReceiptCounter.objects.create(station=station, year=year)
+        except IntegrityError:
+            pass  # created by a concurrent payment
+        counter = locked.get(station=station, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"R{year}-{counter.last:06d}"
+
+
+def _succeed(payment: Payment, at, by=None) -> None:
+    """pending -> succeeded: post the money once, number the receipt."""
+    payment.set_status(PaymentStatus.SUCCEEDED)
+    payment.paid_at = at
+    ledger.post(
+        payment.customer,
+        EntryKind.PAYMENT,
+        payment.amount,
+        reference=f"{Method(payment.method).label} {payment.order_no}",
+        idempotency_key=f"payment:{payment.pk}",
+        by=by,
+        at=at,
+    )
+    payment.receipt_no = next_receipt_no(at)
+    payment.save(
+        update_fields=["status", "paid_at", "receipt_no", "gateway_txn_id", "needs_review", "review_note"]
+    )
+
+
+# --- shifts ---------------------------------------------------------------------------------
+
+
+def current_shift(cashier, at, lock: bool = True) -> Shift:
+    """The cashier's open shift, opened on first use; locked so a close cannot slip in between."""
+    queryset = Shift.objects.select_for_update() if lock else Shift.objects
+    shift = queryset.filter(cashier=cashier, status=ShiftStatus.OPEN).first()
+    if shift is None:
+        try:
+            with transaction.atomic():
+                Shift.objects.create(cashier=cashier, opened_at=at)
+        except IntegrityError:
+            pass
+        shift = queryset.get(cashier=cashier, status=ShiftStatus.OPEN)
+    return shift
+
+
+def shift_totals(shift: Shift) -> dict:
+    rows = (
+        shift.payments.filter(
+            status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED, PaymentStatus.REFUNDED)
+        )
+        .values("method")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+    )
+    by_method = {m: {"count": 0, "total": "0.00"} for m in COUNTER_METHODS}
+    grand = Decimal("0.00")
+    for row in rows:
+        by_method[row["method"]] = {"count": row["n"], "total": f"{row['total']:.2f}"}
+        grand += row["total"]
+    refunds = Refund.objects.filter(payment__shift=shift, status=RefundStatus.DONE).aggregate(
+        t=Sum("amount")
+    )["t"]
+    return {"methods": by_method, "total": f"{grand:.2f}", "refunded": f"{refunds or 0:.2f}"}
+
+
+def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: str = "") -> Shift:
+    """日结: freeze the totals by method and lock the shift. Only its cashier or a supervisor."""
+    if by.pk != shift.cashier_id and not by.has_perm("payments.supervise_shift"):
+        raise NotAllowed("not_your_shift", _("Only the shift's cashier or a supervisor may close it."))
+    counted = clean_amount(cash_counted, "cash_counted") if cash_counted not in (None, "") else None
+    now = timezone.now()
+    with transaction.atomic():
+        shift = Shift.objects.select_for_update().get(pk=shift.pk)
+        if shift.status != ShiftStatus.OPEN:
+            raise DomainError("shift_closed", _("This shift is already closed."))
+        totals = shift_totals(shift)
+        if counted is not None:
+            expected = Decimal(totals["methods"][Method.CASH]["total"])
+            totals["cash_difference"] = f"{counted - expected:.2f}"
+        shift.status = ShiftStatus.CLOSED
+        shift.closed_at = now
+        shift.totals = totals
+        shift.cash_counted = counted
+        shift.handed_to = handed_to[:120]
+        shift.note = note[:255]
+        shift.save()
+    return shift
+
+
+# --- counter payments -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CounterInput:
+    amount: Decimal
+    method: str
+    tendered: Decimal | None = None
+
+
+def check_counter_input(amount, method: str, tendered=None) -> CounterInput:
+    if method not in COUNTER_METHODS:
+        raise InvalidInput(
+            "invalid_method", _("Choose cash, card or bank."), {"method": [_("Invalid choice.")]}
+        )
+    value = clean_amount(amount, maximum=parameters.get("counter_max_amount"))
+    given = None
+    if tendered not in (None, ""):
+        if method != Method.CASH:
+            raise InvalidInput(
+                "tendered_not_cash",
+                _("Cash tendered is for cash payments only."),
+                {"tendered": [_("Only for cash.")]},
+            )
+        given = clean_amount(tendered, "tendered")
+        if given < value:
+            raise InvalidInput(
+                "tendered_too_little",
+                _("The cash tendered is less than the amount."),
+                {"tendered": [_("Less than the amount.")]},
+            )
+    return CounterInput(value, method, given)
+
+
+def take_counter_payment(
+    customer, amount, method: str, by, tendered=None, purpose: str = "account"
+) -> Payment:
+    """Cash, card or bank at the counter: succeeded at once, in the cashier's open shift."""
+    data = check_counter_input(amount, method, tendered)
+    now = timezone.now()
+    with transaction.atomic():
+        shift = current_shift(by, now)
+        payment = Payment.objects.create(
+            order_no=new_order_no(now),
+            customer=customer,
+            amount=data.amount,
+            currency=settings.CURRENCY,
+            method=data.method,
+            tendered=data.tendered,
+            change_given=(data.tendered - data.amount) if data.tendered is not None else None,
+            shift=shift,
+            purpose=purpose,
+            created_by=by,
+            created_at=now,
+        )
+        _succeed(payment, now, by)
+    return payment
+
+
+# --- online orders and gateway notifications ------------------------------------------------
+
+
+def create_online_order(customer, amount, by, gateway: str = "sandbox") -> Payment:
+    get_gateway(gateway)  # refuses an unknown gateway with a 400
+    value = clean_amount(amount, maximum=parameters.get("counter_max_amount"))
+    now = timezone.now()
+    return Payment.objects.create(
+        order_no=new_order_no(now),
+        customer=customer,
+        amount=value,
+        currency=settings.CURRENCY,
+        method=Method.ONLINE,
+        gateway=gateway,
+        created_by=by,
+        created_at=now,
+    )
+
+
+def pay_url(payment: Payment, build_absolute_uri) -> str:
+    from django.urls import reverse
+
+    gateway = get_gateway(payment.gateway)
+    notify = build_absolute_uri(reverse("api-payment-callback", args=[payment.gateway]))
+    back = build_absolute_uri(reverse("payments:detail", args=[payment.pk]))
+    return build_absolute_uri(gateway.start(payment, notify, back))
+
+
+def handle_callback(gateway_code: str, body: bytes, headers) -> tuple[str, object]:
+    """Verify a gateway's notification and settle it. A forged one raises before any write."""
+    gateway = get_gateway(gateway_code)
+    notification = gateway.verify_callback(body, headers)
+    outcome = settle(gateway_code, notification)
+    return outcome, gateway.ack(True)
+
+
+def settle(gateway_code: str, note: Notification, source: str = "callback") -> str:
+    """Apply a verified notification once. Idempotent by the gateway's transaction id: a duplicate
+    or late one changes nothing; a conflicting amount is flagged for review, never credited."""
+    now = timezone.now()
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update()
+            .select_related("customer")
+            .filter(order_no=note.order_no, gateway=gateway_code)
+            .first()
+        )
+        outcome = _apply(payment, note, now)
+        GatewayEvent.objects.create(
+            gateway=gateway_code,
+            transaction_id=note.transaction_id[:64],
+            order_no=note.order_no[:32],
+            payment=payment,
+            amount=note.amount,
+            currency=note.currency[:3],
+            outcome=outcome,
+            source=source,
+            payload=note.raw,
+            received_at=now,
+        )
+    return outcome
+
+
+def _flag(payment: Payment, why: str) -> str:
+    payment.needs_review = True
+    payment.review_note = why[:255]
+    payment.save(update_fields=["needs_review", "review_note"])
+    return CallbackOutcome.CONFLICT
+
+
+def _apply(payment: Payment | None, note: Notification, now) -> str:
+    if payment is None:
+        return CallbackOutcome.UNKNOWN_ORDER
+    if payment.gateway_txn_id == note.transaction_id:
+        return CallbackOutcome.DUPLICATE
+    if payment.status != PaymentStatus.PENDING:
+        if note.paid and payment.status in (PaymentStatus.EXPIRED, PaymentStatus.FAILED):
+            return _flag(
+                payment, _("Paid after the order was closed: transaction %(t)s.") % {"t": note.transaction_id}
+            )
+        if note.paid and payment.gateway_txn_id:
+            return _flag(
+                payment, _("A second transaction %(t)s for a paid order.") % {"t": note.transaction_id}
+            )
+        return CallbackOutcome.LATE
+    if not note.paid:
+        payment.set_status(PaymentStatus.FAILED)
+        payment.save(update_fields=["status"])
+        return CallbackOutcome.FAILED
+    if note.amount != payment.amount or note.currency != payment.currency:
+        return _flag(
+            payment,
+            _("The gateway reports %(got)s %(cur)s for an order of %(want)s %(ours)s.")
+            % {"got": note.amount, "cur": note.currency, "want": payment.amount, "ours": payment.currency},
+        )
+    if Payment.objects.filter(gateway=payment.gateway, gateway_txn_id=note.transaction_id).exists():
+        return _flag(
+            payment, _("Transaction %(t)s already settled another order.") % {"t": note.transaction_id}
+        )
+    payment.gateway_txn_id = note.transaction_id
+    try:
+        with transaction.atomic():
+            _succeed(payment, now)
+    except IntegrityError:  # the same transaction id raced onto another order
+        payment.gateway_txn_id = None
+        payment.status = PaymentStatus.PENDING
+        return _flag(
+            payment, _("Transaction %(t)s already settled another order.") % {"t": note.transaction_id}
+        )
+    return CallbackOutcome.CREDITED
+
+
+def reconcile(older_than_minutes: int | None = None, stdout=None) -> dict:
+    """Ask each gateway about orders stuck in pending: settle what it knows, expire the rest
+    once they are older than the order expiry."""
+    from datetime import timedelta
+
+    expiry = timedelta(minutes=parameters.get("payment_order_expiry_minutes"))
+    now = timezone.now()
+    stale_after = now - timedelta(minutes=older_than_minutes or 0)
+    counts = {"settled": 0, "expired": 0, "unchanged": 0, "errors": 0}
+    pending = Payment.objects.filter(
+        status=PaymentStatus.PENDING, method=Method.ONLINE, needs_review=False, created_at__lte=stale_after
+    ).order_by("pk")
+    for payment in pending.iterator():
+        try:
+            note = get_gateway(payment.gateway).query(payment)  # slow I/O: outside any transaction
+        except DomainError as exc:
+            counts["errors"] += 1
+            if stdout:
+                stdout.write(f"{payment.order_no}: {exc.message}")
+            continue
+        if note is not None:
+            outcome = settle(payment.gateway, note, source="query")
+            counts[
+                "settled" if outcome in (CallbackOutcome.CREDITED, CallbackOutcome.FAILED) else "unchanged"
+            ] += 1
+        elif payment.created_at <= now - expiry:
+            with transaction.atomic():
+                locked = Payment.objects.select_for_update().get(pk=payment.pk)
+                if locked.status == PaymentStatus.PENDING:
+                    locked.set_status(PaymentStatus.EXPIRED)
+                    locked.save(update_fields=["status"])
+                    counts["expired"] += 1
+        else:
+            counts["unchanged"] += 1
+    return counts
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+
+def request_refund(payment: Payment, amount, reason: str, by) -> Refund:
+    """A full or partial refund by the original method. Above the threshold it waits for a
+    supervisor's approval (a supervisor's own request goes straight through)."""
+    value = clean_amount(amount)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(
+            "reason_required", _("Give a reason for the refund."), {"reason": [_("Required.")]}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().select_related("customer").get(pk=payment.pk)
+        if locked.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED):
+            raise DomainError("not_refundable", _("Only a paid payment can be refunded."))
+        waiting = (
+            locked.refunds.filter(status=RefundStatus.AWAITING_APPROVAL).aggregate(t=Sum("amount"))["t"] or 0
+        )
+        if value > locked.refundable - waiting:
+            raise InvalidInput(
+                "refund_too_large",
+                _("At most %(max)s can still be refunded.") % {"max": locked.refundable - waiting},
+                {"amount": [_("Too large.")]},
+            )
+        refund = Refund.objects.create(
+            payment=locked,
+            amount=value,
+            reason=reason[:255],
+            status=RefundStatus.AWAITING_APPROVAL,
+            requested_by=by,
+            created_at=now,
+        )
+        if value <= parameters.get("refund_approval_threshold") or by.has_perm("payments.approve_refund"):
+            _execute_refund(refund, locked, by, now)
+    return refund
+
+
+def decide_refund(refund: Refund, approve: bool, by) -> Refund:
+    if not by.has_perm("payments.approve_refund"):
+        raise NotAllowed("approval_required", _("Only a supervisor may approve refunds."))
+    now = timezone.now()
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().select_related("customer").get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != RefundStatus.AWAITING_APPROVAL:
+            raise DomainError("refund_decided", _("This refund was already decided."))
+        if approve:
+            _execute_refund(refund, payment, by, now)
+        else:
+            refund.status, refund.decided_by, refund.decided_at = RefundStatus.REJECTED, by, now
+            refund.save(update_fields=["status", "decided_by", "decided_at"])
+    return refund
+
+
+def _execute_refund(refund: Refund, payment: Payment, by, now) -> None:
+    if payment.method == Method.ONLINE:
+        refund.gateway_refund_id = get_gateway(payment.gateway).refund(
+            payment, refund.amount, f"RF{refund.pk}"
+        )
+    ledger.post(
+        payment.customer,
+        EntryKind.REFUND,
+        -refund.amount,
+        reference=f"{_('Refund')} {payment.receipt_no}: {refund.reason}",
+        idempotency_key=f"refund:{refund.pk}",
+        by=by,
+        at=now,
+    )
+    payment.refunded_amount += refund.amount
+    payment.set_status(
+        PaymentStatus.REFUNDED if payment.refunded_amount == payment.amount else PaymentStatus.PARTLY_REFUNDED
+    )
+    payment.save(update_fields=["refunded_amount", "status"])
+    refund.status, refund.decided_by, refund.decided_at = RefundStatus.DONE, by, now
+    refund.save(update_fields=["status", "decided_by", "decided_at", "gateway_refund_id"])
+
+
+# --- what is due ----------------------------------------------------------------------------
+
+# Other apps (billing's bills and late fees) add lines to the counter's "what is due" panel:
+# each provider is (customer) -> list of {"label", "amount", "due_on"}. Until then the balance says it.
+DUE_PROVIDERS: list = []
+
+
+def due_summary(customer) -> dict:
+    balance = ledger.balance(customer)
+    lines = [line for provider in DUE_PROVIDERS for line in provider(customer)]
+    return {"balance": balance, "owed": max(-balance, Decimal("0.00")), "lines": lines}
+
+
+# --- bank statements ------------------------------------------------------------------------
+
+BANK_GATEWAY = "bank"
+
+
+def record_bank_payment(customer, amount, bank_txn_id: str, by=None, at=None) -> tuple[Payment, bool]:
+    """A transfer seen on the bank statement: succeeded at once, idempotent by the bank's
+    transaction id. Returns (payment, created)."""
+    value = clean_amount(amount)
+    txn = (bank_txn_id or "").strip()
+    if not txn or len(txn) > 64:
+        raise InvalidInput("invalid_txn_id", _("Every row needs the bank transaction id (≤ 64 characters)."))
+    existing = Payment.objects.filter(gateway=BANK_GATEWAY, gateway_txn_id=txn).first()
+    if existing is not None:
+        return existing, False
+    now = at or timezone.now()
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                order_no=new_order_no(now),
+                customer=customer,
+                amount=value,
+                currency=settings.CURRENCY,
+                method=Method.BANK,
+                gateway=BANK_GATEWAY,
+                gateway_txn_id=txn,
+                created_by=by,
+                created_at=now,
+            )
+            _succeed(payment, now, by)
+    except IntegrityError:  # the same statement imported concurrently
+        return Payment.objects.get(gateway=BANK_GATEWAY, gateway_txn_id=txn), False
+    return payment, True
