@@ -35,6 +35,36 @@ def register(item: Item, before: str | None = None) -> None:
     ITEMS.insert(index, item)
 
 
+# Menu sections, in order: an item's section is its URL namespace ("metering:meter-list").
+SECTIONS = [
+    ("", _("General")),
+    ("metering", _("Metering")),
+    ("billing", _("Billing")),
+    ("payments", _("Payments")),
+    ("cylinders", _("LPG cylinders")),
+    ("safety", _("Safety")),
+    ("reports", _("Reports")),
+    ("system", _("System")),
+]
+SYSTEM_ITEMS = {"user-list", "parameter-list", "audit-list"}
+
+
+def _section_of(url_name: str) -> str:
+    if url_name in SYSTEM_ITEMS:
+        return "system"
+    return url_name.split(":", 1)[0] if ":" in url_name else ""
+
+
+def group_sections(entries: list[dict]) -> list[dict]:
+    """Menu entries grouped into labelled sections (empty sections left out)."""
+    grouped = []
+    for key, label in SECTIONS:
+        items = [e for e in entries if e["section"] == key]
+        if items:
+            grouped.append({"label": label, "items": items})
+    return grouped
+
+
 def menu_for(user, current_path: str) -> list[dict]:
     if not user.is_authenticated:
         return []
@@ -47,5 +77,13 @@ def menu_for(user, current_path: str) -> list[dict]:
             continue
         url = reverse(item.url_name)
         active = current_path == url if url == "/" else current_path.startswith(url)
-        entries.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        entries.append(
+            {
+                "label": item.label,
+                "url": url,
+                "icon": item.icon,
+                "active": active,
+                "section": _section_of(item.url_name),
+            }
+        )
     return entries
