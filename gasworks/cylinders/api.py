@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -75,6 +76,7 @@ class CylinderListView(APIView):
     permission_classes = [ActionPerms]
     action_perms = {"get": ["cylinders.view_cylinder"], "post": ["cylinders.add_cylinder"]}
 
+    @extend_schema(operation_id="cylinders_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):
         queryset = Cylinder.objects.select_related("owner").order_by("code")
         if request.query_params.get("status"):
@@ -83,7 +85,7 @@ class CylinderListView(APIView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response([cylinder_body(c) for c in page])
 
-    @extend_schema(request=CylinderIn)
+    @extend_schema(request=CylinderIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request):
         form = CylinderIn(data=request.data)
         form.is_valid(raise_exception=True)
@@ -95,6 +97,7 @@ class CylinderDetailView(APIView):
     permission_classes = [ActionPerms]
     action_perms = {"get": ["cylinders.view_cylinder"]}
 
+    @extend_schema(operation_id="cylinders_retrieve", responses=OpenApiTypes.OBJECT)
     def get(self, request, code):
         cylinder = Cylinder.objects.select_related("owner").filter(code=services.normalize_code(code)).first()
         if cylinder is None:
@@ -106,7 +109,7 @@ class FillingView(APIView):
     permission_classes = [ActionPerms]
     action_perms = {"post": ["cylinders.fill_cylinder"]}
 
-    @extend_schema(request=FillingIn)
+    @extend_schema(request=FillingIn, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, code):
         form = FillingIn(data=request.data)
         form.is_valid(raise_exception=True)
