@@ -39,6 +39,7 @@ class TariffSerializer(serializers.ModelSerializer):
             "tiers",
             "versions",
         ]
+        validators: list = []  # (category, gas_use) exists → the service adds a price version
 
     def get_versions(self, tariff) -> list[dict]:
         return [

@@ -2,6 +2,7 @@
 Chinese without font files), with a QR code that opens the online payment page."""
 
 import io
+from datetime import timedelta
 
 import qrcode
 from django.conf import settings
@@ -19,6 +20,7 @@ from gasworks.system import parameters
 FONT = "STSong-Light"
 _registered = False
 
+# The superscript ³ is missing from STSong-Light, so units are spelled out.
 # The bill's fixed labels in both languages, so the PDF is right even before the lead's
 # translation catalogue exists.
 LABELS = {
@@ -30,7 +32,8 @@ LABELS = {
     "readings": ("Readings (previous → current)", "表数（上期 → 本期）"),
     "consumption": ("Consumption", "用气量"),
     "tier": ("Tier", "阶梯"),
-    "volume": ("Volume m³", "气量 m³"),
+    "volume": ("Volume (m3)", "气量（立方米）"),
+    "unit": ("m3", "立方米"),
     "price": ("Unit price", "单价"),
     "amount": ("Amount", "金额"),
     "minimum": ("Minimum charge top-up", "最低消费补足"),
@@ -95,9 +98,12 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
             (label["customer"], customer.name),
             (label["account"], customer.account_no),
             (label["address"], customer.premises.address),
-            (label["period"], f"{bill.period_start:%Y-%m-%d} – {bill.period_end:%Y-%m-%d}"),
+            (
+                label["period"],
+                f"{bill.period_start:%Y-%m-%d} – {bill.period_end - timedelta(days=1):%Y-%m-%d}",
+            ),
             (label["readings"], f"{_v(bill.reading_from)} → {_v(bill.reading_to)}"),
-            (label["consumption"], f"{bill.volume} m³"),
+            (label["consumption"], f"{bill.volume} {label['unit']}"),
         ]
         for key, value in rows:
             text(left, key, 10)
