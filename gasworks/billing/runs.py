@@ -307,23 +307,24 @@ def bill_chunk(
                 )
             )
             priced_of.append(priced)
-        Bill.objects.bulk_create(bills, batch_size=2000)
+        _insert(Bill, None, bills, with_ids=True)
         stage("bills")
-        BillLine.objects.bulk_create(
-            (
-                BillLine(
-                    bill_id=bill.pk,
-                    tier=line.tier,
-                    volume=line.volume,
-                    unit_price=line.unit_price,
-                    amount=line.amount,
-                    effective_from=line.effective_from,
-                    tariff_year=line.tariff_year,
+        _insert(
+            BillLine,
+            LINE_COLUMNS,
+            [
+                (
+                    bill.pk,
+                    line.tier,
+                    line.volume,
+                    line.unit_price,
+                    line.amount,
+                    line.effective_from,
+                    line.tariff_year,
                 )
                 for bill, priced in zip(bills, priced_of, strict=True)
                 for line in priced.lines
-            ),
-            batch_size=2000,
+            ],
         )
         stage("lines")
         new_balances = _post_charges(bills, accounts, now, period)
@@ -379,7 +380,15 @@ def _lock_accounts(customer_ids: list[int], lo: int, hi: int) -> dict[int, tuple
         Account.objects.filter(customer_id__gte=lo, customer_id__lte=hi).values_list("customer_id", flat=True)
     )
     missing = [cid for cid in customer_ids if cid not in existing]
-    if missing:
+    if missing and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Account._meta.db_table} (customer_id, balance, prepaid, credit_limit,"  # noqa: S608
+                " low_balance_alert, updated_at) SELECT c, 0, false, 0, %s, %s FROM unnest(%s::bigint[]) AS c"
+                " ON CONFLICT (customer_id) DO NOTHING",
+                [Account._meta.get_field("low_balance_alert").default, timezone.now(), missing],
+            )
+    elif missing:
         Account.objects.bulk_create([Account(customer_id=cid) for cid in missing], ignore_conflicts=True)
     rows = (
         Account.objects.select_for_update()
@@ -403,18 +412,53 @@ def _post_charges(bills: list[Bill], accounts: dict, now, period: Period) -> dic
         new_balance = balance - bill.total
         balances[account_pk] = new_balance
         entries.append(
-            LedgerEntry(
-                account_id=account_pk,
-                kind=EntryKind.CHARGE,
-                amount=-bill.total,
-                balance_after=new_balance,
-                reference=reference,
-                idempotency_key=f"bill:{bill.pk}",
-                created_at=now,
-            )
+            (account_pk, EntryKind.CHARGE.value, -bill.total, new_balance, reference, f"bill:{bill.pk}", now)
         )
-    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+    _insert(LedgerEntry, ENTRY_COLUMNS, entries)
     return balances
+
+
+LINE_COLUMNS = ("bill_id", "tier", "volume", "unit_price", "amount", "effective_from", "tariff_year")
+ENTRY_COLUMNS = (
+    "account_id",
+    "kind",
+    "amount",
+    "balance_after",
+    "reference",
+    "idempotency_key",
+    "created_at",
+)
+
+
+def _insert(model, columns, rows: list, with_ids: bool = False) -> None:
+    """Bulk insert plain tuples of ``columns`` (or model instances with columns=None). On
+    PostgreSQL through COPY (ids drawn from the sequence first when the caller needs them),
+    several times faster than INSERT for thousands of rows; elsewhere bulk_create."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objects = rows if columns is None else [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        model.objects.bulk_create(objects, batch_size=500)
+        return
+    table = model._meta.db_table
+    if columns is None:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        if with_ids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, len(rows)],
+                )
+                for obj, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+                    obj.pk = pk
+            fields = [model._meta.pk, *fields]
+        attnames = [f.attname for f in fields]
+        columns = [f.column for f in fields]
+        rows = [[getattr(obj, name) for name in attnames] for obj in rows]
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _write_balances(balances: dict[int, Decimal]) -> None:

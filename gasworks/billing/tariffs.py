@@ -200,8 +200,22 @@ def price_period(
     versions = spec.versions_for(factor)
     if not versions:
         raise tiermath.TariffError("no_price_version", "the tariff has no prices")
-    cuts = [start]
+    inside = [v for v in versions if start < v.effective_from < end]
     boundary = spec.year_of(end)
+    if not inside and not start < boundary < end:
+        # The common case: one price version and one tariff year over the whole period, so
+        # the split by days has a single part; split_by_tiers alone gives the same lines.
+        version = next((v for v in reversed(versions) if v.effective_from <= start), None)
+        if version is None:
+            raise tiermath.TariffError("no_price_version", f"no price version is in effect on {start}")
+        year = spec.year_of(start)
+        lines = [
+            PricedLine(line.tier, line.volume, line.unit_price, line.amount, version.effective_from, year)
+            for line in tiermath.split_by_tiers(prior_by_year.get(year, 0), volume, version.tiers)
+        ]
+        lines_total = sum((line.amount for line in lines), Decimal("0.00"))
+        return PricedBill(lines, tiermath.apply_minimum(lines_total, spec.minimum_charge), spec.meter_rent)
+    cuts = [start]
     if start < boundary < end:
         cuts.append(boundary)
     cuts.append(end)

@@ -29,7 +29,7 @@ def test_it_sets_the_due_date_from_the_parameter():
 
 
 def test_it_charges_a_late_fee_once_per_bill_per_day_and_caps_it():
-    c, bill = _billed()  # 261.00 due 16 Nov
+    _c, _bill = _billed()  # 261.00 due 16 Nov
     assert arrears.apply_late_fees(date(2026, 11, 16)) == 0  # not overdue on its due day
     assert arrears.apply_late_fees(date(2026, 11, 17)) == 1
     assert arrears.apply_late_fees(date(2026, 11, 17)) == 0
@@ -46,7 +46,7 @@ def test_it_charges_a_late_fee_once_per_bill_per_day_and_caps_it():
 
 
 def test_it_stops_late_fees_once_paid_and_sorts_aging_buckets():
-    c, bill = _billed()
+    c, _bill = _billed()
     assert arrears.aging(date(2026, 12, 20)) == {
         "0-30": Decimal("0"),
         "31-60": Decimal("261.00"),
