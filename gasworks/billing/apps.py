@@ -8,7 +8,20 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from gasworks.billing import ledger
+        from gasworks.accounts.roles import extend
+        from gasworks.billing import ledger, params, web_hooks  # noqa: F401  (registers parameters)
         from gasworks.customers.balance import register_provider
 
         register_provider(ledger.balance, ledger.entries)
+        extend(
+            "cashier",
+            "billing.view_tariff",
+            "billing.view_bill",
+            "billing.view_billingrun",
+            "billing.view_billreview",
+            "billing.view_account",
+            "billing.view_ledgerentry",
+            "billing.view_adjustment",
+            "billing.add_adjustment",
+        )
+        web_hooks.install()

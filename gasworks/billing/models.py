@@ -26,6 +26,8 @@ class Account(models.Model):
     prepaid = models.BooleanField(_("prepaid"), default=False)
     credit_limit = models.DecimalField(_("credit limit"), default=0, **MONEY)
     low_balance_alert = models.DecimalField(_("low-balance alert at"), default=20, **MONEY)
+    # Set when the balance fell below the alert threshold; cleared when it rises again.
+    low_balance_since = models.DateTimeField(_("low balance since"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -68,3 +70,288 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("ledger entries are immutable; post a reversal instead")
+
+
+PRICE = {"max_digits": 12, "decimal_places": 4}
+VOLUME = {"max_digits": 14, "decimal_places": 3}
+
+
+class Tariff(models.Model):
+    """A price schedule for a customer category (and, for residential customers, a gas use:
+    cooking or boiler heating have different tier quotas). Its prices live in PriceVersions."""
+
+    name = models.CharField(_("name"), max_length=120)
+    category = models.CharField(_("category"), max_length=16)
+    # "" applies to every gas use of the category; a specific use wins over "".
+    gas_use = models.CharField(_("gas use"), max_length=16, blank=True, default="")
+    minimum_charge = models.DecimalField(_("minimum monthly charge"), default=0, **MONEY)
+    meter_rent = models.DecimalField(_("meter rent per month"), default=0, **MONEY)
+    household_scaling = models.BooleanField(_("raise quotas for large households"), default=True)
+    year_start_month = models.PositiveSmallIntegerField(_("tariff year starts: month"), default=1)
+    year_start_day = models.PositiveSmallIntegerField(_("tariff year starts: day"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
+        ordering = ["category", "gas_use", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "gas_use"], name="tariff_unique_category_use"),
+            models.CheckConstraint(name="tariff_minimum_nonneg", condition=models.Q(minimum_charge__gte=0)),
+            models.CheckConstraint(name="tariff_rent_nonneg", condition=models.Q(meter_rent__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PriceVersion(models.Model):
+    tariff = models.ForeignKey(Tariff, on_delete=models.CASCADE, related_name="versions")
+    effective_from = models.DateField(_("effective from"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("price version")
+        verbose_name_plural = _("price versions")
+        ordering = ["tariff", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["tariff", "effective_from"], name="price_version_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tariff} {self.effective_from}"
+
+
+class TariffTier(models.Model):
+    version = models.ForeignKey(PriceVersion, on_delete=models.CASCADE, related_name="tiers")
+    number = models.PositiveSmallIntegerField(_("tier"))
+    up_to = models.DecimalField(_("up to, m³ per tariff year"), null=True, blank=True, **VOLUME)
+    price = models.DecimalField(_("price per m³"), **PRICE)
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="tier_unique_number"),
+            models.CheckConstraint(name="tier_price_nonneg", condition=models.Q(price__gte=0)),
+        ]
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+RUN_TRANSITIONS: dict[str, set[str]] = {
+    RunStatus.PENDING: {RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED},
+    RunStatus.RUNNING: {RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.RUNNING},
+    # A failed run is resumed: it goes back to running and continues from its checkpoint.
+    RunStatus.FAILED: {RunStatus.RUNNING, RunStatus.CANCELLED},
+    RunStatus.DONE: set(),
+    RunStatus.CANCELLED: set(),
+}
+
+
+class BillingRun(models.Model):
+    period = models.CharField(_("period"), max_length=7, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING
+    )
+    accounts_total = models.PositiveIntegerField(_("accounts to bill"), default=0)
+    bills_created = models.PositiveIntegerField(_("bills created"), default=0)
+    parked = models.PositiveIntegerField(_("parked for review"), default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    # Checkpoint: every customer id at or below this one has been handled by this run.
+    last_customer_id = models.BigIntegerField(default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-pk"]
+        permissions = [("run_billing", _("Can start and cancel billing runs"))]
+
+    def __str__(self) -> str:
+        return f"{self.period} #{self.pk}"
+
+    @property
+    def progress(self) -> int:
+        if not self.chunks_total:
+            return 100 if self.status == RunStatus.DONE else 0
+        return min(100, round(100 * self.chunks_done / self.chunks_total))
+
+
+class BillStatus(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    VOID = "void", _("Void")
+
+
+class Bill(models.Model):
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="bills")
+    period = models.CharField(_("period"), max_length=7)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))  # exclusive
+    volume = models.DecimalField(_("volume, m³"), **VOLUME)
+    total = models.DecimalField(_("total"), **MONEY)
+    minimum_top_up = models.DecimalField(_("minimum charge top-up"), default=0, **MONEY)
+    meter_rent = models.DecimalField(_("meter rent"), default=0, **MONEY)
+    previous_balance = models.DecimalField(_("previous balance"), default=0, **MONEY)
+    reading_from = models.DecimalField(_("previous reading"), null=True, blank=True, **VOLUME)
+    reading_to = models.DecimalField(_("current reading"), null=True, blank=True, **VOLUME)
+    status = models.CharField(
+        _("status"), max_length=16, choices=BillStatus.choices, default=BillStatus.ISSUED
+    )
+    tariff = models.ForeignKey(Tariff, null=True, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(
+        BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="bills"
+    )
+    issued_on = models.DateField(_("issued on"))
+    due_on = models.DateField(_("due on"), db_index=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("bill")
+        verbose_name_plural = _("bills")
+        ordering = ["-period", "customer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "period"], name="bill_unique_customer_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.period}: {self.total}"
+
+    @property
+    def lines_total(self):
+        return self.total - self.minimum_top_up - self.meter_rent
+
+
+class BillLine(models.Model):
+    bill = models.ForeignKey(Bill, on_delete=models.CASCADE, related_name="lines")
+    tier = models.PositiveSmallIntegerField(_("tier"))
+    volume = models.DecimalField(_("volume, m³"), **VOLUME)
+    unit_price = models.DecimalField(_("unit price"), **PRICE)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    effective_from = models.DateField(_("price from"))
+    # First day of the tariff year this volume counts toward (prior use for later bills).
+    tariff_year = models.DateField(_("tariff year"))
+
+    class Meta:
+        verbose_name = _("bill line")
+        verbose_name_plural = _("bill lines")
+        ordering = ["bill", "pk"]
+        indexes = [models.Index(fields=["bill"], name="billline_bill_idx")]
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    BILLED = "billed", _("Billed after review")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class BillReview(models.Model):
+    """An account whose bill looked implausible (far above its history): parked, not billed,
+    until a person looks."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="bill_reviews")
+    period = models.CharField(_("period"), max_length=7)
+    run = models.ForeignKey(
+        BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    volume = models.DecimalField(_("volume, m³"), **VOLUME)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    average_volume = models.DecimalField(_("average volume, m³"), **VOLUME)
+    reason = models.CharField(_("reason"), max_length=32, default="implausible")
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("created at"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("bill review")
+        verbose_name_plural = _("bill reviews")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "period"], name="review_unique_customer_period")
+        ]
+
+
+class AdjustmentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    POSTED = "posted", _("Posted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Adjustment(models.Model):
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="adjustments")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    reason = models.CharField(_("reason"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("adjustment")
+        verbose_name_plural = _("adjustments")
+        ordering = ["-pk"]
+        permissions = [("approve_adjustment", _("Can approve large adjustments"))]
+
+
+class PrepaidCharge(models.Model):
+    """A smart prepaid meter's reading charged as it arrived; the billing run skips it."""
+
+    reading = models.OneToOneField(
+        "metering.Reading", on_delete=models.PROTECT, related_name="prepaid_charge"
+    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    volume = models.DecimalField(_("volume, m³"), **VOLUME)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    tariff_year = models.DateField(_("tariff year"))
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+
+
+class ValveCommandKind(models.TextChoices):
+    CLOSE = "close", _("Close valve")
+    OPEN = "open", _("Open valve")
+
+
+class ValveCommandStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    ACKED = "acked", _("Acknowledged")
+
+
+class ValveCommand(models.Model):
+    meter = models.ForeignKey("metering.Meter", on_delete=models.PROTECT, related_name="valve_commands")
+    command = models.CharField(_("command"), max_length=8, choices=ValveCommandKind.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ValveCommandStatus.choices, default=ValveCommandStatus.QUEUED
+    )
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("valve command")
+        verbose_name_plural = _("valve commands")
+        ordering = ["-pk"]

@@ -1,0 +1,245 @@
+"""Billing-run benchmark on PostgreSQL: N accounts with one reading each.
+
+Prints bills/s, the run's time as a ratio to a raw COPY of the very rows it wrote (bills,
+bill lines, ledger entries) into empty copies of those tables measured in the same process,
+and peak memory. Never asserts on time.
+
+    .venv/bin/python benchmarks/bench_billing.py                 # 200,000 accounts
+    .venv/bin/python benchmarks/bench_billing.py --accounts 1000000
+"""
+
+import argparse
+import io
+import os
+import resource
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gasworks.settings")
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gasworks_bench_billing")
+os.environ["DATABASE_URL"] = DB_URL
+os.environ.pop("REDIS_URL", None)  # in-process: one machine, measured as such
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    url = urlparse(DB_URL)
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def generate(n: int, period_start: date) -> None:
+    """N premises, customers, meters and one accepted reading each, written with COPY."""
+    from django.db import connection
+    from django.utils import timezone
+
+    tables = (
+        "billing_billline, billing_bill, billing_billreview, billing_ledgerentry, billing_adjustment, "
+        "billing_prepaidcharge, billing_valvecommand, billing_account, billing_billingrun, "
+        "metering_reading, metering_meter, customers_statuschange, customers_customer, customers_premises"
+    )
+    now = timezone.now()
+    taken = timezone.make_aware(datetime(period_start.year, period_start.month, 15, 10))  # noqa: DTZ001
+    with connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        raw = cur.cursor
+        copy_rows(
+            raw,
+            "customers_premises",
+            ["id", "address", "district", "created_at"],
+            ((i, f"北京市朝阳区基准路{i}号", "朝阳区", now) for i in range(1, n + 1)),
+        )
+        copy_rows(
+            raw,
+            "customers_customer",
+            [
+                "id",
+                "account_no",
+                "name",
+                "category",
+                "gas_use",
+                "phone",
+                "premises_id",
+                "household_size",
+                "status",
+                "id_number",
+                "opened_on",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                (
+                    i,
+                    f"B{i:09d}",
+                    f"用户{i}",
+                    "commercial" if i % 10 == 0 else "residential",
+                    "process" if i % 10 == 0 else ("heating" if i % 5 == 1 else "cooking"),
+                    f"139{i:08d}",
+                    i,
+                    1 + i % 6,
+                    "active",
+                    "",
+                    date(2024, 1, 1),
+                    now,
+                    now,
+                )
+                for i in range(1, n + 1)
+            ),
+        )
+        copy_rows(
+            raw,
+            "metering_meter",
+            [
+                "id",
+                "serial_no",
+                "kind",
+                "digits",
+                "premises_id",
+                "status",
+                "installed_on",
+                "initial_reading",
+                "max_flow_m3h",
+            ],
+            (
+                (i, f"BM{i:09d}", "diaphragm", 5, i, "installed", date(2024, 1, 1), 0, 6)
+                for i in range(1, n + 1)
+            ),
+        )
+        copy_rows(
+            raw,
+            "metering_reading",
+            [
+                "id",
+                "meter_id",
+                "customer_id",
+                "value",
+                "taken_at",
+                "reason",
+                "status",
+                "flags",
+                "consumption",
+                "created_at",
+            ],
+            (
+                (
+                    i,
+                    i,
+                    i,
+                    1000 + (i % 97) * 3,
+                    taken,
+                    "periodic",
+                    "accepted",
+                    "[]",
+                    f"{5 + (i % 97) * 3}.125",
+                    now,
+                )
+                for i in range(1, n + 1)
+            ),
+        )
+        for table in ("customers_premises", "customers_customer", "metering_meter", "metering_reading"):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
+        cur.execute("ANALYZE")
+
+
+def raw_copy_baseline() -> float:
+    """Seconds to COPY the run's own bills, lines and ledger entries into empty copies of the
+    same tables (same indexes and constraints), inside one transaction, as the floor."""
+    from django.db import connection, transaction
+
+    timed = 0.0
+    with transaction.atomic(), connection.cursor() as cur:
+        raw = cur.cursor
+        for table in ("billing_bill", "billing_billline", "billing_ledgerentry"):
+            buffer = io.BytesIO()
+            with raw.copy(f"COPY {table} TO STDOUT") as out:
+                for chunk in out:
+                    buffer.write(chunk)
+            cur.execute(f"CREATE TEMP TABLE bench_{table} (LIKE {table} INCLUDING ALL) ON COMMIT DROP")
+            started = time.perf_counter()
+            with raw.copy(f"COPY bench_{table} FROM STDIN") as into:
+                into.write(buffer.getvalue())
+            timed += time.perf_counter() - started
+        transaction.set_rollback(True)
+    return timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--accounts", type=int, default=200_000)
+    parser.add_argument("--chunk", type=int, default=10_000, help="customer ids per chunk")
+    parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
+    args = parser.parse_args()
+
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+    from gasworks.billing import runs
+    from gasworks.billing.models import Bill, BillLine, LedgerEntry
+    from gasworks.billing.verify import verify_ledger
+    from gasworks.billing.web_hooks import seed_tariffs
+
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    period = f"{last_month:%Y-%m}"
+    started = time.perf_counter()
+    generate(args.accounts, last_month)
+    seed_tariffs()
+    print(
+        f"input: {args.accounts} accounts with one reading each, generated in {time.perf_counter() - started:.1f} s"
+    )
+
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start()
+    runs.CHUNK_SPAN = args.chunk
+    started = time.perf_counter()
+    run = runs.execute(runs.start_run(period))
+    elapsed = time.perf_counter() - started
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    bills, lines, entries = Bill.objects.count(), BillLine.objects.count(), LedgerEntry.objects.count()
+    print(
+        f"run {period}: status {run.status}, {run.bills_created} bills, {lines} lines, {entries} ledger entries"
+    )
+    print(f"billing run: {elapsed:.1f} s, {bills / elapsed:,.0f} bills/s (chunk {args.chunk} ids)")
+    copy_s = raw_copy_baseline()
+    print(f"raw COPY of the same rows: {copy_s:.1f} s; run / COPY = {elapsed / copy_s:.1f}x")
+    print(f"peak memory (max RSS of this process): {peak_rss_mb:,.0f} MB")
+    if args.tracemalloc:
+        print(f"peak traced Python allocations: {tracemalloc.get_traced_memory()[1] / 1e6:,.0f} MB")
+    started = time.perf_counter()
+    checked, problems = verify_ledger()
+    print(
+        f"verify_ledger: {checked} accounts, {len(problems)} discrepancies, {time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    again = runs.execute(runs.start_run(period))
+    print(f"rerun of {period}: {again.bills_created} new bills in {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

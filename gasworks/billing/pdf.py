@@ -1,0 +1,158 @@
+"""A bill as a PDF, in English or Chinese (reportlab's built-in STSong-Light CID font renders
+Chinese without font files), with a QR code that opens the online payment page."""
+
+import io
+from datetime import timedelta
+
+import qrcode
+from django.conf import settings
+from django.utils import translation
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from gasworks.billing.models import Bill, BillLine
+from gasworks.system import parameters
+
+FONT = "STSong-Light"
+_registered = False
+
+# The superscript ³ is missing from STSong-Light, so units are spelled out.
+# The bill's fixed labels in both languages, so the PDF is right even before the lead's
+# translation catalogue exists.
+LABELS = {
+    "title": ("Gas bill", "燃气费账单"),
+    "customer": ("Customer", "用户"),
+    "account": ("Account no.", "户号"),
+    "address": ("Address", "地址"),
+    "period": ("Period", "账期"),
+    "readings": ("Readings (previous → current)", "表数（上期 → 本期）"),
+    "consumption": ("Consumption", "用气量"),
+    "tier": ("Tier", "阶梯"),
+    "volume": ("Volume (m3)", "气量（立方米）"),
+    "unit": ("m3", "立方米"),
+    "price": ("Unit price", "单价"),
+    "amount": ("Amount", "金额"),
+    "minimum": ("Minimum charge top-up", "最低消费补足"),
+    "rent": ("Meter rent", "表租"),
+    "this_bill": ("This bill", "本期应缴"),
+    "previous": ("Previous balance", "上期余额"),
+    "due": ("Amount due", "应缴金额"),
+    "due_on": ("Due date", "缴费截止日"),
+    "scan": ("Scan to pay online", "扫码在线缴费"),
+    "phone": ("Phone", "电话"),
+}
+
+
+def _font() -> str:
+    global _registered
+    if not _registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+        _registered = True
+    return FONT
+
+
+def pay_url(bill: Bill) -> str:
+    base = getattr(settings, "SITE_URL", "") or ""
+    return f"{base.rstrip('/')}/payments/pay/?bill={bill.pk}"
+
+
+def _qr(data: str) -> ImageReader:
+    image = qrcode.make(data, box_size=4, border=1)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    buffer.seek(0)
+    return ImageReader(buffer)
+
+
+def render_bill(bill: Bill, language: str = "en") -> bytes:
+    chinese = language.lower().startswith("zh")
+    label = {key: pair[1] if chinese else pair[0] for key, pair in LABELS.items()}
+    font = _font()
+    customer = bill.customer
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    width, height = A4
+    left, y = 20 * mm, height - 20 * mm
+
+    def text(x, value, size=10):
+        pdf.setFont(font, size)
+        pdf.drawString(x, y, str(value))
+
+    with translation.override("zh-hans" if chinese else "en"):
+        text(left, parameters.get("station_name"), 14)
+        y -= 6 * mm
+        station_line = " ".join(
+            s for s in (parameters.get("station_address"), parameters.get("station_phone")) if s
+        )
+        if station_line:
+            text(left, station_line, 9)
+            y -= 5 * mm
+        y -= 4 * mm
+        text(left, f"{label['title']}  {bill.period}", 16)
+        y -= 10 * mm
+        rows = [
+            (label["customer"], customer.name),
+            (label["account"], customer.account_no),
+            (label["address"], customer.premises.address),
+            (
+                label["period"],
+                f"{bill.period_start:%Y-%m-%d} – {bill.period_end - timedelta(days=1):%Y-%m-%d}",
+            ),
+            (label["readings"], f"{_v(bill.reading_from)} → {_v(bill.reading_to)}"),
+            (label["consumption"], f"{bill.volume} {label['unit']}"),
+        ]
+        for key, value in rows:
+            text(left, key, 10)
+            text(left + 55 * mm, value, 10)
+            y -= 6 * mm
+        y -= 4 * mm
+        columns = (left, left + 25 * mm, left + 65 * mm, left + 105 * mm)
+        for x, head in zip(
+            columns, (label["tier"], label["volume"], label["price"], label["amount"]), strict=True
+        ):
+            text(x, head, 10)
+        y -= 2 * mm
+        pdf.line(left, y, left + 150 * mm, y)
+        y -= 6 * mm
+        line: BillLine
+        for line in bill.lines.order_by("pk"):
+            for x, value in zip(
+                columns,
+                (line.tier, f"{line.volume}", f"{line.unit_price}", f"{line.amount}"),
+                strict=True,
+            ):
+                text(x, value, 10)
+            y -= 6 * mm
+        extras = []
+        if bill.minimum_top_up:
+            extras.append((label["minimum"], bill.minimum_top_up))
+        if bill.meter_rent:
+            extras.append((label["rent"], bill.meter_rent))
+        # previous_balance is the ledger balance before this bill (positive = credit), so the
+        # amount due is this bill less any credit, or plus any arrears.
+        due = max(bill.total - bill.previous_balance, 0)
+        extras += [
+            (label["this_bill"], bill.total),
+            (label["previous"], bill.previous_balance),
+            (label["due"], f"{due:.2f}"),
+            (label["due_on"], f"{bill.due_on:%Y-%m-%d}"),
+        ]
+        y -= 2 * mm
+        for key, value in extras:
+            text(left, key, 11)
+            text(columns[3], f"{value}", 11)
+            y -= 7 * mm
+        pdf.drawImage(_qr(pay_url(bill)), width - 60 * mm, 40 * mm, 40 * mm, 40 * mm)
+        pdf.setFont(font, 9)
+        pdf.drawString(width - 60 * mm, 35 * mm, label["scan"])
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _v(value) -> str:
+    return "—" if value is None else f"{value}"

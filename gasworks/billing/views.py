@@ -1,0 +1,236 @@
+"""Billing pages: tariffs, runs, bills, reviews, arrears, adjustments, prepaid."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gasworks.accounts.access import is_customer, scope_to_customer
+from gasworks.billing import adjustments, arrears, runs, tariffs
+from gasworks.billing.forms import AdjustmentForm, RunForm, TariffForm
+from gasworks.billing.models import (
+    Account,
+    Adjustment,
+    AdjustmentStatus,
+    Bill,
+    BillingRun,
+    BillReview,
+    ReviewStatus,
+    Tariff,
+    ValveCommand,
+)
+from gasworks.customers.models import Customer
+from gasworks.errors import DomainError
+from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
+
+
+@staff_required
+@permission_required("billing.view_tariff", raise_exception=True)
+def tariff_list(request):
+    items = Tariff.objects.prefetch_related("versions__tiers")
+    return render(request, "billing/tariff_list.html", {"tariffs": items})
+
+
+@staff_required
+@permission_required("billing.add_tariff", raise_exception=True)
+def tariff_create(request):
+    form = TariffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tariffs.create_tariff(
+                data["name"],
+                data["category"],
+                data["effective_from"],
+                form.tier_rows(),
+                gas_use=data["gas_use"],
+                minimum_charge=data["minimum_charge"],
+                meter_rent=data["meter_rent"],
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(request, _("Tariff saved."))
+            return redirect("billing:tariff-list")
+    return render(request, "web/form.html", {"form": form, "title": _("New tariff or price version")})
+
+
+@staff_required
+@permission_required("billing.view_billingrun", raise_exception=True)
+def run_list(request):
+    form = RunForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("billing.run_billing"):
+            return HttpResponse(status=403)
+        if form.is_valid():
+            try:
+                run = runs.start_run(form.cleaned_data["period"], by=request.user)
+                runs.execute(run)
+            except DomainError as exc:
+                apply_error(form, exc)
+            except Exception:
+                messages.error(request, _("The run stopped with an error; start it again to continue."))
+                return redirect("billing:run-detail", pk=run.pk)
+            else:
+                return redirect("billing:run-detail", pk=run.pk)
+    page = Paginator(BillingRun.objects.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/run_list.html", {"page": page, "form": form})
+
+
+@staff_required
+@permission_required("billing.view_billingrun", raise_exception=True)
+def run_detail(request, pk):
+    run = get_object_or_404(BillingRun, pk=pk)
+    template = "billing/run_progress.html" if request.headers.get("HX-Request") else "billing/run_detail.html"
+    return render(request, template, {"run": run})
+
+
+@staff_required
+@permission_required("billing.run_billing", raise_exception=True)
+@require_POST
+def run_cancel(request, pk):
+    run = get_object_or_404(BillingRun, pk=pk)
+    try:
+        runs.cancel_run(run)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:run-detail", pk=pk)
+
+
+@staff_required
+@permission_required("billing.view_bill", raise_exception=True)
+def bill_list(request):
+    queryset = Bill.objects.select_related("customer").order_by("-period", "customer__account_no")
+    period = request.GET.get("period", "").strip()
+    customer = request.GET.get("customer", "").strip()
+    if period:
+        queryset = queryset.filter(period=period)
+    if customer.isdigit():
+        queryset = queryset.filter(customer_id=int(customer))
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/bill_list.html", {"page": page, "period": period, "customer": customer})
+
+
+def _visible_bill(request, pk) -> Bill:
+    queryset = scope_to_customer(
+        request.user, Bill.objects.select_related("customer__premises"), "customer", "billing.view_bill"
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+@login_required
+def bill_detail(request, pk):
+    bill = _visible_bill(request, pk)
+    return render(request, "billing/bill_detail.html", {"bill": bill, "lines": bill.lines.order_by("pk")})
+
+
+@login_required
+def bill_pdf(request, pk):
+    from gasworks.billing.pdf import render_bill
+
+    bill = _visible_bill(request, pk)
+    language = request.GET.get("lang") or request.LANGUAGE_CODE
+    response = HttpResponse(render_bill(bill, language), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="bill-{bill.customer_id}-{bill.period}.pdf"'
+    return response
+
+
+@staff_required
+@permission_required("billing.view_billreview", raise_exception=True)
+def review_list(request):
+    queryset = BillReview.objects.select_related("customer").filter(status=ReviewStatus.OPEN)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/review_list.html", {"page": page})
+
+
+@staff_required
+@permission_required("billing.run_billing", raise_exception=True)
+@require_POST
+def review_decide(request, pk, verb):
+    if verb not in ("bill", "dismiss"):
+        raise Http404
+    review = get_object_or_404(BillReview, pk=pk)
+    try:
+        if verb == "bill":
+            runs.bill_after_review(review, by=request.user)
+            messages.success(request, _("Billed."))
+        else:
+            runs.dismiss_review(review, by=request.user)
+            messages.success(request, _("Dismissed."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:review-list")
+
+
+@staff_required
+@permission_required("billing.view_bill", raise_exception=True)
+def overdue_list(request):
+    rows = arrears.overdue_accounts()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/overdue_list.html", {"page": page, "aging": arrears.aging()})
+
+
+@staff_required
+@permission_required("billing.view_adjustment", raise_exception=True)
+def adjustment_list(request):
+    queryset = Adjustment.objects.select_related("customer", "requested_by", "approved_by")
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "billing/adjustment_list.html", {"page": page})
+
+
+@staff_required
+@permission_required("billing.add_adjustment", raise_exception=True)
+def adjustment_create(request, customer_pk):
+    customer = get_object_or_404(Customer, pk=customer_pk)
+    form = AdjustmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = adjustments.request_adjustment(
+                customer, form.cleaned_data["amount"], form.cleaned_data["reason"], request.user
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            if item.status == AdjustmentStatus.PENDING:
+                messages.info(request, _("Above the threshold: waiting for a second person's approval."))
+            else:
+                messages.success(request, _("Adjustment posted."))
+            return redirect("customer-detail", pk=customer.pk)
+    title = _("Adjust the account of %(no)s") % {"no": customer.account_no}
+    return render(request, "web/form.html", {"form": form, "title": title})
+
+
+@staff_required
+@permission_required("billing.approve_adjustment", raise_exception=True)
+@require_POST
+def adjustment_decide(request, pk, verb):
+    if verb not in ("approve", "reject"):
+        raise Http404
+    item = get_object_or_404(Adjustment, pk=pk)
+    try:
+        if verb == "approve":
+            adjustments.approve_adjustment(item, request.user)
+        else:
+            adjustments.reject_adjustment(item, request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:adjustment-list")
+
+
+@staff_required
+@permission_required("billing.view_account", raise_exception=True)
+def prepaid_list(request):
+    low = Account.objects.filter(prepaid=True, low_balance_since__isnull=False).select_related("customer")
+    commands = ValveCommand.objects.select_related("meter")[:50]
+    return render(request, "billing/prepaid_list.html", {"low": low, "commands": commands})
+
+
+def customer_section(request, customer):
+    """Bills panel on the staff customer page."""
+    if is_customer(request.user) or not request.user.has_perm("billing.view_bill"):
+        return None
+    bills = Bill.objects.filter(customer=customer).order_by("-period")[:12]
+    return {"template": "billing/customer_bills.html", "bills": bills, "customer": customer}

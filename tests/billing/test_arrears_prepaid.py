@@ -1,0 +1,167 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from gasworks.billing import arrears, ledger, prepaid, runs
+from gasworks.billing.models import Account, Bill, LedgerEntry, PrepaidCharge, ValveCommand
+from gasworks.billing.verify import verify_ledger
+from tests.billing.helpers import beijing, local, meter_for, read
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def _billed(volume=100):
+    beijing()
+    c = make_customer()
+    read(c, volume, local(2026, 10, 3))
+    with time_machine.travel(local(2026, 11, 1), tick=False):
+        runs.execute(runs.start_run("2026-10"))
+    return c, Bill.objects.get(customer=c)
+
+
+def test_it_sets_the_due_date_from_the_parameter():
+    _c, bill = _billed()
+    assert bill.issued_on == date(2026, 11, 1) and bill.due_on == date(2026, 11, 16)
+
+
+def test_it_charges_a_late_fee_once_per_bill_per_day_and_caps_it():
+    _c, _bill = _billed()  # 261.00 due 16 Nov
+    assert arrears.apply_late_fees(date(2026, 11, 16)) == 0  # not overdue on its due day
+    assert arrears.apply_late_fees(date(2026, 11, 17)) == 1
+    assert arrears.apply_late_fees(date(2026, 11, 17)) == 0
+    call_command("apply_late_fees", "--date", "2026-11-17")
+    fees = LedgerEntry.objects.filter(kind="late_fee")
+    assert [f.amount for f in fees] == [Decimal("-0.13")]  # 261.00 × 0.0005
+    from gasworks.system.models import Parameter
+
+    Parameter.objects.create(key="late_fee_cap_ratio", value="0.001")  # cap 0.26
+    for day in range(18, 25):
+        arrears.apply_late_fees(date(2026, 11, day))
+    assert sum(f.amount for f in LedgerEntry.objects.filter(kind="late_fee")) == Decimal("-0.26")
+    assert verify_ledger()[1] == []
+
+
+def test_it_stops_late_fees_once_paid_and_sorts_aging_buckets():
+    c, _bill = _billed()
+    assert arrears.aging(date(2026, 12, 20)) == {
+        "0-30": Decimal("0"),
+        "31-60": Decimal("261.00"),
+        "61-90": Decimal("0"),
+        "90+": Decimal("0"),
+    }
+    rows = arrears.overdue_accounts(date(2026, 11, 20))
+    assert [(r["customer"].pk, r["overdue"], r["days"], r["bucket"]) for r in rows] == [
+        (c.pk, Decimal("261.00"), 4, "0-30")
+    ]
+    ledger.post(c, "payment", Decimal("261.00"))
+    assert arrears.apply_late_fees(date(2026, 11, 20)) == 0
+    assert arrears.overdue_accounts(date(2026, 11, 20)) == []
+
+
+def _prepaid_customer(balance="30", credit_limit="0"):
+    beijing()
+    c = make_customer()
+    Account.objects.create(
+        customer=c, prepaid=True, credit_limit=Decimal(credit_limit), low_balance_alert=Decimal("20")
+    )
+    ledger.post(c, "payment", Decimal(balance))
+    return c
+
+
+def test_it_charges_a_prepaid_reading_once_and_marks_low_balance(django_capture_on_commit_callbacks):
+    c = _prepaid_customer()
+    meter = meter_for(c, kind="smart")
+    reading = read(c, 5, local(2026, 10, 3), meter=meter)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = prepaid.charge_prepaid_reading(reading)
+    again = prepaid.charge_prepaid_reading(reading)
+    assert first.pk == again.pk and first.amount == Decimal("13.05")
+    account = Account.objects.get(customer=c)
+    assert account.balance == Decimal("16.95") and account.low_balance_since is not None
+    assert not ValveCommand.objects.exists()
+    # The run does not bill a reading already charged as it arrived.
+    with time_machine.travel(local(2026, 11, 1), tick=False):
+        runs.execute(runs.start_run("2026-10"))
+    assert not Bill.objects.exists()
+
+
+def test_it_queues_a_valve_close_when_a_smart_prepaid_balance_is_exhausted(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(prepaid, "publish", lambda pk: published.append(pk))
+    c = _prepaid_customer(balance="10")
+    meter = meter_for(c, kind="smart")
+    with django_capture_on_commit_callbacks(execute=True):
+        prepaid.charge_prepaid_reading(read(c, 5, local(2026, 10, 3), meter=meter))
+    command = ValveCommand.objects.get()
+    assert (command.meter, command.command, command.status) == (meter, "close", "queued")
+    assert published == [command.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        prepaid.charge_prepaid_reading(read(c, 1, local(2026, 10, 4), meter=meter, value=Decimal("2000")))
+    assert ValveCommand.objects.count() == 1  # still the latest close: not queued twice
+    ledger.post(c, "payment", Decimal("100"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert prepaid.reopen_if_funded(c).command == "open"
+    assert published == [command.pk, command.pk + 1]
+
+
+def test_it_records_the_command_even_when_the_broker_is_down(settings, django_capture_on_commit_callbacks):
+    settings.MQTT_URL = "mqtt://127.0.0.1:1"  # nothing listens
+    c = _prepaid_customer(balance="1")
+    meter = meter_for(c, kind="smart")
+    with django_capture_on_commit_callbacks(execute=True):
+        prepaid.charge_prepaid_reading(read(c, 5, local(2026, 10, 3), meter=meter))
+    cmd = ValveCommand.objects.get()
+    assert prepaid.publish(cmd.pk) is False
+    cmd.refresh_from_db()
+    assert cmd.status == "queued"
+
+
+def test_it_leaves_a_postpaid_reading_to_the_bill():
+    beijing()
+    c = make_customer()
+    assert prepaid.charge_prepaid_reading(read(c, 5, local(2026, 10, 3))) is None
+    assert not PrepaidCharge.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_it_publishes_over_mqtt(django_capture_on_commit_callbacks):
+    from tests.services import require_mqtt
+
+    require_mqtt()
+    import paho.mqtt.subscribe as subscribe  # noqa: F401
+
+    c = _prepaid_customer(balance="1")
+    meter = meter_for(c, kind="smart")
+    received = []
+    import threading
+
+    import paho.mqtt.client as mqtt
+
+    ready = threading.Event()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.on_connect = lambda cl, *a: (cl.subscribe(prepaid.topic(meter), qos=1), ready.set())
+    client.on_message = lambda cl, ud, msg: received.append(msg.payload)
+    client.connect("127.0.0.1", 1883)
+    client.loop_start()
+    try:
+        assert ready.wait(5)
+        import time
+
+        time.sleep(0.3)
+        with django_capture_on_commit_callbacks(execute=True):
+            prepaid.charge_prepaid_reading(read(c, 5, local(2026, 10, 3), meter=meter))
+        cmd = ValveCommand.objects.get()
+        deadline = time.time() + 5
+        while not received and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    cmd.refresh_from_db()
+    assert cmd.status == "sent"
+    assert b'"close"' in received[0]

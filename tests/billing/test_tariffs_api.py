@@ -1,0 +1,129 @@
+from decimal import Decimal
+
+import pytest
+
+from gasworks.billing.models import PriceVersion, Tariff, TariffTier
+from gasworks.billing.web_hooks import seed_tariffs
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/tariffs/"
+BODY = {
+    "name": "北京居民",
+    "category": "residential",
+    "effective_from": "2026-01-01",
+    "tiers": [
+        {"up_to": "350", "price": "2.61"},
+        {"up_to": "500", "price": "2.83"},
+        {"up_to": None, "price": "4.23"},
+    ],
+}
+
+
+def test_it_creates_a_tiered_tariff(admin_client):
+    response = admin_client.post(URL, BODY, content_type="application/json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["versions"] == [
+        {
+            "effective_from": "2026-01-01",
+            "tiers": [
+                {"up_to": "350.000", "price": "2.6100"},
+                {"up_to": "500.000", "price": "2.8300"},
+                {"up_to": None, "price": "4.2300"},
+            ],
+        }
+    ]
+    # A second POST with another date adds a price version; the same date is a 409.
+    again = admin_client.post(URL, {**BODY, "effective_from": "2026-07-01"}, content_type="application/json")
+    assert again.status_code == 201 and len(again.json()["versions"]) == 2
+    dup = admin_client.post(URL, BODY, content_type="application/json")
+    assert dup.status_code == 409 and dup.json()["error"]["code"] == "duplicate_price_version"
+    assert PriceVersion.objects.count() == 2
+
+
+def test_it_creates_a_flat_tariff(admin_client):
+    body = {
+        "name": "非居民",
+        "category": "commercial",
+        "effective_from": "2026-01-01",
+        "tiers": [{"up_to": None, "price": "2.63"}],
+    }
+    response = admin_client.post(URL, body, content_type="application/json")
+    assert response.status_code == 201
+    assert TariffTier.objects.get().price == Decimal("2.6300")
+
+
+@pytest.mark.parametrize(
+    ("tiers", "code"),
+    [
+        (
+            [
+                {"up_to": "500", "price": "2.61"},
+                {"up_to": "350", "price": "2.83"},
+                {"up_to": None, "price": "4.23"},
+            ],
+            "thresholds_not_increasing",
+        ),
+        ([{"up_to": "350", "price": "-2.61"}, {"up_to": None, "price": "4.23"}], "negative_price"),
+        ([{"up_to": "350", "price": "2.61"}], "last_tier_bounded"),
+        ([{"up_to": None, "price": "2.61"}, {"up_to": "350", "price": "2.83"}], "unbounded_tier_not_last"),
+        ([], "no_tiers"),
+        ([{"up_to": "abc", "price": "2.61"}], "invalid_tier"),
+        ([{"price": "x"}], "invalid_tier"),
+    ],
+)
+def test_it_refuses_bad_tiers_with_a_clear_400_and_writes_nothing(admin_client, tiers, code):
+    response = admin_client.post(URL, {**BODY, "tiers": tiers}, content_type="application/json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"] and "tiers" in error["fields"]
+    assert (
+        not Tariff.objects.exists() and not PriceVersion.objects.exists() and not TariffTier.objects.exists()
+    )
+
+
+def test_it_refuses_an_unknown_category(admin_client):
+    response = admin_client.post(URL, {**BODY, "category": "alien"}, content_type="application/json")
+    assert response.status_code == 400
+    assert not Tariff.objects.exists()
+
+
+def test_it_seeds_the_beijing_tariffs_once(db):
+    assert seed_tariffs() == 4
+    assert seed_tariffs() == 0
+    heating = Tariff.objects.get(category="residential", gas_use="heating")
+    assert [t.up_to for t in heating.versions.get().tiers.all()] == [
+        Decimal("1500.000"),
+        Decimal("2500.000"),
+        None,
+    ]
+
+
+def test_it_creates_a_tariff_through_the_page(admin_client):
+    response = admin_client.post(
+        "/billing/tariffs/new/",
+        {
+            "name": "北京居民",
+            "category": "residential",
+            "gas_use": "cooking",
+            "effective_from": "2026-01-01",
+            "tiers": "350 2.61\n500 2.83\n- 4.23",
+            "minimum_charge": "0",
+            "meter_rent": "0",
+        },
+    )
+    assert response.status_code == 302
+    assert Tariff.objects.get().gas_use == "cooking"
+    bad = admin_client.post(
+        "/billing/tariffs/new/",
+        {
+            "name": "x",
+            "category": "commercial",
+            "effective_from": "2026-01-01",
+            "tiers": "- -1",
+            "minimum_charge": "0",
+            "meter_rent": "0",
+        },
+    )
+    assert bad.status_code == 200 and "negative" in bad.content.decode()
+    assert Tariff.objects.count() == 1
