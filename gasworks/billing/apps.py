@@ -25,3 +25,15 @@ class BillingConfig(AppConfig):
             "billing.add_adjustment",
         )
         web_hooks.install()
+        self._wire_payments()
+
+    @staticmethod
+    def _wire_payments() -> None:
+        """Payments posts to billing's ledger; billing tells the counter what is due and how
+        much gas an IC-card top-up buys (billing knows the tariffs)."""
+        from gasworks.billing import due, topup
+        from gasworks.payments import cards, services
+
+        if due.due_lines not in services.DUE_PROVIDERS:
+            services.DUE_PROVIDERS.append(due.due_lines)
+        cards.VOLUME_FOR_AMOUNT = topup.volume_for_amount

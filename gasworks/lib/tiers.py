@@ -8,7 +8,7 @@ falls inside it. A flat tariff is a single unbounded tier.
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from itertools import pairwise
 
 from gasworks.lib.money import DecimalLike, round_money, round_volume, to_decimal
@@ -134,6 +134,39 @@ def split_by_tiers(prior_volume: DecimalLike, volume: DecimalLike, tiers: Sequen
             break
         lower = tier.up_to
     return lines
+
+
+def volume_for_amount(prior_volume: DecimalLike, amount: DecimalLike, tiers: Sequence[Tier]) -> Decimal:
+    """The gas ``amount`` of money buys on top of ``prior_volume`` (prepaid IC-card top-ups):
+    the inverse of split_by_tiers, rounded down to 0.001 m³ so the customer never gets gas
+    that the money does not cover once each line is rounded half-up."""
+    validate_tiers(tiers)
+    start = round_volume(_non_negative(prior_volume, "prior volume"))
+    money = _non_negative(amount, "amount")
+    bought = ZERO
+    lower = ZERO
+    for tier in tiers:
+        if tier.price == 0:
+            raise TariffError("free_tier", "a tier with price 0 makes any amount buy unlimited gas")
+        floor = max(start + bought, lower)
+        if tier.up_to is not None and floor >= tier.up_to:
+            lower = tier.up_to
+            continue
+        room = None if tier.up_to is None else tier.up_to - floor
+        affordable = (money / tier.price).quantize(Decimal("0.001"), rounding=ROUND_DOWN)
+        if room is not None and affordable >= room:
+            bought += room
+            money -= room * tier.price
+            lower = tier.up_to
+            continue
+        bought += affordable
+        break
+    # Per-line half-up rounding can push the priced total a cent above the money: step back.
+    while bought > 0 and sum(
+        (line.amount for line in split_by_tiers(start, bought, tiers)), ZERO
+    ) > to_decimal(amount):
+        bought -= Decimal("0.001")
+    return bought
 
 
 def _non_negative(value: DecimalLike, name: str) -> Decimal:

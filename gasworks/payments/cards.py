@@ -5,8 +5,10 @@ onto the card, so the account balance is unchanged and the money sits with the m
 
 import contextlib
 import uuid
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,7 +48,12 @@ def issue_card(customer, by, meter=None) -> ICCard:
 def _volume(customer, amount, at):
     if VOLUME_FOR_AMOUNT is None:
         return None, _("No tariff available: the card carries money; the meter converts it.")
-    return VOLUME_FOR_AMOUNT(customer, amount, at)
+    # Tiers count what was already loaded this year; billing narrows it to its tariff year.
+    year_start = timezone.localtime(at).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    loaded = CardPurchase.objects.filter(
+        card__customer=customer, created_at__gte=year_start, volume__isnull=False
+    ).aggregate(v=Sum("volume"))["v"] or Decimal("0")
+    return VOLUME_FOR_AMOUNT(customer, amount, at, loaded)
 
 
 def top_up(card: ICCard, amount, method: str, by, tendered=None) -> CardPurchase:

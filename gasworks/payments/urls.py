@@ -22,5 +22,6 @@ urlpatterns = [
     path("cards/<int:pk>/rewrite/", views.card_rewrite, name="card-rewrite"),
     path("cards/<int:pk>/replace/", views.card_replace, name="card-replace"),
     path("my/", views.my_payments, name="my"),
+    path("pay/", views.pay_bill, name="pay-bill"),
     path("sandbox/<str:order_no>/", views.sandbox_pay, name="sandbox-pay"),
 ]

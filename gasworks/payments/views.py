@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -350,9 +351,8 @@ def my_payments(request):
     if not is_customer(request.user):
         raise PermissionDenied
     customer = Customer.objects.select_related("premises").get(pk=request.user.customer_id)
-    form = OnlinePayForm(
-        request.POST or None, initial={"amount": services.due_summary(customer)["owed"] or None}
-    )
+    suggested = request.GET.get("amount") or services.due_summary(customer)["owed"] or None
+    form = OnlinePayForm(request.POST or None, initial={"amount": suggested})
     if request.method == "POST" and form.is_valid():
         try:
             payment = services.create_online_order(customer, form.cleaned_data["amount"], request.user)
@@ -380,3 +380,26 @@ def sandbox_pay(request, order_no):
         services.handle_callback(gateway.code, body, headers)
         return redirect("payments:detail", pk=payment.pk)
     return render(request, "payments/sandbox.html", {"payment": payment})
+
+
+@login_required
+def pay_bill(request):
+    """Where the QR code on a bill points: the customer's own payment page with that bill's
+    unpaid amount filled in. Staff are sent to the counter for the bill's customer."""
+    from gasworks.billing.due import bill_outstanding
+    from gasworks.billing.models import Bill
+
+    bill_id = request.GET.get("bill", "")
+    bills = Bill.objects.select_related("customer")
+    if is_customer(request.user):
+        bills = bills.filter(customer_id=request.user.customer_id)
+    elif not request.user.has_perm("payments.take_counter_payment"):
+        raise PermissionDenied
+    bill = get_object_or_404(bills, pk=bill_id) if bill_id.isdigit() else None
+    if bill is None:
+        raise Http404
+    if not is_customer(request.user):
+        return redirect("payments:counter-customer", pk=bill.customer_id)
+    outstanding = bill_outstanding(bill)
+    url = reverse("payments:my")
+    return redirect(f"{url}?amount={outstanding}" if outstanding > 0 else url)

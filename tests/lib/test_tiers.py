@@ -18,6 +18,7 @@ from gasworks.lib.tiers import (
     scale_thresholds,
     split_by_tiers,
     validate_tiers,
+    volume_for_amount,
 )
 
 D = Decimal
@@ -547,3 +548,44 @@ def test_it_preserves_the_volume_when_apportioning_by_days(volume, gaps):
     assert len(parts) == len(gaps)
     assert sum(parts, D("0")) == volume
     assert all(part >= 0 for part in parts)
+
+
+# --- volume_for_amount: what a prepaid top-up buys ------------------------------------------
+
+BEIJING = (Tier(Decimal("350"), Decimal("2.61")), Tier(Decimal("500"), Decimal("2.83")), Tier(None, Decimal("4.23")))
+
+
+def test_it_buys_gas_within_one_tier():
+    assert volume_for_amount(0, Decimal("261.00"), BEIJING) == Decimal("100.000")
+
+
+def test_it_buys_across_tiers_as_the_worked_example_in_reverse():
+    # 300 m³ used before; 272.00 buys 50 m³ at 2.61 and 50 m³ at 2.83.
+    assert volume_for_amount(300, Decimal("272.00"), BEIJING) == Decimal("100.000")
+
+
+def test_it_buys_in_the_top_tier_after_the_lower_ones_are_used():
+    assert volume_for_amount(600, Decimal("42.30"), BEIJING) == Decimal("10.000")
+
+
+def test_it_never_gives_gas_the_money_does_not_cover():
+    volume = volume_for_amount(0, Decimal("1.00"), BEIJING)
+    assert volume == Decimal("0.383")  # 0.383 × 2.61 = 0.99963 → 1.00; 0.384 would cost 1.00224 → 1.00 too
+    assert sum(line.amount for line in split_by_tiers(0, volume, BEIJING)) <= Decimal("1.00")
+
+
+def test_zero_money_buys_nothing():
+    assert volume_for_amount(120, 0, BEIJING) == Decimal("0")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    prior=st.decimals(min_value=0, max_value=800, places=3),
+    amount=st.decimals(min_value=0, max_value=3000, places=2),
+)
+def test_the_bought_volume_costs_at_most_the_money_and_a_litre_more_would_exceed_it(prior, amount):
+    volume = volume_for_amount(prior, amount, BEIJING)
+    cost = sum((line.amount for line in split_by_tiers(prior, volume, BEIJING)), Decimal("0"))
+    assert cost <= amount
+    more = sum((line.amount for line in split_by_tiers(prior, volume + Decimal("0.002"), BEIJING)), Decimal("0"))
+    assert more > amount - Decimal("0.01")
