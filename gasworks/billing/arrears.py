@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from gasworks.billing import ledger
 from gasworks.billing.models import Account, Bill, BillStatus, EntryKind, LedgerEntry
+from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_money
 from gasworks.system import parameters
 
@@ -47,7 +47,7 @@ def overdue_bills(today: date | None = None, customer_ids=None) -> list[OverdueB
     fees = dict(
         LedgerEntry.objects.filter(account__customer_id__in=list(debt), kind=EntryKind.LATE_FEE)
         .values_list("account__customer_id")
-        .annotate(s=Sum("amount"))
+        .annotate(s=DecimalSum("amount"))
     )
     remaining = {cid: max(ZERO, d - (-(fees.get(cid) or ZERO))) for cid, d in debt.items()}
     result: list[OverdueBill] = []

@@ -4,11 +4,11 @@ bills (the same rule as gasworks.billing.arrears)."""
 
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from gasworks.billing import ledger
 from gasworks.billing.models import Bill, BillStatus, EntryKind, LedgerEntry
+from gasworks.lib.db import DecimalSum
 
 ZERO = Decimal("0.00")
 
@@ -20,7 +20,7 @@ def due_lines(customer) -> list[dict]:
         return []
     fees_total = -(
         LedgerEntry.objects.filter(account__customer_id=customer.pk, kind=EntryKind.LATE_FEE).aggregate(
-            s=Sum("amount")
+            s=DecimalSum("amount")
         )["s"]
         or ZERO
     )

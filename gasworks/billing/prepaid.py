@@ -10,7 +10,6 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +26,7 @@ from gasworks.billing.models import (
 )
 from gasworks.billing.tariffs import household_factor, household_rule, load_specs, price_period, spec_for
 from gasworks.errors import DomainError
+from gasworks.lib.db import DecimalSum
 from gasworks.lib.tiers import TariffError
 from gasworks.metering.models import BILLABLE_STATUSES, Meter, MeterKind, MeterStatus
 
@@ -59,11 +59,11 @@ def charge_prepaid_reading(reading) -> PrepaidCharge | None:
         prior = (
             BillLine.objects.filter(
                 bill__customer_id=customer.pk, bill__status=BillStatus.ISSUED, tariff_year=year
-            ).aggregate(v=Sum("volume"))["v"]
+            ).aggregate(v=DecimalSum("volume"))["v"]
             or 0
         ) + (
             PrepaidCharge.objects.filter(customer_id=customer.pk, tariff_year=year).aggregate(
-                v=Sum("volume")
+                v=DecimalSum("volume")
             )["v"]
             or 0
         )

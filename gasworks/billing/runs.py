@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, Max, Min, Sum
+from django.db.models import Avg, Count, F, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ from gasworks.billing.tariffs import household_factor, household_rule, load_spec
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError
+from gasworks.lib.db import DecimalSum
 from gasworks.lib.tiers import TariffError
 from gasworks.metering.models import BILLABLE_STATUSES, Reading
 from gasworks.system import parameters
@@ -187,7 +188,7 @@ def _prior_use(lo: int, hi: int, period: Period) -> dict[int, dict]:
             tariff_year__gte=since,
         )
         .values_list("bill__customer_id", "tariff_year")
-        .annotate(v=Sum("volume"))
+        .annotate(v=DecimalSum("volume"))
     )
     charges = (
         PrepaidCharge.objects.filter(
@@ -197,7 +198,7 @@ def _prior_use(lo: int, hi: int, period: Period) -> dict[int, dict]:
             tariff_year__gte=since,
         )
         .values_list("customer_id", "tariff_year")
-        .annotate(v=Sum("volume"))
+        .annotate(v=DecimalSum("volume"))
     )
     for customer_id, year, volume in [*lines, *charges]:
         prior[customer_id][year] += volume

@@ -4,13 +4,13 @@ tiered on what the customer already bought or was billed for in the tariff year.
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import tariffs
 from gasworks.billing.models import Bill
 from gasworks.lib import tiers as tiermath
+from gasworks.lib.db import DecimalSum
 
 
 def volume_for_amount(
@@ -29,7 +29,7 @@ def volume_for_amount(
         return None, _("No price is in effect today: the card carries money; the meter converts it.")
     year_start = spec.year_of(day)
     billed = Bill.objects.filter(customer_id=customer.pk, period_start__gte=year_start).aggregate(
-        v=Sum("volume")
+        v=DecimalSum("volume")
     )["v"] or Decimal("0")
     prior = billed + prior_purchased
     volume = tiermath.volume_for_amount(prior, amount, version.tiers)

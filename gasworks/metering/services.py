@@ -5,7 +5,6 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span, volume_used
+from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_volume
 from gasworks.metering import vee
 from gasworks.metering.models import (
@@ -513,7 +513,7 @@ def billable_volume(customer, start: dt.datetime, end: dt.datetime) -> Decimal:
     """What billing charges for [start, end): Coalesce(corrected, consumption) of billable readings."""
     total = Reading.objects.filter(
         customer=customer, taken_at__gte=start, taken_at__lt=end, status__in=BILLABLE_STATUSES
-    ).aggregate(v=Sum(Coalesce("corrected_consumption", "consumption")))["v"]
+    ).aggregate(v=DecimalSum(Coalesce("corrected_consumption", "consumption")))["v"]
     return total or Decimal("0.000")
 
 

@@ -8,13 +8,13 @@ import uuid
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import ledger
 from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.db import DecimalSum
 from gasworks.payments import services
 from gasworks.payments.cardwriter import CardWriteError, get_writer
 from gasworks.payments.models import CardPurchase, CardStatus, ICCard
@@ -52,7 +52,7 @@ def _volume(customer, amount, at):
     year_start = timezone.localtime(at).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     loaded = CardPurchase.objects.filter(
         card__customer=customer, created_at__gte=year_start, volume__isnull=False
-    ).aggregate(v=Sum("volume"))["v"] or Decimal("0")
+    ).aggregate(v=DecimalSum("volume"))["v"] or Decimal("0")
     return VOLUME_FOR_AMOUNT(customer, amount, at, loaded)
 
 

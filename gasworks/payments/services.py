@@ -10,13 +10,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import ledger
 from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
+from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_money, to_decimal
 from gasworks.payments.gateways.base import Notification, get_gateway
 from gasworks.payments.models import (
@@ -125,7 +126,7 @@ def shift_totals(shift: Shift) -> dict:
             status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED, PaymentStatus.REFUNDED)
         )
         .values("method")
-        .annotate(n=Count("pk"), total=Sum("amount"))
+        .annotate(n=Count("pk"), total=DecimalSum("amount"))
     )
     by_method = {m: {"count": 0, "total": "0.00"} for m in COUNTER_METHODS}
     grand = Decimal("0.00")
@@ -133,7 +134,7 @@ def shift_totals(shift: Shift) -> dict:
         by_method[row["method"]] = {"count": row["n"], "total": f"{row['total']:.2f}"}
         grand += row["total"]
     refunds = Refund.objects.filter(payment__shift=shift, status=RefundStatus.DONE).aggregate(
-        t=Sum("amount")
+        t=DecimalSum("amount")
     )["t"]
     return {"methods": by_method, "total": f"{grand:.2f}", "refunded": f"{refunds or 0:.2f}"}
 
@@ -388,7 +389,10 @@ def request_refund(payment: Payment, amount, reason: str, by) -> Refund:
         if locked.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED):
             raise DomainError("not_refundable", _("Only a paid payment can be refunded."))
         waiting = (
-            locked.refunds.filter(status=RefundStatus.AWAITING_APPROVAL).aggregate(t=Sum("amount"))["t"] or 0
+            locked.refunds.filter(status=RefundStatus.AWAITING_APPROVAL).aggregate(t=DecimalSum("amount"))[
+                "t"
+            ]
+            or 0
         )
         if value > locked.refundable - waiting:
             raise InvalidInput(

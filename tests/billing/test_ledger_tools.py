@@ -78,3 +78,14 @@ def test_it_refuses_an_adjustment_without_reason_or_amount(amount, reason):
     with pytest.raises(InvalidInput):
         adjustments.request_adjustment(c, amount, reason, None)
     assert not Adjustment.objects.exists() and not LedgerEntry.objects.exists()
+
+
+def test_it_sums_exactly_where_binary_floating_point_would_not():
+    # A real demo account: SQLite's SUM() gives 2.27e-13 for these; the ledger is exact.
+    customer = make_customer()
+    charges = ["-118.00", "-100.00", "-104.08", "-44.08", "-82.08", "-58.29", "-46.79", "-88.31"]
+    charges += ["-47.81", "-71.27", "-75.06", "-51.06", "-72.95", "959.78"]
+    for amount in charges:
+        ledger.post(customer, "adjustment", Decimal(amount), reference="float probe")
+    assert ledger.balance(customer) == Decimal("0.00")
+    assert verify_ledger() == (1, [])

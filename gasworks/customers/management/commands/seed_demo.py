@@ -1,10 +1,12 @@
 """A small believable station: staff of every role and ~200 customers. Safe to run again."""
 
 import random
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from gasworks.accounts import services as account_services
 from gasworks.accounts.demo import DEMO_PASSWORD, DEMO_USERS
@@ -48,9 +50,13 @@ class Command(BaseCommand):
                 if category == "residential"
                 else GasUse.PROCESS,
             )
+            # Accounts opened one to six years ago, so meters, bills and inspections have a past.
+            opened = timezone.localdate() - timedelta(days=rng.randint(365, 6 * 365))
             if index < existing:
                 continue
-            services.open_account(data)
+            customer = services.open_account(data)
+            Customer.objects.filter(pk=customer.pk).update(opened_on=opened)
+            customer.status_changes.update(at=timezone.make_aware(datetime.combine(opened, time(9))))
             created += 1
         return created
 

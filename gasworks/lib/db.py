@@ -1,0 +1,52 @@
+"""Database helpers that keep Decimal exact on every backend.
+
+SQLite stores DecimalField values as binary floats and its SUM() adds them as floats, so a
+ledger that balances to 0.00 can sum to 2.3e-13 there. DecimalSum adds in Python's Decimal on
+SQLite (an aggregate registered on each connection) and is a plain SUM elsewhere. Use it for
+DecimalFields only."""
+
+from decimal import Decimal
+
+from django.db.backends.signals import connection_created
+from django.db.models import Sum
+
+
+class _DecimalSumAggregate:
+    def __init__(self):
+        self.total = None
+
+    def step(self, value):
+        if value is not None:
+            # repr() of a float stored from a 2- or 3-place decimal gives back those places.
+            self.total = (self.total or Decimal(0)) + Decimal(
+                repr(value) if isinstance(value, float) else str(value)
+            )
+
+    def finalize(self):
+        # One float conversion of the exact total; Django's decimal converter quantizes it back
+        # to the field's places, which is exact (the error of a single conversion is < 1e-15).
+        return None if self.total is None else float(self.total)
+
+
+def _register(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate("DECIMAL_SUM", 1, _DecimalSumAggregate)
+
+
+connection_created.connect(_register, dispatch_uid="gasworks.lib.db.decimal_sum")
+
+
+class DecimalSum(Sum):
+    """Sum() that is exact for DecimalFields on SQLite too."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="DECIMAL_SUM", **extra_context)
+
+    def get_db_converters(self, connection):
+        converters = super().get_db_converters(connection)
+        places = getattr(self.output_field, "decimal_places", None)
+        if connection.vendor == "sqlite" and places is not None:
+            # SQLite hands back a float; give it the field's places again (3.50, not 3.5000000).
+            step = Decimal(1).scaleb(-places)
+            converters.append(lambda value, expression, conn: value if value is None else value.quantize(step))
+        return converters

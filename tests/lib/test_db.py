@@ -1,0 +1,28 @@
+from decimal import Decimal
+
+import pytest
+
+from gasworks.billing import ledger
+from gasworks.billing.models import LedgerEntry
+from gasworks.lib.db import DecimalSum
+from tests.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+AMOUNTS = ["-118.00", "-100.00", "-104.08", "-44.08", "-82.08", "-58.29", "-46.79", "-88.31"]
+AMOUNTS += ["-47.81", "-71.27", "-75.06", "-51.06", "-72.95", "959.78"]
+
+
+def test_decimal_sum_is_exact_on_every_backend():
+    customer = make_customer()
+    for amount in AMOUNTS:
+        ledger.post(customer, "adjustment", Decimal(amount), reference="probe")
+    total = LedgerEntry.objects.aggregate(s=DecimalSum("amount"))["s"]
+    assert total == Decimal("0.00")
+    assert str(total) == "0.00"
+    grouped = dict(LedgerEntry.objects.values_list("account_id").annotate(s=DecimalSum("amount")))
+    assert list(grouped.values()) == [Decimal("0.00")]
+
+
+def test_decimal_sum_of_nothing_is_none():
+    assert LedgerEntry.objects.aggregate(s=DecimalSum("amount"))["s"] is None
