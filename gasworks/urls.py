@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from gasworks.reports.views import dashboard
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
@@ -16,6 +18,7 @@ urlpatterns = [
     path("cylinders/", include("gasworks.cylinders.urls")),
     path("safety/", include("gasworks.safety.urls")),
     path("reports/", include("gasworks.reports.urls")),
+    path("", dashboard, name="home"),
     path("", include("gasworks.web.urls")),
 ]
 if settings.DEBUG:

@@ -101,13 +101,21 @@ class Customer(models.Model):
         return self.premises.address
 
 
+class AccountEvent(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    TRANSFERRED = "transferred", _("Transferred to a new holder")
+    SUSPENDED = "suspended", _("Suspended")
+    REACTIVATED = "reactivated", _("Reactivated")
+    CLOSED = "closed", _("Closed")
+
+
 class StatusChange(models.Model):
     """Every move in an account's life: opened, transferred, suspended, reactivated, closed."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(_("from"), max_length=16, blank=True)
     to_status = models.CharField(_("to"), max_length=16)
-    event = models.CharField(_("event"), max_length=16)
+    event = models.CharField(_("event"), max_length=16, choices=AccountEvent.choices)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(_("at"))

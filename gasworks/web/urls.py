@@ -3,7 +3,6 @@ from django.urls import include, path
 from gasworks.web import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/register/", views.register, name="register"),
     path("accounts/profile/", views.profile, name="profile"),

@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -47,21 +46,6 @@ def staff_required(view):
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
     return wrapped
-
-
-@login_required
-def home(request):
-    if is_customer(request.user):
-        return redirect("portal")
-    stats = {}
-    if request.user.has_perm("customers.view_customer"):
-        by_status = dict(Customer.objects.values_list("status").annotate(n=Count("pk")))
-        stats = {
-            "active": by_status.get(Status.ACTIVE, 0),
-            "suspended": by_status.get(Status.SUSPENDED, 0),
-            "closed": by_status.get(Status.CLOSED, 0),
-        }
-    return render(request, "web/home.html", {"stats": stats})
 
 
 @login_required
