@@ -48,5 +48,7 @@ class DecimalSum(Sum):
         if connection.vendor == "sqlite" and places is not None:
             # SQLite hands back a float; give it the field's places again (3.50, not 3.5000000).
             step = Decimal(1).scaleb(-places)
-            converters.append(lambda value, expression, conn: value if value is None else value.quantize(step))
+            converters.append(
+                lambda value, expression, conn: value if value is None else value.quantize(step)
+            )
         return converters

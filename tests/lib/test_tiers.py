@@ -552,7 +552,11 @@ def test_it_preserves_the_volume_when_apportioning_by_days(volume, gaps):
 
 # --- volume_for_amount: what a prepaid top-up buys ------------------------------------------
 
-BEIJING = (Tier(Decimal("350"), Decimal("2.61")), Tier(Decimal("500"), Decimal("2.83")), Tier(None, Decimal("4.23")))
+BEIJING = (
+    Tier(Decimal("350"), Decimal("2.61")),
+    Tier(Decimal("500"), Decimal("2.83")),
+    Tier(None, Decimal("4.23")),
+)
 
 
 def test_it_buys_gas_within_one_tier():
@@ -587,5 +591,7 @@ def test_the_bought_volume_costs_at_most_the_money_and_a_litre_more_would_exceed
     volume = volume_for_amount(prior, amount, BEIJING)
     cost = sum((line.amount for line in split_by_tiers(prior, volume, BEIJING)), Decimal("0"))
     assert cost <= amount
-    more = sum((line.amount for line in split_by_tiers(prior, volume + Decimal("0.002"), BEIJING)), Decimal("0"))
+    more = sum(
+        (line.amount for line in split_by_tiers(prior, volume + Decimal("0.002"), BEIJING)), Decimal("0")
+    )
     assert more > amount - Decimal("0.01")
