@@ -10,7 +10,13 @@ class CylindersConfig(AppConfig):
     def ready(self):
         from gasworks.accounts.roles import extend
         from gasworks.cylinders import rules  # noqa: F401  (registers the parameters)
-        from gasworks.cylinders.models import CylinderInspection, LpgOrder, LpgPrice, Station
+        from gasworks.cylinders.models import (
+            CylinderInspection,
+            CylinderReturn,
+            LpgOrder,
+            LpgPrice,
+            Station,
+        )
         from gasworks.system import audit
         from gasworks.web import navigation
         from gasworks.web.navigation import Item
@@ -23,7 +29,11 @@ class CylindersConfig(AppConfig):
             "cylinders.add_lpgorder",
             "cylinders.dispatch_lpgorder",
             "cylinders.view_lpgprice",
+            "cylinders.view_cylinderreturn",
+            "cylinders.add_cylinderreturn",
         )
+        # The cashier takes cylinders back for good at the counter and hands the deposit back.
+        extend("cashier", "cylinders.view_cylinderreturn", "cylinders.add_cylinderreturn")
         navigation.register(
             Item(_("Filling"), "cylinders:fill", "cylinders.fill_cylinder", icon="speedometer")
         )
@@ -42,7 +52,7 @@ class CylindersConfig(AppConfig):
             )
         )
         navigation.register(Item(_("LPG orders"), "cylinders:my-orders", customer=True, icon="fire"))
-        for model in (Station, LpgPrice, LpgOrder, CylinderInspection):
+        for model in (Station, LpgPrice, LpgOrder, CylinderInspection, CylinderReturn):
             audit.watch(model)
 
         from gasworks.customers.management.commands.seed_demo import EXTRA_SEEDERS

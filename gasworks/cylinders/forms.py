@@ -74,10 +74,17 @@ class LoadForm(BootstrapMixin, forms.Form):
     )
 
 
+_WEIGH_HELP = _(
+    "One code per line. To weigh the gas left in an empty, type its gross weight in kg after the "
+    "code, e.g. “C000123 16.35”."
+)
+
+
 class DeliverForm(BootstrapMixin, forms.Form):
     back_codes = forms.CharField(
         label=_("Empty cylinders back (scan each code)"),
         required=False,
+        help_text=_WEIGH_HELP,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     take_deposits = forms.BooleanField(
@@ -105,3 +112,14 @@ class InspectionPassForm(BootstrapMixin, forms.Form):
         label=_("Next inspection due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class ReturnForm(BootstrapMixin, forms.Form):
+    """Cylinders back for good. The hidden token makes a repeated submit find the first return."""
+
+    codes = forms.CharField(
+        label=_("Cylinders returned for good (scan each code)"),
+        help_text=_WEIGH_HELP,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -315,9 +315,47 @@ class DeliveryLine(models.Model):
     cylinder = models.ForeignKey(Cylinder, on_delete=models.PROTECT, related_name="+")
     direction = models.CharField(max_length=4, choices=[(OUT, _("Full out")), (BACK, _("Empty back"))])
     net_kg = models.DecimalField(_("net, kg"), null=True, blank=True, **KG)
+    # An empty back may be weighed on the spot: residual = gross − tare (also on its return event).
+    residual_kg = models.DecimalField(_("residual, kg"), null=True, blank=True, **KG)
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["order", "cylinder", "direction"], name="deliveryline_unique"),
         ]
+
+
+class CylinderReturn(models.Model):
+    """Cylinders a customer gives back for good; the deposits paid for them come back through the
+    ledger (a "deposit" entry with a positive amount). One row per request: `idempotency_key` is
+    unique, so a repeated submit finds the first return instead of refunding twice."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="cylinder_returns",
+    )
+    cylinders = models.ManyToManyField(Cylinder, verbose_name=_("cylinders"), related_name="+")
+    deposits_refunded = models.PositiveSmallIntegerField(_("deposits refunded"), default=0)
+    amount = models.DecimalField(_("refunded"), default=0, **MONEY)
+    entry = models.ForeignKey(
+        "billing.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=160, unique=True)
+    request_hash = models.CharField(max_length=64)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("cylinder return")
+        verbose_name_plural = _("cylinder returns")
+        ordering = ["-at", "-pk"]
+        constraints = [
+            models.CheckConstraint(name="cylreturn_amount_not_negative", condition=models.Q(amount__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"

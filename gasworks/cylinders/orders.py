@@ -1,18 +1,22 @@
 """LPG orders and delivery: place, assign a worker and vehicle, load full cylinders out, deliver
-(empties back, deposits, the charge to the ledger). Locks: order row, then cylinders in pk order,
-then (inside ledger.post) the customer's account."""
+(empties back, deposits, the charge to the ledger). Locks: order row, then (on delivery) the
+customer row, then cylinders in pk order, then (inside ledger.post) the customer's account."""
 
 import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import ledger
-from gasworks.cylinders import rules  # noqa: F401  (registers the parameters)
+from gasworks.customers.models import Customer
+from gasworks.cylinders import (
+    deposits,
+    empties,
+    rules,  # noqa: F401  (registers the parameters)
+)
 from gasworks.cylinders.models import (
     ORDER_TRANSITIONS,
     Channel,
@@ -185,58 +189,81 @@ def load(order: LpgOrder, codes, by=None) -> LpgOrder:
 
 
 def deliver(order: LpgOrder, back_codes=(), take_deposits: bool = True, by=None) -> LpgOrder:
-    """Hand the loaded cylinders to the customer, take empties back, charge the fills (and a
-    deposit per extra cylinder the customer now holds, or count it as an empty owed)."""
-    back = parse_codes(back_codes)
+    """Hand the loaded cylinders to the customer, take empties back (each optionally weighed for
+    residual gas), charge the fills (and a deposit per extra cylinder the customer now holds, or
+    count it as an empty owed). A second delivery of the same order is refused (409) and charges
+    nothing; the ledger keys make a charge post at most once in any case."""
+    back = empties.parse(back_codes, "back_codes")
     now = timezone.now()
     today = timezone.localdate(now)
     with transaction.atomic():
         order = _lock_order(order)
         if order.status == OrderStatus.DELIVERED:
-            return order  # a repeated submit changes nothing
+            raise DomainError(
+                "already_delivered",
+                _("Order #%(id)s was already delivered on %(at)s; nothing was charged again.")
+                % {"id": order.pk, "at": timezone.localtime(order.delivered_at).strftime("%Y-%m-%d %H:%M")},
+            )
         _move(order, OrderStatus.DELIVERED)
-        customer = order.customer
+        # The customer row before the cylinders: deposits.return_for_good locks in the same order.
+        customer = Customer.objects.select_for_update().get(pk=order.customer_id)
         check_supply_allowed(customer)
         out_lines = list(
             order.lines.filter(direction=DeliveryLine.OUT).select_related("cylinder").order_by("cylinder_id")
         )
         out_ids = {line.cylinder_id for line in out_lines}
-        all_codes = [line.cylinder.code for line in out_lines] + back
-        cylinders = {c.pk: c for c in _lock_cylinders(all_codes)}
-        returning = [c for c in cylinders.values() if c.code in back]
-        for cylinder in returning:
+        back_codes = [item.code for item in back]
+        cylinders = {
+            c.pk: c for c in _lock_cylinders([line.cylinder.code for line in out_lines] + back_codes)
+        }
+        by_code = {c.code: c for c in cylinders.values()}
+        weighed = {}
+        for item in back:
+            cylinder = by_code[item.code]
             if cylinder.pk in out_ids:
                 raise InvalidInput(
                     "duplicate_scan", _("%(code)s is on this delivery.") % {"code": cylinder.code}
                 )
-            if cylinder.status != S.AT_CUSTOMER or cylinder.customer_id != customer.pk:
-                raise DomainError(
-                    "not_at_customer",
-                    _("%(code)s is not a cylinder held by this customer.") % {"code": cylinder.code},
-                )
+            empties.check_held_by(cylinder, customer)
+            weighed[cylinder.pk] = empties.weigh(cylinder, item.gross_kg, "back_codes")
+        returning = [by_code[code] for code in back_codes]
         total = Decimal("0")
         for line in out_lines:
             line.amount = price_of(order.model, line.net_kg or Decimal("0"), today)
             total += line.amount
         extra = len(out_lines) - len(returning)
-        deposits = max(extra, 0) if take_deposits else 0
+        deposits_taken = max(extra, 0) if take_deposits else 0
         deposit_each = round_money(parameters.get("lpg_deposit_per_cylinder"))
-        deposit_total = round_money(deposit_each * deposits)
+        deposit_total = round_money(deposit_each * deposits_taken)
         for line in out_lines:
             cylinder = cylinders[line.cylinder_id]
             cylinder.customer = customer
             set_status(cylinder, S.AT_CUSTOMER, EventKind.DELIVERED, by, now, order=order, customer=customer)
             line.save(update_fields=["amount"])
         for cylinder in sorted(returning, key=lambda c: c.pk):
+            w = weighed[cylinder.pk]
+            empties.record(cylinder, w, customer, by, now)
             cylinder.customer = None
             set_status(
-                cylinder, S.EMPTY_IN_STATION, EventKind.RETURNED, by, now, order=order, customer=customer
+                cylinder,
+                S.EMPTY_IN_STATION,
+                EventKind.RETURNED,
+                by,
+                now,
+                order=order,
+                customer=customer,
+                **empties.event_extra(w),
             )
-            DeliveryLine.objects.create(order=order, cylinder=cylinder, direction=DeliveryLine.BACK)
+            DeliveryLine.objects.create(
+                order=order,
+                cylinder=cylinder,
+                direction=DeliveryLine.BACK,
+                residual_kg=w.residual_kg if w else None,
+            )
         order.amount = round_money(total)
         order.deposit_amount = deposit_total
         order.empties_returned = len(returning)
-        order.deposits_taken = deposits
+        order.deposits_taken = deposits_taken
         order.delivered_at = now
         order.save()
         reference = _("LPG order #%(id)s") % {"id": order.pk}
@@ -262,15 +289,16 @@ def deliver(order: LpgOrder, back_codes=(), take_deposits: bool = True, by=None)
 
 
 def customer_cylinders(customer) -> dict:
-    """Cylinders the customer holds, deposits paid for, and empties owed (held without deposit)."""
-    held = Cylinder.objects.filter(customer=customer, status=S.AT_CUSTOMER).count()
-    deposits = (
-        LpgOrder.objects.filter(customer=customer, status=OrderStatus.DELIVERED).aggregate(
-            n=Sum("deposits_taken")
-        )["n"]
-        or 0
-    )
-    return {"held": held, "deposits": deposits, "empties_owed": max(held - deposits, 0)}
+    """Cylinders the customer holds, deposits paid and not refunded (count and money), and
+    empties owed (cylinders held without a deposit)."""
+    held = deposits.held_cylinders(customer).count()
+    paid = deposits.held_deposits(customer)
+    return {
+        "held": held,
+        "deposits": paid.count,
+        "deposit_amount": paid.amount,
+        "empties_owed": max(held - paid.count, 0),
+    }
 
 
 def delivery_workers():

@@ -205,7 +205,7 @@ def fill_refusal(cylinder: Cylinder, station: Station, today: datetime.date) -> 
     return None
 
 
-def _mass(value, field: str) -> Decimal:
+def parse_mass(value, field: str) -> Decimal:
     try:
         mass = to_decimal(value)
     except (ValueError, TypeError):
@@ -219,7 +219,7 @@ def _mass(value, field: str) -> Decimal:
 
 def record_filling(code, gross_kg, by=None, scale_id: str = "", station: Station | None = None) -> Filling:
     """Fill one cylinder: lock it, run the interlock, net = gross − tare ≤ rated fill, record."""
-    gross = _mass(gross_kg, "gross_kg")
+    gross = parse_mass(gross_kg, "gross_kg")
     station = station or home_station()
     now = timezone.now()
     today = timezone.localdate(now)
@@ -269,7 +269,7 @@ def _weighing_message(code: str, cylinder: Cylinder, gross: Decimal) -> str:
 
 def record_residual(code, gross_kg, by=None, scale_id: str = "") -> ResidualWeighing:
     """Weigh a returned empty: residual = gross − tare; the customer used last net fill − residual."""
-    gross = _mass(gross_kg, "gross_kg")
+    gross = parse_mass(gross_kg, "gross_kg")
     now = timezone.now()
     with transaction.atomic():
         cylinder = lock(code)

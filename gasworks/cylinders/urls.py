@@ -18,6 +18,7 @@ urlpatterns = [
     path("orders/", views.order_list, name="orders"),
     path("orders/new/", views.order_create, name="order-create"),
     path("orders/<int:pk>/", views.order_detail, name="order"),
+    path("customers/<int:customer_id>/return/", views.cylinder_return, name="return"),
     path("prices/", views.prices, name="prices"),
     path("my/", views.my_orders, name="my-orders"),
 ]

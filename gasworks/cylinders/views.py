@@ -1,6 +1,8 @@
 """Pages of the cylinders app: registry and traceability, the filler's phone page, inspections,
 LPG orders for dispatchers and customers, label sheets, and the public QR scan page."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer
 from gasworks.customers.models import Customer
-from gasworks.cylinders import forms, labels, orders, services
+from gasworks.cylinders import deposits, forms, labels, orders, services
 from gasworks.cylinders.models import (
     Cylinder,
     CylinderInspection,
@@ -311,6 +313,44 @@ def order_detail(request, pk):
     return render(request, "cylinders/order_detail.html", context)
 
 
+@staff_required
+@_perm("cylinders.add_cylinderreturn")
+def cylinder_return(request, customer_id):
+    """A customer gives cylinders back for good (moving away, closing the account): scan them,
+    optionally weigh each, and the deposits they paid come back to their account."""
+    customer = get_object_or_404(Customer, pk=customer_id)
+    form = forms.ReturnForm(request.POST or None, initial={"token": uuid.uuid4().hex})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            made, created = deposits.return_for_good(
+                customer, data["codes"], f"page:{data['token']}", by=request.user
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            if created:
+                messages.success(
+                    request,
+                    _("%(n)s cylinder(s) taken back; %(k)s deposit(s) refunded: ¥%(amount)s.")
+                    % {"n": made.cylinders.count(), "k": made.deposits_refunded, "amount": made.amount},
+                )
+            else:
+                messages.info(
+                    request,
+                    _("Return #%(id)s was already recorded; nothing was refunded again.") % {"id": made.pk},
+                )
+            return redirect("customer-detail", pk=customer.pk)
+    context = {
+        "customer": customer,
+        "form": form,
+        "holding": orders.customer_cylinders(customer),
+        "held": deposits.held_cylinders(customer)[:200],
+        "returns": deposits.returns_of(customer)[:20],
+    }
+    return render(request, "cylinders/return.html", context)
+
+
 def _done(request, order, text):
     messages.success(request, text)
     return redirect("cylinders:order", pk=order.pk)
@@ -364,12 +404,18 @@ def my_orders(request):
 
 
 def customer_section(request, customer):
-    """The panel on the staff customer page: cylinders held, deposits, recent orders."""
-    if not request.user.has_perm("cylinders.view_lpgorder"):
+    """The panel on the staff customer page: cylinders held, deposits, recent orders, and the
+    way to take cylinders back for good."""
+    user = request.user
+    if not (user.has_perm("cylinders.view_lpgorder") or user.has_perm("cylinders.view_cylinderreturn")):
         return None
     return {
         "title": _("LPG cylinders"),
         "template": "cylinders/customer_section.html",
         "holding": orders.customer_cylinders(customer),
-        "lpg_orders": customer.lpg_orders.order_by("-created_at")[:5],
+        "lpg_orders": customer.lpg_orders.order_by("-created_at")[:5]
+        if user.has_perm("cylinders.view_lpgorder")
+        else [],
+        "can_return": user.has_perm("cylinders.add_cylinderreturn"),
+        "customer_id": customer.pk,
     }

@@ -31,3 +31,35 @@ def make_full(code=None, gross="29.000", **kw) -> Cylinder:
 
 def counts() -> tuple:
     return (Filling.objects.count(), CylinderEvent.objects.count())
+
+
+def ensure_price(price="110") -> None:
+    from gasworks.cylinders.models import LpgPrice
+
+    LpgPrice.objects.get_or_create(
+        model="YSP35.5",
+        per_kg=False,
+        effective_from=datetime.date(2020, 1, 1),
+        defaults={"price": Decimal(price)},
+    )
+
+
+def loaded(customer, n=1, worker=None):
+    """An order of n YSP35.5 placed, assigned and loaded with n fresh full cylinders (14 kg net)."""
+    from gasworks.cylinders import orders
+    from tests.factories import make_user
+
+    ensure_price()
+    order = orders.place_order(customer, "YSP35.5", n, "phone")
+    orders.assign(order, worker or make_user("dispatcher"), "京A12345")
+    fulls = [make_full() for _ in range(n)]
+    orders.load(order, [c.code for c in fulls])
+    order.refresh_from_db()
+    return order, fulls
+
+
+def delivered(customer, n=1, **kw):
+    from gasworks.cylinders import orders
+
+    order, fulls = loaded(customer, n)
+    return orders.deliver(order, **kw), fulls

@@ -41,9 +41,16 @@ def test_it_delivers_charges_once_and_takes_deposits(setup):
     assert order.amount == Decimal("220.00")
     assert order.deposits_taken == 2
     assert ledger.balance(setup["customer"]) == Decimal("-420.00")
-    assert orders.customer_cylinders(setup["customer"]) == {"held": 2, "deposits": 2, "empties_owed": 0}
-    # A repeated submit charges nothing more.
-    orders.deliver(order)
+    assert orders.customer_cylinders(setup["customer"]) == {
+        "held": 2,
+        "deposits": 2,
+        "deposit_amount": Decimal("200.00"),
+        "empties_owed": 0,
+    }
+    # A repeated submit is refused as such and charges nothing more.
+    with pytest.raises(DomainError) as info:
+        orders.deliver(order)
+    assert (info.value.code, info.value.status) == ("already_delivered", 409)
     assert LedgerEntry.objects.count() == 2
 
 
@@ -56,7 +63,12 @@ def test_it_takes_empties_back_in_exchange(setup):
     fulls[0].refresh_from_db()
     assert fulls[0].status == S.EMPTY_IN_STATION and fulls[0].customer is None
     assert second.empties_returned == 1 and second.deposits_taken == 0
-    assert orders.customer_cylinders(setup["customer"]) == {"held": 1, "deposits": 0, "empties_owed": 1}
+    assert orders.customer_cylinders(setup["customer"]) == {
+        "held": 1,
+        "deposits": 0,
+        "deposit_amount": Decimal("0.00"),
+        "empties_owed": 1,
+    }
     assert ledger.balance(setup["customer"]) == Decimal("-220.00")
 
 
