@@ -37,14 +37,9 @@ def ensure_database() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def copy_rows(cursor, table: str, columns: list[str], rows) -> None:
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def generate(n: int, period_start: date) -> None:
-    """N premises, customers, meters and one accepted reading each, written with COPY."""
+    """N premises, customers, meters and one accepted reading each, generated inside
+    PostgreSQL (INSERT ... SELECT over generate_series): no rows travel from Python."""
     from django.db import connection
     from django.utils import timezone
 
@@ -55,102 +50,30 @@ def generate(n: int, period_start: date) -> None:
     )
     now = timezone.now()
     taken = timezone.make_aware(datetime(period_start.year, period_start.month, 15, 10))  # noqa: DTZ001
+    statements = [
+        """INSERT INTO customers_premises (id, address, district, created_at)
+        SELECT i, '北京市朝阳区基准路' || i || '号', '朝阳区', %(now)s FROM generate_series(1, %(n)s) AS i""",
+        """INSERT INTO customers_customer (id, account_no, name, category, gas_use, phone, premises_id,
+            household_size, status, id_number, opened_on, created_at, updated_at)
+        SELECT i, 'B' || lpad(i::text, 9, '0'), '用户' || i,
+            CASE WHEN i %% 10 = 0 THEN 'commercial' ELSE 'residential' END,
+            CASE WHEN i %% 10 = 0 THEN 'process' WHEN i %% 5 = 1 THEN 'heating' ELSE 'cooking' END,
+            '139' || lpad(i::text, 8, '0'), i, 1 + i %% 6, 'active', '', DATE '2024-01-01', %(now)s, %(now)s
+        FROM generate_series(1, %(n)s) AS i""",
+        """INSERT INTO metering_meter (id, serial_no, kind, digits, premises_id, status, installed_on,
+            initial_reading, max_flow_m3h)
+        SELECT i, 'BM' || lpad(i::text, 9, '0'), 'diaphragm', 5, i, 'installed', DATE '2024-01-01', 0, 6
+        FROM generate_series(1, %(n)s) AS i""",
+        """INSERT INTO metering_reading (id, meter_id, customer_id, value, taken_at, reason, status, flags,
+            consumption, created_at, source, note)
+        SELECT i, i, i, 1000 + (i %% 97) * 3, %(taken)s, 'periodic', 'accepted', '[]',
+            5.125 + (i %% 97) * 3, %(now)s, 'manual', ''
+        FROM generate_series(1, %(n)s) AS i""",
+    ]
     with connection.cursor() as cur:
         cur.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        raw = cur.cursor
-        copy_rows(
-            raw,
-            "customers_premises",
-            ["id", "address", "district", "created_at"],
-            ((i, f"北京市朝阳区基准路{i}号", "朝阳区", now) for i in range(1, n + 1)),
-        )
-        copy_rows(
-            raw,
-            "customers_customer",
-            [
-                "id",
-                "account_no",
-                "name",
-                "category",
-                "gas_use",
-                "phone",
-                "premises_id",
-                "household_size",
-                "status",
-                "id_number",
-                "opened_on",
-                "created_at",
-                "updated_at",
-            ],
-            (
-                (
-                    i,
-                    f"B{i:09d}",
-                    f"用户{i}",
-                    "commercial" if i % 10 == 0 else "residential",
-                    "process" if i % 10 == 0 else ("heating" if i % 5 == 1 else "cooking"),
-                    f"139{i:08d}",
-                    i,
-                    1 + i % 6,
-                    "active",
-                    "",
-                    date(2024, 1, 1),
-                    now,
-                    now,
-                )
-                for i in range(1, n + 1)
-            ),
-        )
-        copy_rows(
-            raw,
-            "metering_meter",
-            [
-                "id",
-                "serial_no",
-                "kind",
-                "digits",
-                "premises_id",
-                "status",
-                "installed_on",
-                "initial_reading",
-                "max_flow_m3h",
-            ],
-            (
-                (i, f"BM{i:09d}", "diaphragm", 5, i, "installed", date(2024, 1, 1), 0, 6)
-                for i in range(1, n + 1)
-            ),
-        )
-        copy_rows(
-            raw,
-            "metering_reading",
-            [
-                "id",
-                "meter_id",
-                "customer_id",
-                "value",
-                "taken_at",
-                "reason",
-                "status",
-                "flags",
-                "consumption",
-                "created_at",
-            ],
-            (
-                (
-                    i,
-                    i,
-                    i,
-                    1000 + (i % 97) * 3,
-                    taken,
-                    "periodic",
-                    "accepted",
-                    "[]",
-                    f"{5 + (i % 97) * 3}.125",
-                    now,
-                )
-                for i in range(1, n + 1)
-            ),
-        )
+        for sql in statements:
+            cur.execute(sql, {"n": n, "now": now, "taken": taken})
         for table in ("customers_premises", "customers_customer", "metering_meter", "metering_reading"):
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         bar = tqdm(total=len(chunks), unit="chunk", disable=no_progress, desc=f"billing {run.period}")
         run.status = "running"
         try:
-            run = runs.execute(run, on_chunk=on_chunk)
+            run = runs.execute(run, on_chunk=on_chunk, chunks=chunks)
         except Exception as exc:
             raise CommandError(f"run #{run.pk} failed: {exc}; run the command again to continue") from exc
         finally:
