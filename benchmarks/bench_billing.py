@@ -108,7 +108,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--accounts", type=int, default=200_000)
-    parser.add_argument("--chunk", type=int, default=10_000, help="customer ids per chunk")
+    parser.add_argument("--chunk", type=int, default=10_000, help="accounts per chunk")
+    parser.add_argument("--workers", type=int, default=2, help="processes billing chunks side by side")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
     args = parser.parse_args()
 
@@ -141,17 +142,22 @@ def main() -> None:
         tracemalloc.start()
     runs.CHUNK_SPAN = args.chunk
     started = time.perf_counter()
-    run = runs.execute(runs.start_run(period))
+    run = runs.execute(runs.start_run(period), workers=args.workers)
     elapsed = time.perf_counter() - started
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    worker_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     bills, lines, entries = Bill.objects.count(), BillLine.objects.count(), LedgerEntry.objects.count()
     print(
         f"run {period}: status {run.status}, {run.bills_created} bills, {lines} lines, {entries} ledger entries"
     )
-    print(f"billing run: {elapsed:.1f} s, {bills / elapsed:,.0f} bills/s (chunk {args.chunk} ids)")
+    print(
+        f"billing run: {elapsed:.1f} s, {bills / elapsed:,.0f} bills/s (chunk {args.chunk} accounts, {args.workers} worker process(es))"
+    )
     copy_s = raw_copy_baseline()
     print(f"raw COPY of the same rows: {copy_s:.1f} s; run / COPY = {elapsed / copy_s:.1f}x")
-    print(f"peak memory (max RSS of this process): {peak_rss_mb:,.0f} MB")
+    print(
+        f"peak memory (max RSS): this process {peak_rss_mb:,.0f} MB, largest worker {worker_rss_mb:,.0f} MB"
+    )
     if args.tracemalloc:
         print(f"peak traced Python allocations: {tracemalloc.get_traced_memory()[1] / 1e6:,.0f} MB")
     started = time.perf_counter()
@@ -160,7 +166,7 @@ def main() -> None:
         f"verify_ledger: {checked} accounts, {len(problems)} discrepancies, {time.perf_counter() - started:.1f} s"
     )
     started = time.perf_counter()
-    again = runs.execute(runs.start_run(period))
+    again = runs.execute(runs.start_run(period), workers=args.workers)
     print(f"rerun of {period}: {again.bills_created} new bills in {time.perf_counter() - started:.1f} s")
 
 

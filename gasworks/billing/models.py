@@ -182,7 +182,8 @@ class BillingRun(models.Model):
     parked = models.PositiveIntegerField(_("parked for review"), default=0)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
-    # Checkpoint: every customer id at or below this one has been handled by this run.
+    # Progress: the highest customer id of a finished chunk. Resuming does not rely on it:
+    # plan() finds the accounts still without a bill or review.
     last_customer_id = models.BigIntegerField(default=0)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -1,20 +1,25 @@
 """Billing runs: one bill per active account with billable readings in a period.
 
-A run is cut into chunks of customer-id ranges. Each chunk is one transaction that reads its
-readings, prior use and history set-based, prices every account in Python, and writes bills,
-lines, ledger entries and the cached balances in bulk. A crash rolls back only the chunk in
-flight; a rerun of the period skips accounts that already have a bill (and the unique
-constraint on customer + period stops a duplicate even from a concurrent process), so it
-continues where it stopped. Accounts whose bill looks implausible are parked for review.
+A run is cut into chunks of CHUNK_SPAN accounts (customer-id ranges). Each chunk is one
+transaction: one set-based read (readings, history and prior use aggregated per customer in
+SQL), pricing over plain tuples with a per-chunk cache (accounts sharing a tariff, household
+factor, volume and prior use share one price), and bulk writes (COPY) of bills, lines, ledger
+entries and the cached balances. A crash rolls back only the chunk in flight; a rerun of the
+period plans only accounts that have no bill or review yet (and the unique constraint on
+customer + period stops a duplicate even from a concurrent process), so it continues where it
+stopped. Chunks may run in several processes (or Celery workers). Accounts whose bill looks
+implausible are parked for review.
 """
 
+import multiprocessing
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Sum
+from django.db import connection, connections, transaction
+from django.db.models import Avg, Count, Exists, F, OuterRef, Sum
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +46,7 @@ from gasworks.lib.tiers import TariffError
 from gasworks.metering.models import BILLABLE_STATUSES, Reading
 from gasworks.system import parameters
 
-CHUNK_SPAN = 5000  # customer ids per chunk
+CHUNK_SPAN = 10000  # accounts per chunk (one transaction)
 ZERO = Decimal("0")
 MONEY0 = Decimal("0.00")
 
@@ -95,28 +100,35 @@ def _candidates(period: Period):
 
 
 def plan(run: BillingRun) -> list[tuple[int, int]]:
-    """Chunks still to do and mark the run running. Only customers after the checkpoint with
-    no bill and no review for the period count (an anti-join on their unique indexes), so a
-    rerun of a finished period plans nothing instead of re-reading every account."""
+    """Chunks still to do, as customer-id ranges of CHUNK_SPAN accounts each, and mark the run
+    running. Only customers with no bill and no review for the period count (an anti-join on
+    their unique indexes), so a rerun of a finished period plans nothing instead of re-reading
+    every account, and a resumed run continues exactly where bills are missing, whatever order
+    its chunks finished in (parallel workers, Celery)."""
     period = parse_period(run.period)
     same = {"customer_id": OuterRef("customer_id"), "period": period.key}
-    agg = (
+    todo = (
         _candidates(period)
-        .filter(customer_id__gt=run.last_customer_id)
         .exclude(Exists(Bill.objects.filter(**same)))
         .exclude(Exists(BillReview.objects.filter(**same)))
-        .aggregate(lo=Min("customer_id"), hi=Max("customer_id"), n=Count("customer_id", distinct=True))
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()
     )
     chunks: list[tuple[int, int]] = []
-    if agg["lo"] is not None:
-        lo = agg["lo"]
-        while lo <= agg["hi"]:
-            chunks.append((lo, min(lo + CHUNK_SPAN - 1, agg["hi"])))
-            lo += CHUNK_SPAN
+    count, lo, last = 0, None, None
+    for last in todo.iterator(chunk_size=20000):
+        lo = last if lo is None else lo
+        count += 1
+        if count % CHUNK_SPAN == 0:
+            chunks.append((lo, last))
+            lo = None
+    if lo is not None:
+        chunks.append((lo, last))
     set_status(
         run,
         RunStatus.RUNNING,
-        accounts_total=run.bills_created + run.parked + agg["n"],
+        accounts_total=run.bills_created + run.parked + count,
         chunks_total=run.chunks_done + len(chunks),
         started_at=run.started_at or timezone.now(),
         error="",
@@ -124,10 +136,11 @@ def plan(run: BillingRun) -> list[tuple[int, int]]:
     return chunks
 
 
-def execute(run: BillingRun, on_chunk=None, chunks=None) -> BillingRun:
+def execute(run: BillingRun, on_chunk=None, chunks=None, workers: int = 1) -> BillingRun:
     """Run (or continue) ``run``: on Celery workers when REDIS_URL is set, else here, chunk by
-    chunk, checking for cancellation between chunks. ``chunks`` from plan(run) if the caller
-    planned already. Returns the refreshed run."""
+    chunk, checking for cancellation between chunks; with workers > 1 in that many processes,
+    each on its own connection. ``chunks`` from plan(run) if the caller planned already.
+    Returns the refreshed run."""
     if chunks is None:
         chunks = plan(run)
     if settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
@@ -137,6 +150,12 @@ def execute(run: BillingRun, on_chunk=None, chunks=None) -> BillingRun:
             finish(run.pk)
         for lo, hi in chunks:
             tasks.bill_chunk_task.delay(run.pk, lo, hi)
+        run.refresh_from_db()
+        return run
+    # Other processes cannot see what an open transaction of the caller's holds (tests, or a
+    # caller's own atomic block): then stay in this process.
+    if workers > 1 and len(chunks) > 1 and not connection.in_atomic_block:
+        _execute_in_processes(run, chunks, workers, on_chunk)
         run.refresh_from_db()
         return run
     for lo, hi in chunks:
@@ -153,6 +172,43 @@ def execute(run: BillingRun, on_chunk=None, chunks=None) -> BillingRun:
         finish(run.pk)
     run.refresh_from_db()
     return run
+
+
+class RunFailed(RuntimeError):
+    """A chunk failed in a worker process; the run is marked failed and a rerun continues."""
+
+
+def _execute_in_processes(run: BillingRun, chunks, workers: int, on_chunk) -> None:
+    """Chunks on a pool of forked processes. The database does the locking: each chunk is its
+    own transaction on its own connection, bills are unique per customer and period, and plan()
+    finds what is missing however the chunks interleaved. A failure marks the run failed and
+    the remaining chunks are skipped (each worker checks the run's status first)."""
+    connections.close_all()  # a forked child must open its own connection, never share this one
+    failure = None
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for lo, hi, outcome in pool.imap_unordered(_chunk_in_worker, [(run.pk, lo, hi) for lo, hi in chunks]):
+            if outcome == "done" and on_chunk:
+                on_chunk(lo, hi)
+            elif outcome not in ("done", "skipped") and failure is None:
+                failure = outcome
+                set_status(run, RunStatus.FAILED, error=outcome)
+        pool.close()
+        pool.join()
+    if failure:
+        raise RunFailed(failure)
+    if BillingRun.objects.values_list("status", flat=True).get(pk=run.pk) == RunStatus.RUNNING:
+        finish(run.pk)
+
+
+def _chunk_in_worker(job: tuple[int, int, int]) -> tuple[int, int, str]:
+    run_id, lo, hi = job
+    try:
+        if BillingRun.objects.values_list("status", flat=True).get(pk=run_id) != RunStatus.RUNNING:
+            return lo, hi, "skipped"  # cancelled, or another chunk failed
+        bill_chunk(run_id, lo, hi)
+    except Exception as exc:  # reported to the parent as text: exceptions may not pickle
+        return lo, hi, f"{type(exc).__name__}: {exc}"[:2000]
+    return lo, hi, "done"
 
 
 def finish(run_id: int) -> None:
@@ -423,7 +479,7 @@ def _count(run, bills: int, parked: int, hi: int) -> None:
         bills_created=F("bills_created") + bills,
         parked=F("parked") + parked,
         chunks_done=F("chunks_done") + 1,
-        last_customer_id=hi,
+        last_customer_id=Greatest(F("last_customer_id"), hi),  # progress only: plan() re-finds gaps
     )
 
 
