@@ -497,10 +497,10 @@ def _lock_accounts(customer_ids: list[int]) -> dict[int, tuple]:
         # One array parameter instead of thousands of placeholders.
         sql = (
             f"SELECT customer_id, id, balance, prepaid FROM {Account._meta.db_table}"  # noqa: S608
-            " WHERE customer_id = ANY(%s) ORDER BY id FOR UPDATE"
+            " WHERE customer_id BETWEEN %s AND %s AND customer_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [customer_ids])
+            cursor.execute(sql, [min(customer_ids), max(customer_ids), _array(customer_ids)])
             rows = cursor.fetchall()
     return {cid: (pk, balance, prepaid) for cid, pk, balance, prepaid in rows}
 
@@ -543,7 +543,7 @@ def _create_accounts(rows: list[tuple], now) -> dict[int, int]:
         )
         default_alert = Account._meta.get_field("low_balance_alert").default
         with connection.cursor() as cursor:
-            cursor.execute(sql, [default_alert, now, [r[0] for r in rows], [r[1] for r in rows]])
+            cursor.execute(sql, [default_alert, now, _array(r[0] for r in rows), _array(r[1] for r in rows)])
             return dict(cursor.fetchall())
     Account.objects.bulk_create([Account(customer_id=cid, balance=balance) for cid, balance in rows])
     return dict(Account.objects.filter(customer_id__in=[r[0] for r in rows]).values_list("customer_id", "pk"))
@@ -621,8 +621,8 @@ def _insert_bills(bills, settled, period, run_id, today, due_on, now) -> list[in
         for v in (period.key, period.start, period.end, BillStatus.ISSUED.value, run_id, today, due_on, now)
     )
     lines = [
-        f"{pk}\t{cid}\t{volume}\t{total}\t{priced.minimum_top_up}\t{priced.meter_rent}\t{settled[cid][1]}"
-        f"\t{_text(rfrom)}\t{_text(rto)}\t{tariff_id}\t{tail}\n"
+        f"{pk}\t{cid}\t{volume!s}\t{total!s}\t{priced.minimum_top_up!s}\t{priced.meter_rent!s}"
+        f"\t{settled[cid][1]!s}\t{_text(rfrom)}\t{_text(rto)}\t{tariff_id}\t{tail}\n"
         for pk, (cid, volume, rfrom, rto, priced, total, tariff_id, _lines) in zip(ids, bills, strict=True)
     ]
     _copy(Bill, BILL_COLUMNS, lines)
@@ -683,8 +683,17 @@ def _post_charges(bills: list[tuple], bill_ids: list[int], settled: dict, now, p
     _copy(
         LedgerEntry,
         ENTRY_COLUMNS,
-        [f"{account_pk}{head}{amount}\t{after}{middle}{pk}{tail}" for account_pk, amount, after, pk in rows],
+        [
+            f"{account_pk}{head}{amount!s}\t{after!s}{middle}{pk}{tail}"
+            for account_pk, amount, after, pk in rows
+        ],
     )
+
+
+def _array(values) -> str:
+    """Ints or Decimals as a PostgreSQL array literal: much cheaper to send than a list the
+    driver adapts value by value."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _text(value) -> str:
@@ -720,7 +729,7 @@ def _write_balances(balances: dict[int, Decimal]) -> None:
                 f"UPDATE {Account._meta.db_table} AS a SET"  # noqa: S608 - table name from the model
                 " balance = v.balance, updated_at = %s "
                 "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, balance) WHERE a.id = v.id",
-                [timezone.now(), list(balances), list(balances.values())],
+                [timezone.now(), _array(balances), _array(balances.values())],
             )
         return
     rows = [Account(pk=pk, balance=balance, updated_at=timezone.now()) for pk, balance in balances.items()]
