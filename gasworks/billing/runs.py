@@ -1,21 +1,25 @@
 """Billing runs: one bill per active account with billable readings in a period.
 
-A run is cut into chunks of customer-id ranges. Each chunk is one transaction that reads its
-readings, prior use and history set-based, prices every account in Python, and writes bills,
-lines, ledger entries and the cached balances in bulk. A crash rolls back only the chunk in
-flight; a rerun of the period skips accounts that already have a bill (and the unique
-constraint on customer + period stops a duplicate even from a concurrent process), so it
-continues where it stopped. Accounts whose bill looks implausible are parked for review.
+A run is cut into chunks of CHUNK_SPAN accounts (customer-id ranges). Each chunk is one
+transaction: one set-based read (readings, history and prior use aggregated per customer in
+SQL), pricing over plain tuples with a per-chunk cache (accounts sharing a tariff, household
+factor, volume and prior use share one price), and bulk writes (COPY) of bills, lines, ledger
+entries and the cached balances. A crash rolls back only the chunk in flight; a rerun of the
+period plans only accounts that have no bill or review yet (and the unique constraint on
+customer + period stops a duplicate even from a concurrent process), so it continues where it
+stopped. Chunks may run in several processes (or Celery workers). Accounts whose bill looks
+implausible are parked for review.
 """
 
+import multiprocessing
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Avg, Count, F, Max, Min
+from django.db import connection, connections, transaction
+from django.db.models import Avg, Count, Exists, F, OuterRef
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +38,7 @@ from gasworks.billing.models import (
     RunStatus,
 )
 from gasworks.billing.periods import Period, parse_period
-from gasworks.billing.tariffs import household_factor, household_rule, load_specs, price_period, spec_for
+from gasworks.billing.tariffs import Pricer, load_specs
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError
@@ -43,7 +47,7 @@ from gasworks.lib.tiers import TariffError
 from gasworks.metering.models import BILLABLE_STATUSES, Reading
 from gasworks.system import parameters
 
-CHUNK_SPAN = 5000  # customer ids per chunk
+CHUNK_SPAN = 10000  # accounts per chunk (one transaction)
 ZERO = Decimal("0")
 MONEY0 = Decimal("0.00")
 
@@ -97,21 +101,35 @@ def _candidates(period: Period):
 
 
 def plan(run: BillingRun) -> list[tuple[int, int]]:
-    """Chunks still to do (from the checkpoint on) and mark the run running."""
+    """Chunks still to do, as customer-id ranges of CHUNK_SPAN accounts each, and mark the run
+    running. Only customers with no bill and no review for the period count (an anti-join on
+    their unique indexes), so a rerun of a finished period plans nothing instead of re-reading
+    every account, and a resumed run continues exactly where bills are missing, whatever order
+    its chunks finished in (parallel workers, Celery)."""
     period = parse_period(run.period)
-    agg = _candidates(period).aggregate(
-        lo=Min("customer_id"), hi=Max("customer_id"), n=Count("customer_id", distinct=True)
+    same = {"customer_id": OuterRef("customer_id"), "period": period.key}
+    todo = (
+        _candidates(period)
+        .exclude(Exists(Bill.objects.filter(**same)))
+        .exclude(Exists(BillReview.objects.filter(**same)))
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()
     )
     chunks: list[tuple[int, int]] = []
-    if agg["lo"] is not None:
-        lo = max(agg["lo"], run.last_customer_id + 1)
-        while lo <= agg["hi"]:
-            chunks.append((lo, min(lo + CHUNK_SPAN - 1, agg["hi"])))
-            lo += CHUNK_SPAN
+    count, lo, last = 0, None, None
+    for last in todo.iterator(chunk_size=20000):
+        lo = last if lo is None else lo
+        count += 1
+        if count % CHUNK_SPAN == 0:
+            chunks.append((lo, last))
+            lo = None
+    if lo is not None:
+        chunks.append((lo, last))
     set_status(
         run,
         RunStatus.RUNNING,
-        accounts_total=agg["n"],
+        accounts_total=run.bills_created + run.parked + count,
         chunks_total=run.chunks_done + len(chunks),
         started_at=run.started_at or timezone.now(),
         error="",
@@ -119,10 +137,13 @@ def plan(run: BillingRun) -> list[tuple[int, int]]:
     return chunks
 
 
-def execute(run: BillingRun, on_chunk=None) -> BillingRun:
+def execute(run: BillingRun, on_chunk=None, chunks=None, workers: int = 1) -> BillingRun:
     """Run (or continue) ``run``: on Celery workers when REDIS_URL is set, else here, chunk by
-    chunk, checking for cancellation between chunks. Returns the refreshed run."""
-    chunks = plan(run)
+    chunk, checking for cancellation between chunks; with workers > 1 in that many processes,
+    each on its own connection. ``chunks`` from plan(run) if the caller planned already.
+    Returns the refreshed run."""
+    if chunks is None:
+        chunks = plan(run)
     if settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
         from gasworks.billing import tasks
 
@@ -130,6 +151,12 @@ def execute(run: BillingRun, on_chunk=None) -> BillingRun:
             finish(run.pk)
         for lo, hi in chunks:
             tasks.bill_chunk_task.delay(run.pk, lo, hi)
+        run.refresh_from_db()
+        return run
+    # Other processes cannot see what an open transaction of the caller's holds (tests, or a
+    # caller's own atomic block): then stay in this process.
+    if workers > 1 and len(chunks) > 1 and not connection.in_atomic_block:
+        _execute_in_processes(run, chunks, workers, on_chunk)
         run.refresh_from_db()
         return run
     for lo, hi in chunks:
@@ -148,6 +175,43 @@ def execute(run: BillingRun, on_chunk=None) -> BillingRun:
     return run
 
 
+class RunFailed(RuntimeError):
+    """A chunk failed in a worker process; the run is marked failed and a rerun continues."""
+
+
+def _execute_in_processes(run: BillingRun, chunks, workers: int, on_chunk) -> None:
+    """Chunks on a pool of forked processes. The database does the locking: each chunk is its
+    own transaction on its own connection, bills are unique per customer and period, and plan()
+    finds what is missing however the chunks interleaved. A failure marks the run failed and
+    the remaining chunks are skipped (each worker checks the run's status first)."""
+    connections.close_all()  # a forked child must open its own connection, never share this one
+    failure = None
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for lo, hi, outcome in pool.imap_unordered(_chunk_in_worker, [(run.pk, lo, hi) for lo, hi in chunks]):
+            if outcome == "done" and on_chunk:
+                on_chunk(lo, hi)
+            elif outcome not in ("done", "skipped") and failure is None:
+                failure = outcome
+                set_status(run, RunStatus.FAILED, error=outcome)
+        pool.close()
+        pool.join()
+    if failure:
+        raise RunFailed(failure)
+    if BillingRun.objects.values_list("status", flat=True).get(pk=run.pk) == RunStatus.RUNNING:
+        finish(run.pk)
+
+
+def _chunk_in_worker(job: tuple[int, int, int]) -> tuple[int, int, str]:
+    run_id, lo, hi = job
+    try:
+        if BillingRun.objects.values_list("status", flat=True).get(pk=run_id) != RunStatus.RUNNING:
+            return lo, hi, "skipped"  # cancelled, or another chunk failed
+        bill_chunk(run_id, lo, hi)
+    except Exception as exc:  # reported to the parent as text: exceptions may not pickle
+        return lo, hi, f"{type(exc).__name__}: {exc}"[:2000]
+    return lo, hi, "done"
+
+
 def finish(run_id: int) -> None:
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
@@ -155,24 +219,153 @@ def finish(run_id: int) -> None:
             set_status(run, RunStatus.DONE, finished_at=timezone.now())
 
 
-@dataclass
-class _Usage:
-    volume: Decimal = ZERO
-    reading_from: Decimal | None = None
-    reading_to: Decimal | None = None
+# One candidate account of a chunk, as a plain tuple (read set-based, priced in a tight loop):
+# (customer id, category, gas use, household size, volume, reading from, reading to,
+#  issued bills before the period, their average volume, {tariff year: prior volume}).
 
 
-def _usage(rows) -> dict[int, _Usage]:
-    usage: dict[int, _Usage] = {}
-    for customer_id, value, consumption, corrected in rows:
+def _read_chunk(period: Period, lo: int, hi: int, force: bool) -> list[tuple]:
+    """The chunk's unbilled candidates in customer order (parked ones too when ``force``)."""
+    if connection.vendor == "postgresql":
+        return _read_chunk_sql(period, lo, hi, force)
+    return _read_chunk_orm(period, lo, hi, force)
+
+
+def _read_chunk_sql(period: Period, lo: int, hi: int, force: bool) -> list[tuple]:
+    """PostgreSQL: one statement; readings, history and prior use aggregated per customer by
+    GROUP BY, accounts already billed (or parked) left out by the unique indexes."""
+    t = {m.__name__: m._meta.db_table for m in (Reading, Customer, Bill, BillLine, BillReview, PrepaidCharge)}
+    parked = (
+        ""
+        if force
+        else f"AND NOT EXISTS (SELECT 1 FROM {t['BillReview']} v"  # noqa: S608 - a model's table
+        " WHERE v.customer_id = r.customer_id AND v.period = %(period)s AND v.customer_id BETWEEN %(lo)s AND %(hi)s)"
+    )
+    sql = f"""
+    WITH r AS (
+        SELECT rd.customer_id,
+               sum(coalesce(rd.corrected_consumption, rd.consumption, 0)) AS volume,
+               -- first and last reading by time: min/max of [epoch, value] pairs, cheaper
+               -- than an ordered array_agg (which sorts every group on its own)
+               (min(ARRAY[extract(epoch FROM rd.taken_at)::numeric,
+                          rd.value - coalesce(rd.consumption, 0)]))[2] AS reading_from,
+               (max(ARRAY[extract(epoch FROM rd.taken_at)::numeric, rd.value]))[2] AS reading_to
+        FROM {t["Reading"]} rd
+        WHERE rd.customer_id BETWEEN %(lo)s AND %(hi)s
+          AND rd.taken_at >= %(start)s AND rd.taken_at < %(end)s
+          AND rd.status = ANY(%(statuses)s)
+          AND NOT EXISTS (
+              SELECT 1 FROM {t["PrepaidCharge"]} pc
+              WHERE pc.reading_id = rd.id AND pc.customer_id BETWEEN %(lo)s AND %(hi)s
+          )
+        GROUP BY rd.customer_id
+    ), hist AS (
+        SELECT customer_id, count(*) AS n, avg(volume) AS avg_volume
+        FROM {t["Bill"]}
+        WHERE customer_id BETWEEN %(lo)s AND %(hi)s AND status = %(issued)s AND period < %(period)s
+        GROUP BY customer_id
+    ), prior AS (
+        SELECT customer_id, array_agg(tariff_year) AS years, array_agg(volume) AS volumes
+        FROM (
+            SELECT b.customer_id, l.tariff_year, sum(l.volume) AS volume
+            FROM {t["BillLine"]} l JOIN {t["Bill"]} b ON b.id = l.bill_id
+            WHERE b.customer_id BETWEEN %(lo)s AND %(hi)s AND b.status = %(issued)s
+              AND b.period < %(period)s AND l.tariff_year >= %(since)s
+            GROUP BY 1, 2
+            UNION ALL
+            SELECT pc.customer_id, pc.tariff_year, sum(pc.volume)
+            FROM {t["PrepaidCharge"]} pc JOIN {t["Reading"]} rd ON rd.id = pc.reading_id
+            WHERE pc.customer_id BETWEEN %(lo)s AND %(hi)s AND rd.taken_at < %(start)s
+              AND pc.tariff_year >= %(since)s
+            GROUP BY 1, 2
+        ) AS used
+        GROUP BY customer_id
+    )
+    SELECT c.id, c.category, c.gas_use, c.household_size, r.volume, r.reading_from, r.reading_to,
+           h.n, h.avg_volume, p.years, p.volumes
+    FROM r
+    JOIN {t["Customer"]} c ON c.id = r.customer_id
+    LEFT JOIN hist h ON h.customer_id = r.customer_id
+    LEFT JOIN prior p ON p.customer_id = r.customer_id
+    WHERE c.status = %(active)s AND c.id BETWEEN %(lo)s AND %(hi)s
+      AND NOT EXISTS (
+          SELECT 1 FROM {t["Bill"]} b
+          WHERE b.customer_id = r.customer_id AND b.period = %(period)s AND b.customer_id BETWEEN %(lo)s AND %(hi)s
+      )
+      {parked}
+    ORDER BY c.id
+    """  # noqa: S608 - table names come from the models, values are parameters
+    params = {
+        "lo": lo,
+        "hi": hi,
+        "start": period.start_at,
+        "end": period.end_at,
+        "statuses": list(BILLABLE_STATUSES),
+        "period": period.key,
+        "since": period.start - timedelta(days=366),
+        "issued": BillStatus.ISSUED.value,
+        "active": CustomerStatus.ACTIVE.value,
+    }
+    with connection.cursor() as cursor:
+        # The range conditions above keep every join to the chunk's index range even while the
+        # planner's statistics lag behind a table the run is filling; a chunk is too small for
+        # parallel workers to pay for starting.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result = []
+    for cid, category, gas_use, size, volume, rfrom, rto, n, avg, years, volumes in rows:
+        prior: dict = {}
+        if years:
+            for year, used in zip(years, volumes, strict=True):
+                prior[year] = prior.get(year, ZERO) + used
+        result.append((cid, category, gas_use, size, volume, rfrom, rto, n or 0, avg, prior))
+    return result
+
+
+def _read_chunk_orm(period: Period, lo: int, hi: int, force: bool) -> list[tuple]:
+    """Any other database: the same tuples from a few ORM queries."""
+    rows = (
+        _candidates(period)
+        .filter(customer_id__gte=lo, customer_id__lte=hi)
+        .order_by("customer_id", "taken_at")
+        .values_list("customer_id", "value", "consumption", "corrected_consumption")
+    )
+    usage: dict[int, list] = {}
+    for cid, value, consumption, corrected in rows.iterator(chunk_size=5000):
         used = corrected if corrected is not None else consumption
-        item = usage.get(customer_id)
+        item = usage.get(cid)
         if item is None:
-            item = usage[customer_id] = _Usage()
-            item.reading_from = value - consumption if consumption is not None else value
-        item.volume += used or ZERO
-        item.reading_to = value
-    return usage
+            item = usage[cid] = [ZERO, value - consumption if consumption is not None else value, None]
+        item[0] += used or ZERO
+        item[2] = value
+    in_range = {"customer_id__gte": lo, "customer_id__lte": hi}
+    done = set(Bill.objects.filter(period=period.key, **in_range).values_list("customer_id", flat=True))
+    if not force:
+        done |= set(
+            BillReview.objects.filter(period=period.key, **in_range).values_list("customer_id", flat=True)
+        )
+    todo = sorted(set(usage) - done)
+    if not todo:
+        return []
+    customers = {
+        pk: (category, gas_use, size)
+        for pk, category, gas_use, size in Customer.objects.filter(pk__gte=lo, pk__lte=hi).values_list(
+            "pk", "category", "gas_use", "household_size"
+        )
+    }
+    prior = _prior_use(lo, hi, period)
+    history = {
+        cid: (n, avg)
+        for cid, avg, n in Bill.objects.filter(status=BillStatus.ISSUED, period__lt=period.key, **in_range)
+        .values_list("customer_id")
+        .annotate(avg=Avg("volume"), n=Count("pk"))
+    }
+    result = []
+    for cid in todo:
+        n, avg = history.get(cid, (0, None))
+        result.append((cid, *customers[cid], *usage[cid], n, avg, dict(prior.get(cid, {}))))
+    return result
 
 
 def _prior_use(lo: int, hi: int, period: Period) -> dict[int, dict]:
@@ -217,129 +410,46 @@ def bill_chunk(
     due_on = today + timedelta(days=int(parameters.get("bill_due_days")))
     review_factor = Decimal(parameters.get("bill_review_factor"))
     review_min_bills = int(parameters.get("bill_review_min_bills"))
-    base, ratio = household_rule()
-    specs = load_specs()
+    pricer = Pricer(load_specs(), period.start, period.end)
     with transaction.atomic():
-        rows = (
-            _candidates(period)
-            .filter(customer_id__gte=lo, customer_id__lte=hi)
-            .order_by("customer_id", "taken_at")
-            .values_list("customer_id", "value", "consumption", "corrected_consumption")
-        )
-        usage = _usage(rows.iterator(chunk_size=5000))
-        done = set(
-            Bill.objects.filter(period=period.key, customer_id__gte=lo, customer_id__lte=hi).values_list(
-                "customer_id", flat=True
-            )
-        )
-        parked_before = BillReview.objects.filter(period=period.key, customer_id__gte=lo, customer_id__lte=hi)
-        if not force:
-            done |= set(parked_before.values_list("customer_id", flat=True))
-        todo = sorted(set(usage) - done)
-        if not todo:
+        candidates = _read_chunk(period, lo, hi, force)
+        if not candidates:
             _count(run, 0, 0, hi)
             return 0
-        customers = {
-            pk: (category, gas_use, size)
-            for pk, category, gas_use, size in Customer.objects.filter(pk__gte=lo, pk__lte=hi).values_list(
-                "pk", "category", "gas_use", "household_size"
-            )
-        }
-        prior = _prior_use(lo, hi, period)
-        history = {
-            row["customer_id"]: row
-            for row in Bill.objects.filter(
-                customer_id__gte=lo, customer_id__lte=hi, status=BillStatus.ISSUED, period__lt=period.key
-            )
-            .values("customer_id")
-            .annotate(avg=Avg("volume"), n=Count("pk"))
-        }
-        accounts = _lock_accounts(todo, lo, hi)
-        bills: list[Bill] = []
-        priced_of: list = []
+        accounts = _lock_accounts([row[0] for row in candidates])
+        # Priced accounts: (customer id, volume, from, to, PricedBill, total, tariff id, lines).
+        bills: list[tuple] = []
         reviews: list[BillReview] = []
-        for customer_id in todo:
-            category, gas_use, size = customers[customer_id]
-            use = usage[customer_id]
-            spec = spec_for(specs, category, gas_use)
+        for cid, category, gas_use, size, volume, rfrom, rto, n_past, avg_past, prior in candidates:
+            spec, factor = pricer.tariff_of(category, gas_use, size)
             try:
                 if spec is None:
                     raise TariffError("no_tariff", "no tariff for the customer's category")
-                factor = (
-                    household_factor(category, size, base, ratio) if spec.household_scaling else Decimal(1)
-                )
-                priced = price_period(spec, factor, period.start, period.end, use.volume, prior[customer_id])
+                priced, total, lines = pricer.price(spec, factor, volume, prior)
             except TariffError as exc:
-                reviews.append(_review(run, customer_id, period, use.volume, MONEY0, ZERO, exc.code, now))
+                reviews.append(_review(run, cid, period, volume, MONEY0, ZERO, exc.code, now))
                 continue
-            past = history.get(customer_id)
-            if (
-                not force
-                and past
-                and past["n"] >= review_min_bills
-                and past["avg"]
-                and use.volume > past["avg"] * review_factor
-            ):
-                reviews.append(
-                    _review(
-                        run, customer_id, period, use.volume, priced.total, past["avg"], "implausible", now
-                    )
-                )
+            if not force and n_past >= review_min_bills and avg_past and volume > avg_past * review_factor:
+                reviews.append(_review(run, cid, period, volume, total, avg_past, "implausible", now))
                 continue
-            balance = accounts[customer_id][1]
-            bills.append(
-                Bill(
-                    customer_id=customer_id,
-                    period=period.key,
-                    period_start=period.start,
-                    period_end=period.end,
-                    volume=use.volume,
-                    total=priced.total,
-                    minimum_top_up=priced.minimum_top_up,
-                    meter_rent=priced.meter_rent,
-                    previous_balance=balance,
-                    reading_from=use.reading_from,
-                    reading_to=use.reading_to,
-                    tariff_id=spec.tariff_id,
-                    run_id=run_id,
-                    issued_on=today,
-                    due_on=due_on,
-                    created_at=now,
-                )
-            )
-            priced_of.append(priced)
-        _insert(Bill, None, bills, with_ids=True)
+            bills.append((cid, volume, rfrom, rto, priced, total, spec.tariff_id, lines))
+        balances = _settle_accounts(bills, accounts, now)
+        bill_ids = _insert_bills(bills, balances, period, run_id, today, due_on, now)
         stage("bills")
-        _insert(
-            BillLine,
-            LINE_COLUMNS,
-            [
-                (
-                    bill.pk,
-                    line.tier,
-                    line.volume,
-                    line.unit_price,
-                    line.amount,
-                    line.effective_from,
-                    line.tariff_year,
-                )
-                for bill, priced in zip(bills, priced_of, strict=True)
-                for line in priced.lines
-            ],
-        )
+        _insert_lines(bills, bill_ids)
         stage("lines")
-        new_balances = _post_charges(bills, accounts, now, period)
+        _post_charges(bills, bill_ids, balances, now, period)
         stage("ledger")
-        _write_balances(new_balances)
+        _write_balances({pk: after for pk, _before, after, existing in balances.values() if existing})
         if reviews:
             BillReview.objects.filter(
                 period=period.key, customer_id__in=[r.customer_id for r in reviews], status=ReviewStatus.OPEN
             ).delete()
             BillReview.objects.bulk_create(reviews, ignore_conflicts=True)
-        if force:
-            parked_before.filter(customer_id__in=[b.customer_id for b in bills]).update(
-                status=ReviewStatus.BILLED
-            )
+        if force and bills:
+            BillReview.objects.filter(
+                period=period.key, customer_id__in=[b[0] for b in bills], status=ReviewStatus.OPEN
+            ).update(status=ReviewStatus.BILLED)
         _count(run, len(bills), len(reviews), hi)
         stage("chunk_done")
         prepaid_ids = [cid for cid, (_pk, _bal, prepaid) in accounts.items() if prepaid]
@@ -370,55 +480,96 @@ def _count(run, bills: int, parked: int, hi: int) -> None:
         bills_created=F("bills_created") + bills,
         parked=F("parked") + parked,
         chunks_done=F("chunks_done") + 1,
-        last_customer_id=hi,
+        last_customer_id=Greatest(F("last_customer_id"), hi),  # progress only: plan() re-finds gaps
     )
 
 
-def _lock_accounts(customer_ids: list[int], lo: int, hi: int) -> dict[int, tuple]:
-    """{customer_id: (account pk, balance, prepaid)} for the chunk, rows locked in pk order;
-    missing accounts are created first."""
-    existing = set(
-        Account.objects.filter(customer_id__gte=lo, customer_id__lte=hi).values_list("customer_id", flat=True)
-    )
-    missing = [cid for cid in customer_ids if cid not in existing]
-    if missing and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {Account._meta.db_table} (customer_id, balance, prepaid, credit_limit,"  # noqa: S608
-                " low_balance_alert, updated_at) SELECT c, 0, false, 0, %s, %s FROM unnest(%s::bigint[]) AS c"
-                " ON CONFLICT (customer_id) DO NOTHING",
-                [Account._meta.get_field("low_balance_alert").default, timezone.now(), missing],
-            )
-    elif missing:
-        Account.objects.bulk_create([Account(customer_id=cid) for cid in missing], ignore_conflicts=True)
+def _lock_accounts(customer_ids: list[int]) -> dict[int, tuple]:
+    """{customer_id: (account pk, balance, prepaid)} of the existing accounts among
+    ``customer_ids``, rows locked in pk order (a concurrent payment waits, or we wait for it
+    and read its balance)."""
     rows = (
         Account.objects.select_for_update()
-        .filter(customer_id__gte=lo, customer_id__lte=hi)
+        .filter(customer_id__in=customer_ids)
         .order_by("pk")
         .values_list("customer_id", "pk", "balance", "prepaid")
     )
+    if connection.vendor == "postgresql":
+        # One array parameter instead of thousands of placeholders.
+        sql = (
+            f"SELECT customer_id, id, balance, prepaid FROM {Account._meta.db_table}"  # noqa: S608
+            " WHERE customer_id BETWEEN %s AND %s AND customer_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [min(customer_ids), max(customer_ids), _array(customer_ids)])
+            rows = cursor.fetchall()
     return {cid: (pk, balance, prepaid) for cid, pk, balance, prepaid in rows}
 
 
-def _post_charges(bills: list[Bill], accounts: dict, now, period: Period) -> dict[int, Decimal]:
-    """The ledger entries of the bills, in bulk, with the same idempotency key ledger.post
-    would use (bill:<id>); returns {account pk: new balance}."""
-    entries = []
-    balances: dict[int, Decimal] = {}
-    reference = _("Gas bill %(period)s") % {"period": period.key}
+def _settle_accounts(bills: list[tuple], accounts: dict, now) -> dict[int, tuple]:
+    """{customer id: (account pk, balance before, balance after, account existed)} for the
+    bills. A first bill creates its account here, with the balance after the charge already
+    (the same transaction writes the charge), instead of creating it at 0 and updating it."""
+    settled: dict[int, tuple] = {}
+    missing: list[tuple] = []
     for bill in bills:
-        if bill.total == 0:
-            continue
-        account_pk, balance, _prepaid = accounts[bill.customer_id]
-        new_balance = balance - bill.total
-        balances[account_pk] = new_balance
-        entries.append(
-            (account_pk, EntryKind.CHARGE.value, -bill.total, new_balance, reference, f"bill:{bill.pk}", now)
+        cid, total = bill[0], bill[5]
+        found = accounts.get(cid)
+        if found is None:
+            missing.append((cid, -total))
+        else:
+            settled[cid] = (found[0], found[1], found[1] - total, True)
+    if missing:
+        created = _create_accounts(missing, now)
+        late = [cid for cid, _after in missing if cid not in created]
+        if late:  # created by someone else meanwhile: lock and charge it like any other
+            accounts.update(_lock_accounts(late))
+        for cid, after in missing:
+            if cid in created:
+                settled[cid] = (created[cid], MONEY0, after, False)
+            else:
+                pk, balance, _prepaid = accounts[cid]
+                settled[cid] = (pk, balance, balance + after, True)
+    return settled
+
+
+def _create_accounts(rows: list[tuple], now) -> dict[int, int]:
+    """Insert accounts (customer id, balance); {customer id: pk} of those inserted."""
+    if connection.vendor == "postgresql":
+        sql = (
+            f"INSERT INTO {Account._meta.db_table} (customer_id, balance, prepaid, credit_limit,"  # noqa: S608
+            " low_balance_alert, updated_at) SELECT c, b, false, 0, %s, %s"
+            " FROM unnest(%s::bigint[], %s::numeric[]) AS v(c, b)"
+            " ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id, id"
         )
-    _insert(LedgerEntry, ENTRY_COLUMNS, entries)
-    return balances
+        default_alert = Account._meta.get_field("low_balance_alert").default
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [default_alert, now, _array(r[0] for r in rows), _array(r[1] for r in rows)])
+            return dict(cursor.fetchall())
+    Account.objects.bulk_create([Account(customer_id=cid, balance=balance) for cid, balance in rows])
+    return dict(Account.objects.filter(customer_id__in=[r[0] for r in rows]).values_list("customer_id", "pk"))
 
 
+BILL_COLUMNS = (
+    "id",
+    "customer_id",
+    "volume",
+    "total",
+    "minimum_top_up",
+    "meter_rent",
+    "previous_balance",
+    "reading_from",
+    "reading_to",
+    "tariff_id",
+    "period",
+    "period_start",
+    "period_end",
+    "status",
+    "run_id",
+    "issued_on",
+    "due_on",
+    "created_at",
+)
 LINE_COLUMNS = ("bill_id", "tier", "volume", "unit_price", "amount", "effective_from", "tariff_year")
 ENTRY_COLUMNS = (
     "account_id",
@@ -431,35 +582,143 @@ ENTRY_COLUMNS = (
 )
 
 
-def _insert(model, columns, rows: list, with_ids: bool = False) -> None:
-    """Bulk insert plain tuples of ``columns`` (or model instances with columns=None). On
-    PostgreSQL through COPY (ids drawn from the sequence first when the caller needs them),
-    several times faster than INSERT for thousands of rows; elsewhere bulk_create."""
-    if not rows:
-        return
+def _insert_bills(bills, settled, period, run_id, today, due_on, now) -> list[int]:
+    """Write the bills; returns their ids in order."""
+    if not bills:
+        return []
     if connection.vendor != "postgresql":
-        objects = rows if columns is None else [model(**dict(zip(columns, row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=500)
+        objects = [
+            Bill(
+                customer_id=cid,
+                period=period.key,
+                period_start=period.start,
+                period_end=period.end,
+                volume=volume,
+                total=total,
+                minimum_top_up=priced.minimum_top_up,
+                meter_rent=priced.meter_rent,
+                previous_balance=settled[cid][1],
+                reading_from=rfrom,
+                reading_to=rto,
+                tariff_id=tariff_id,
+                run_id=run_id,
+                issued_on=today,
+                due_on=due_on,
+                created_at=now,
+            )
+            for cid, volume, rfrom, rto, priced, total, tariff_id, _lines in bills
+        ]
+        Bill.objects.bulk_create(objects, batch_size=500)
+        return [bill.pk for bill in objects]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Bill._meta.db_table, len(bills)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    # The columns that are the same for every bill of the chunk, formatted once.
+    tail = "\t".join(
+        _text(v)
+        for v in (period.key, period.start, period.end, BillStatus.ISSUED.value, run_id, today, due_on, now)
+    )
+    lines = [
+        f"{pk}\t{cid}\t{volume!s}\t{total!s}\t{priced.minimum_top_up!s}\t{priced.meter_rent!s}"
+        f"\t{settled[cid][1]!s}\t{_text(rfrom)}\t{_text(rto)}\t{tariff_id}\t{tail}\n"
+        for pk, (cid, volume, rfrom, rto, priced, total, tariff_id, _lines) in zip(ids, bills, strict=True)
+    ]
+    _copy(Bill, BILL_COLUMNS, lines)
+    return ids
+
+
+def _insert_lines(bills: list[tuple], bill_ids: list[int]) -> None:
+    if connection.vendor != "postgresql":
+        rows = [(pk, *line) for pk, bill in zip(bill_ids, bills, strict=True) for line in bill[7]]
+        BillLine.objects.bulk_create(
+            [BillLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows], batch_size=500
+        )
         return
-    table = model._meta.db_table
-    if columns is None:
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        if with_ids:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, len(rows)],
+    texts: dict[int, list[str]] = {}  # a priced bill's line columns, formatted once per chunk
+    out = []
+    for pk, bill in zip(bill_ids, bills, strict=True):
+        lines = bill[7]
+        formatted = texts.get(id(lines))
+        if formatted is None:
+            formatted = texts[id(lines)] = ["\t" + "\t".join(_text(v) for v in line) + "\n" for line in lines]
+        prefix = str(pk)
+        out.extend(prefix + text for text in formatted)
+    _copy(BillLine, LINE_COLUMNS, out)
+
+
+def _post_charges(bills: list[tuple], bill_ids: list[int], settled: dict, now, period: Period) -> None:
+    """The ledger entries of the bills, in bulk, with the same idempotency key ledger.post
+    would use (bill:<id>) and balance_after continuing each account's chain."""
+    reference = _("Gas bill %(period)s") % {"period": period.key}
+    kind = EntryKind.CHARGE.value
+    rows = []
+    for pk, bill in zip(bill_ids, bills, strict=True):
+        total = bill[5]
+        if total == 0:
+            continue
+        account_pk, _before, after, _existed = settled[bill[0]]
+        rows.append((account_pk, -total, after, pk))
+    if connection.vendor != "postgresql":
+        LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(
+                    account_id=account_pk,
+                    kind=kind,
+                    amount=amount,
+                    balance_after=after,
+                    reference=reference[:120],
+                    idempotency_key=f"bill:{pk}",
+                    created_at=now,
                 )
-                for obj, (pk,) in zip(rows, cursor.fetchall(), strict=True):
-                    obj.pk = pk
-            fields = [model._meta.pk, *fields]
-        attnames = [f.attname for f in fields]
-        columns = [f.column for f in fields]
-        rows = [[getattr(obj, name) for name in attnames] for obj in rows]
+                for account_pk, amount, after, pk in rows
+            ],
+            batch_size=500,
+        )
+        return
+    head = f"\t{kind}\t"
+    middle = f"\t{_text(reference[:120])}\tbill:"
+    tail = f"\t{_text(now)}\n"
+    _copy(
+        LedgerEntry,
+        ENTRY_COLUMNS,
+        [
+            f"{account_pk}{head}{amount!s}\t{after!s}{middle}{pk}{tail}"
+            for account_pk, amount, after, pk in rows
+        ],
+    )
+
+
+def _array(values) -> str:
+    """Ints or Decimals as a PostgreSQL array literal: much cheaper to send than a list the
+    driver adapts value by value."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _text(value) -> str:
+    """One value in COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)
+
+
+def _copy(model, columns, lines: list[str]) -> None:
+    """COPY pre-formatted text rows into the model's table (PostgreSQL)."""
+    if not lines:
+        return
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy,
+    ):
+        for start in range(0, len(lines), 2000):
+            copy.write("".join(lines[start : start + 2000]))
 
 
 def _write_balances(balances: dict[int, Decimal]) -> None:
@@ -471,7 +730,7 @@ def _write_balances(balances: dict[int, Decimal]) -> None:
                 f"UPDATE {Account._meta.db_table} AS a SET"  # noqa: S608 - table name from the model
                 " balance = v.balance, updated_at = %s "
                 "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, balance) WHERE a.id = v.id",
-                [timezone.now(), list(balances), list(balances.values())],
+                [timezone.now(), _array(balances), _array(balances.values())],
             )
         return
     rows = [Account(pk=pk, balance=balance, updated_at=timezone.now()) for pk, balance in balances.items()]

@@ -232,3 +232,56 @@ def price_period(
             )
     lines_total = sum((line.amount for line in lines), Decimal("0.00"))
     return PricedBill(lines, tiermath.apply_minimum(lines_total, spec.minimum_charge), spec.meter_rent)
+
+
+class Pricer:
+    """Prices many accounts over one period. A price depends only on the tariff, the quota
+    factor, the volume and the prior use, and most accounts share a tariff, a household factor
+    and (at the start of a year) no prior use, so each distinct combination is priced once with
+    price_period and remembered; (category, gas use, household size) resolves to a tariff and a
+    factor once too. Results are shared: callers must not change them."""
+
+    def __init__(self, specs: dict, start: date, end: date, limit: int = 200_000) -> None:
+        self.specs, self.start, self.end, self.limit = specs, start, end, limit
+        self.base, self.ratio = household_rule()
+        self._who: dict[tuple, tuple] = {}
+        self._priced: dict[tuple, tuple] = {}
+
+    def tariff_of(self, category: str, gas_use: str, household_size: int) -> tuple:
+        """(TariffSpec or None, quota factor) for an account."""
+        key = (category, gas_use, household_size)
+        found = self._who.get(key)
+        if found is None:
+            spec = spec_for(self.specs, category, gas_use)
+            factor = (
+                household_factor(category, household_size, self.base, self.ratio)
+                if spec is not None and spec.household_scaling
+                else Decimal(1)
+            )
+            found = self._who[key] = (spec, factor)
+        return found
+
+    def price(self, spec: TariffSpec, factor: Decimal, volume: Decimal, prior_by_year: dict) -> tuple:
+        """(PricedBill, its total, its lines as (tier, volume, unit price, amount, effective
+        from, tariff year) tuples) for ``volume`` on top of ``prior_by_year``; raises TariffError."""
+        key = (spec.tariff_id, factor, volume, tuple(sorted(prior_by_year.items())) if prior_by_year else ())
+        hit = self._priced.get(key)
+        if hit is None:
+            if len(self._priced) >= self.limit:
+                self._priced.clear()  # bound memory on very varied input
+            try:
+                priced = price_period(spec, factor, self.start, self.end, volume, prior_by_year)
+                hit = (
+                    priced,
+                    priced.total,
+                    tuple(
+                        (ln.tier, ln.volume, ln.unit_price, ln.amount, ln.effective_from, ln.tariff_year)
+                        for ln in priced.lines
+                    ),
+                )
+            except tiermath.TariffError as exc:
+                hit = (None, (exc.code, exc.message), ())
+            self._priced[key] = hit
+        if hit[0] is None:
+            raise tiermath.TariffError(*hit[1])
+        return hit

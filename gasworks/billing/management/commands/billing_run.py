@@ -11,8 +11,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("period")
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="processes billing chunks side by side (PostgreSQL; 2 pays on 2 cores)",
+        )
 
-    def handle(self, period, no_progress=False, **options):
+    def handle(self, period, no_progress=False, workers=1, **options):
         try:
             run = runs.start_run(period)
         except DomainError as exc:
@@ -26,7 +32,7 @@ class Command(BaseCommand):
         bar = tqdm(total=len(chunks), unit="chunk", disable=no_progress, desc=f"billing {run.period}")
         run.status = "running"
         try:
-            run = runs.execute(run, on_chunk=on_chunk)
+            run = runs.execute(run, on_chunk=on_chunk, chunks=chunks, workers=workers)
         except Exception as exc:
             raise CommandError(f"run #{run.pk} failed: {exc}; run the command again to continue") from exc
         finally:
