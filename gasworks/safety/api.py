@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from gasworks.errors import InvalidInput
 from gasworks.safety import interlock, pdf
 from gasworks.safety import serializers as s
 from gasworks.safety.models import Emergency, Hazard, InspectionTask, PhotoKind
-from gasworks.safety.services import emergencies, hazards, inspections, photos
+from gasworks.safety.services import emergencies, hazards, idempotency, inspections, photos
 
 _TASK_CHANGE = ["safety.change_inspectiontask"]
 
@@ -40,6 +40,7 @@ class InspectionViewSet(_Base):
         "retrieve": ["safety.view_inspectiontask"],
         "create": ["safety.add_inspectiontask"],
         "assign": _TASK_CHANGE,
+        "appointment": _TASK_CHANGE,
         "start": _TASK_CHANGE,
         "complete": _TASK_CHANGE,
         "nobody_home": _TASK_CHANGE,
@@ -80,6 +81,15 @@ class InspectionViewSet(_Base):
         data = self._input(s.AssignSerializer)
         task = inspections.assign(
             self.get_object(), data["inspector"], appointment_at=data.get("appointment_at"), by=request.user
+        )
+        return self._answer(task)
+
+    @extend_schema(request=s.AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def appointment(self, request, pk=None):
+        data = self._input(s.AppointmentSerializer)
+        task = inspections.book_appointment(
+            self.get_object(), data["starts_at"], data["ends_at"], by=request.user
         )
         return self._answer(task)
 
@@ -234,8 +244,34 @@ class EmergencyViewSet(_Base):
             queryset = queryset.filter(status__in=OPEN_EMERGENCY_STATUSES)
         return queryset.order_by("-reported_at", "-pk")
 
-    @extend_schema(request=s.EmergencyCreateSerializer, responses={201: s.EmergencySerializer})
+    @extend_schema(
+        request=s.EmergencyCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Optional. A retry with the same key and body gets the first answer and "
+                "writes nothing; the same key with another body is a 409.",
+            )
+        ],
+        responses={201: s.EmergencySerializer},
+    )
     def create(self, request):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            _case, body, code = self._report(request)
+            return Response(body, status=code)
+        body, code, replayed = idempotency.run_once(
+            request.user, key, request.data, lambda: self._report(request)
+        )
+        response = Response(body, status=code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _report(self, request):
         data = self._input(s.EmergencyCreateSerializer)
         customer = data.get("customer")
         if is_customer(request.user):
@@ -251,7 +287,7 @@ class EmergencyViewSet(_Base):
             customer=customer,
             by=request.user,
         )
-        return self._answer(case, status.HTTP_201_CREATED)
+        return case, self.get_serializer(case).data, status.HTTP_201_CREATED
 
     @extend_schema(request=s.DispatchSerializer)
     @action(detail=True, methods=["post"], url_path="dispatch")

@@ -37,14 +37,23 @@ class ChecklistTemplate(models.Model):
     title = models.CharField(_("title"), max_length=120)
     active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Null while the version is a draft (its items may still change); set once it goes into use.
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("checklist template")
         verbose_name_plural = _("checklist templates")
         ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["active"], condition=Q(active=True), name="checklist_one_active")
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
+
+    @property
+    def is_draft(self) -> bool:
+        return not self.active and self.activated_at is None
 
 
 class HazardLevel(models.TextChoices):
@@ -133,6 +142,8 @@ class InspectionTask(models.Model):
         related_name="inspection_tasks",
     )
     appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
+    # The end of the booked visiting window (appointment_at is its start).
+    appointment_end = models.DateTimeField(_("appointment until"), null=True, blank=True)
     follow_up_of = models.ForeignKey(
         "self",
         verbose_name=_("follow-up of"),
@@ -166,6 +177,11 @@ class InspectionTask(models.Model):
             ),
             models.CheckConstraint(
                 name="inspection_status_valid", condition=Q(status__in=[s.value for s in TaskStatus])
+            ),
+            models.CheckConstraint(
+                name="inspection_appointment_window",
+                condition=Q(appointment_end__isnull=True)
+                | Q(appointment_at__isnull=False, appointment_end__gt=models.F("appointment_at")),
             ),
         ]
 
@@ -400,6 +416,8 @@ class Emergency(models.Model):
     arrived_at = models.DateTimeField(_("arrived at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution = models.TextField(_("resolution"), blank=True)
+    # The one-time token of the page form that sent it: a double submit meets the unique index.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("emergency")
@@ -418,3 +436,23 @@ class Emergency(models.Model):
 
     def __str__(self) -> str:
         return f"E{self.pk} {self.get_priority_display()} {self.address[:30]}"
+
+
+class EmergencyRequest(models.Model):
+    """The first answer to POST /api/v1/emergencies/ with an Idempotency-Key, per user. The unique
+    (user, key) makes parallel retries meet in the database: one report, one answer."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    emergency = models.ForeignKey(Emergency, null=True, on_delete=models.CASCADE, related_name="+")
+    response = models.JSONField(default=dict)
+    status_code = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("emergency API request")
+        verbose_name_plural = _("emergency API requests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="emergency_request_unique_user_key")
+        ]

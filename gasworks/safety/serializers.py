@@ -52,6 +52,7 @@ class InspectionSerializer(serializers.ModelSerializer):
             "status",
             "inspector",
             "appointment_at",
+            "appointment_end",
             "follow_up_of",
             "checklist_version",
             "started_at",
@@ -85,6 +86,11 @@ class InspectionCreateSerializer(serializers.Serializer):
 class AssignSerializer(serializers.Serializer):
     inspector = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
     appointment_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class AppointmentSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
 
 
 class ResultSerializer(serializers.Serializer):

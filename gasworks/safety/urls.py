@@ -24,3 +24,17 @@ urlpatterns = [
     path("portal/hazards/", views.portal_hazards, name="portal-hazards"),
     path("portal/emergency/", views.portal_emergency, name="portal-emergency"),
 ]
+urlpatterns += [
+    path("portal/inspections/", views.portal_inspections, name="portal-inspections"),
+    path("crews/", views.crew_list, name="crew-list"),
+    path("crews/new/", views.crew_create, name="crew-create"),
+    path("crews/<int:pk>/", views.crew_edit, name="crew-edit"),
+    path("areas/", views.area_list, name="area-list"),
+    path("areas/new/", views.area_create, name="area-create"),
+    path("areas/<int:pk>/", views.area_edit, name="area-edit"),
+    path("areas/<int:pk>/delete/", views.area_delete, name="area-delete"),
+    path("checklists/", views.checklist_list, name="checklist-list"),
+    path("checklists/new/", views.checklist_new, name="checklist-new"),
+    path("checklists/<int:pk>/", views.checklist_detail, name="checklist-detail"),
+    path("checklists/<int:pk>/<str:verb>/", views.checklist_action, name="checklist-action"),
+]

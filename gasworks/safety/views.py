@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,23 +16,26 @@ from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.customers import services as customer_services
-from gasworks.customers.models import Customer
+from gasworks.customers.models import Customer, Premises
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.safety import forms, interlock, pdf
 from gasworks.safety.models import (
     OPEN_EMERGENCY_STATUSES,
     OPEN_TASK_STATUSES,
     PRIORITY_RANK,
+    ChecklistTemplate,
+    Crew,
     Emergency,
     Hazard,
     HazardLevel,
     HazardStatus,
     InspectionTask,
+    InspectorArea,
     ItemResultValue,
     PhotoKind,
     TaskStatus,
 )
-from gasworks.safety.services import emergencies, hazards, inspections, photos
+from gasworks.safety.services import checklists, emergencies, hazards, inspections, photos
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
@@ -86,6 +89,8 @@ def inspection_list(request):
                 or (not t.appointment_at and t.due_on <= today)
             )
         ]
+        # Booked visits in time order, then the rest by due date.
+        today_tasks.sort(key=lambda t: (t.appointment_at is None, t.appointment_at or t.created_at))
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -218,6 +223,14 @@ def inspection_detail(request, pk):
             "hazards": task.hazards.all(),
             "photos": task.photos.all(),
             "block_reason": interlock.supply_block_reason(task.customer),
+            "can_book": can_change and task.status in inspections.BOOKABLE_STATUSES,
+            "appointment_form": forms.AppointmentForm(
+                initial={
+                    "day": timezone.localdate() + datetime.timedelta(days=1),
+                    "starts": "09:00",
+                    "ends": "11:00",
+                }
+            ),
         },
     )
 
@@ -253,6 +266,23 @@ def inspection_action(request, pk, verb):
         elif verb == "cancel":
             inspections.cancel(task, request.POST.get("reason", ""), by=request.user)
             messages.success(request, _("Task cancelled."))
+        elif verb == "book":
+            form = forms.AppointmentForm(request.POST)
+            if not form.is_valid():
+                raise InvalidInput(
+                    "invalid_appointment", _("Give the day and the window."), dict(form.errors)
+                )
+            starts, ends = form.window()
+            booked = inspections.book_appointment(task, starts, ends, by=request.user)
+            messages.success(
+                request,
+                _("Appointment booked: %(day)s %(from)s–%(to)s.")
+                % {
+                    "day": timezone.localdate(booked.appointment_at),
+                    "from": timezone.localtime(booked.appointment_at).strftime("%H:%M"),
+                    "to": timezone.localtime(booked.appointment_end).strftime("%H:%M"),
+                },
+            )
         else:
             raise Http404
     except DomainError as exc:
@@ -450,13 +480,17 @@ def emergency_create(request):
                     contact_phone=data["contact_phone"],
                     customer=customer,
                     by=request.user,
+                    form_token=data["form_token"],
                 )
+            except emergencies.AlreadySubmitted as exc:
+                messages.info(request, exc.message)
+                return redirect("safety:emergency-detail", pk=exc.emergency.pk)
             except DomainError as exc:
                 apply_error(form, exc)
             else:
                 messages.success(request, _("Emergency E%(pk)s recorded.") % {"pk": case.pk})
                 return redirect("safety:emergency-detail", pk=case.pk)
-    return render(request, "web/form.html", {"form": form, "title": _("Record an emergency")})
+    return render(request, "safety/emergency_form.html", {"form": form, "title": _("Record an emergency")})
 
 
 @staff_required
@@ -542,7 +576,11 @@ def portal_emergency(request):
                 contact_phone=data["contact_phone"],
                 customer=customer,
                 by=request.user,
+                form_token=data["form_token"],
             )
+        except emergencies.AlreadySubmitted as exc:
+            messages.info(request, exc.message)
+            return redirect("safety:portal-emergency")
         except DomainError as exc:
             apply_error(form, exc)
         else:
@@ -553,3 +591,232 @@ def portal_emergency(request):
         "safety/portal_emergency.html",
         {"form": form, "customer": customer, "reports": customer.emergencies.all()[:10]},
     )
+
+
+@login_required
+def portal_inspections(request):
+    customer = _customer_only(request)
+    return render(
+        request,
+        "safety/portal_inspections.html",
+        {
+            "customer": customer,
+            "upcoming": inspections.upcoming_appointments(customer),
+            "past": customer.inspections.filter(status=TaskStatus.COMPLETED)
+            .select_related("template")
+            .order_by("-finished_at")[:10],
+        },
+    )
+
+
+# ---------------------------------------------------------------- set-up: crews, areas, checklists
+
+
+@staff_required
+@permission_required("safety.view_crew", raise_exception=True)
+def crew_list(request):
+    return render(
+        request,
+        "safety/crew_list.html",
+        {
+            "crews": Crew.objects.select_related("leader").annotate(
+                open_cases=Count("emergency", filter=Q(emergency__status__in=OPEN_EMERGENCY_STATUSES))
+            )
+        },
+    )
+
+
+def _crew_form(request, crew=None):
+    form = forms.CrewForm(request.POST or None, instance=crew)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, _("Crew %(name)s saved.") % {"name": saved.name})
+        return redirect("safety:crew-list")
+    title = _("Edit crew") if crew else _("New crew")
+    return render(request, "web/form.html", {"form": form, "title": title})
+
+
+@staff_required
+@permission_required("safety.add_crew", raise_exception=True)
+def crew_create(request):
+    return _crew_form(request)
+
+
+@staff_required
+@permission_required("safety.change_crew", raise_exception=True)
+def crew_edit(request, pk):
+    return _crew_form(request, get_object_or_404(Crew, pk=pk))
+
+
+@staff_required
+@permission_required("safety.view_inspectorarea", raise_exception=True)
+def area_list(request):
+    areas = InspectorArea.objects.select_related("inspector")
+    open_by_district = dict(
+        InspectionTask.objects.filter(status__in=OPEN_TASK_STATUSES)
+        .values_list("district")
+        .annotate(n=Count("pk"))
+        .values_list("district", "n")
+    )
+    covered = set(InspectorArea.objects.values_list("district", flat=True))
+    uncovered = sorted(
+        (district, n) for district, n in open_by_district.items() if district and district not in covered
+    )
+    return render(
+        request,
+        "safety/area_list.html",
+        {
+            "areas": [(a, open_by_district.get(a.district, 0)) for a in areas],
+            "uncovered": uncovered,
+        },
+    )
+
+
+def _area_form(request, area=None):
+    form = forms.AreaForm(request.POST or None, instance=area)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved, taken = inspections.save_area(form, by=request.user)
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(district)s → %(inspector)s saved; %(n)s planned task(s) assigned.")
+                % {"district": saved.district, "inspector": saved.inspector.get_username(), "n": taken},
+            )
+            return redirect("safety:area-list")
+    districts = Premises.objects.exclude(district="").values_list("district", flat=True).distinct()
+    return render(
+        request,
+        "safety/area_form.html",
+        {"form": form, "title": _("Edit area") if area else _("New area"), "districts": districts[:500]},
+    )
+
+
+@staff_required
+@permission_required("safety.add_inspectorarea", raise_exception=True)
+def area_create(request):
+    return _area_form(request)
+
+
+@staff_required
+@permission_required("safety.change_inspectorarea", raise_exception=True)
+def area_edit(request, pk):
+    return _area_form(request, get_object_or_404(InspectorArea, pk=pk))
+
+
+@staff_required
+@permission_required("safety.delete_inspectorarea", raise_exception=True)
+@require_POST
+def area_delete(request, pk):
+    area = get_object_or_404(InspectorArea, pk=pk)
+    area.delete()
+    messages.success(request, _("Area %(district)s removed.") % {"district": area.district})
+    return redirect("safety:area-list")
+
+
+@staff_required
+@permission_required("safety.view_checklisttemplate", raise_exception=True)
+def checklist_list(request):
+    versions = ChecklistTemplate.objects.annotate(
+        items_count=Count("items", distinct=True), used=Count("inspectiontask", distinct=True)
+    ).order_by("-version")
+    return render(
+        request,
+        "safety/checklist_list.html",
+        {"versions": versions, "draft": checklists.current_draft()},
+    )
+
+
+@staff_required
+@permission_required("safety.add_checklisttemplate", raise_exception=True)
+@require_POST
+def checklist_new(request):
+    try:
+        draft = checklists.new_draft(by=request.user)
+    except DomainError as exc:
+        _error_message(request, exc)
+        existing = checklists.current_draft()
+        return (
+            redirect("safety:checklist-detail", pk=existing.pk)
+            if existing
+            else redirect("safety:checklist-list")
+        )
+    messages.success(request, _("Draft version %(v)s created from the one in use.") % {"v": draft.version})
+    return redirect("safety:checklist-detail", pk=draft.pk)
+
+
+def _item_initial(template):
+    return [
+        {"code": i.code, "label": i.label, "hazard_level": i.hazard_level, "order": i.order}
+        for i in template.items.order_by("order", "pk")
+    ]
+
+
+@staff_required
+@permission_required("safety.view_checklisttemplate", raise_exception=True)
+def checklist_detail(request, pk):
+    template = get_object_or_404(ChecklistTemplate, pk=pk)
+    can_edit = template.is_draft and request.user.has_perm("safety.change_checklisttemplate")
+    title_form = forms.ChecklistTitleForm(request.POST or None, initial={"title": template.title})
+    formset = forms.ChecklistItemFormSet(
+        request.POST or None, initial=_item_initial(template), prefix="items"
+    )
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if title_form.is_valid() and formset.is_valid():
+            items = [
+                checklists.ItemInput(f["code"], f["label"], f["hazard_level"], f["order"])
+                for f in formset.cleaned_data
+                if f and not f.get("DELETE")
+            ]
+            try:
+                checklists.save_draft(template, title_form.cleaned_data["title"], items, by=request.user)
+            except DomainError as exc:
+                _error_message(request, exc)
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("safety:checklist-detail", pk=template.pk)
+    return render(
+        request,
+        "safety/checklist_detail.html",
+        {
+            "template": template,
+            "items": template.items.order_by("order", "pk"),
+            "title_form": title_form,
+            "formset": formset,
+            "can_edit": can_edit,
+            "can_activate": template.is_draft and request.user.has_perm("safety.change_checklisttemplate"),
+            "can_discard": template.is_draft and request.user.has_perm("safety.delete_checklisttemplate"),
+            "used": InspectionTask.objects.filter(template=template).count(),
+        },
+    )
+
+
+CHECKLIST_ACTIONS = {
+    "activate": "safety.change_checklisttemplate",
+    "discard": "safety.delete_checklisttemplate",
+}
+
+
+@staff_required
+@require_POST
+def checklist_action(request, pk, verb):
+    if verb not in CHECKLIST_ACTIONS:
+        raise Http404
+    if not request.user.has_perm(CHECKLIST_ACTIONS[verb]):
+        raise PermissionDenied
+    template = get_object_or_404(ChecklistTemplate, pk=pk)
+    try:
+        if verb == "activate":
+            checklists.activate(template, by=request.user)
+            messages.success(request, _("Version %(v)s is now in use.") % {"v": template.version})
+        else:
+            checklists.discard(template, by=request.user)
+            messages.success(request, _("Draft discarded."))
+            return redirect("safety:checklist-list")
+    except DomainError as exc:
+        _error_message(request, exc)
+    return redirect("safety:checklist-detail", pk=template.pk)

@@ -23,13 +23,16 @@ DISPATCHER_PERMS = (
     "safety.change_emergency",
     "safety.dispatch_emergency",
     "safety.view_crew",
+    "safety.add_crew",  # the dispatcher keeps the crew list and who is on duty
+    "safety.change_crew",
 )
 
 
 def connect() -> None:
     from gasworks.accounts.roles import extend
+    from gasworks.customers.management.commands.generate_data import EXTRA_GENERATORS
     from gasworks.customers.management.commands.seed_demo import EXTRA_SEEDERS
-    from gasworks.safety import demo, models
+    from gasworks.safety import demo, generate, models
     from gasworks.safety.panels import customer_panel
     from gasworks.system import audit
     from gasworks.web import views
@@ -42,7 +45,13 @@ def connect() -> None:
     )
     register(Item(_("Hazards"), "safety:hazard-list", "safety.view_hazard", icon="exclamation-triangle"))
     register(Item(_("Emergencies"), "safety:emergency-board", "safety.view_emergency", icon="broadcast"))
+    register(Item(_("Crews"), "safety:crew-list", "safety.view_crew", icon="people"))
+    register(Item(_("Inspector areas"), "safety:area-list", "safety.view_inspectorarea", icon="map"))
+    register(
+        Item(_("Checklists"), "safety:checklist-list", "safety.view_checklisttemplate", icon="list-check")
+    )
     register(Item(_("My hazards"), "safety:portal-hazards", customer=True, icon="exclamation-triangle"))
+    register(Item(_("My inspections"), "safety:portal-inspections", customer=True, icon="calendar-check"))
     register(
         Item(_("Report a gas leak"), "safety:portal-emergency", customer=True, icon="telephone-outbound")
     )
@@ -50,5 +59,7 @@ def connect() -> None:
         views.CUSTOMER_SECTIONS.append(customer_panel)
     if demo.seed not in EXTRA_SEEDERS:
         EXTRA_SEEDERS.append(demo.seed)
+    if generate.generate not in EXTRA_GENERATORS:
+        EXTRA_GENERATORS.append(generate.generate)
     for model in (models.InspectorArea, models.ChecklistTemplate, models.Crew):
         audit.watch(model)

@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -32,3 +33,10 @@ def all_pass(template, **overrides):
         )
         for item in template.items.all()
     ]
+
+
+def form_token(response) -> str:
+    """The one-time token of the emergency form on a rendered page."""
+    match = re.search(r'name="form_token" value="([0-9a-f-]{36})"', response.content.decode())
+    assert match, "no form token on the page"
+    return match.group(1)

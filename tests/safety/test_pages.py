@@ -4,6 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gasworks.safety.models import Crew, Emergency, Hazard, InspectionTask, Photo
 from gasworks.safety.services import hazards, inspections
+from tests.safety.conftest import form_token
 
 
 def test_it_flags_a_blocked_customer_on_the_customer_page_for_any_role(client, personas):
@@ -80,9 +81,12 @@ def test_it_dispatches_from_the_detail_page(client, personas):
 
 def test_it_lets_a_customer_report_a_leak_from_the_portal(client, personas):
     client.force_login(personas["customer"])
-    assert client.post("/safety/portal/emergency/", {"description": ""}).status_code == 200
+    token = form_token(client.get("/safety/portal/emergency/"))
+    assert (
+        client.post("/safety/portal/emergency/", {"description": "", "form_token": token}).status_code == 200
+    )
     assert not Emergency.objects.exists()
-    client.post("/safety/portal/emergency/", {"description": "smell in the kitchen"})
+    client.post("/safety/portal/emergency/", {"description": "smell in the kitchen", "form_token": token})
     case = Emergency.objects.get()
     assert case.customer == personas["own_customer"] and case.priority == "critical"
     hazards.raise_hazard(personas["own_customer"], "major", "hose cracked", by=None)

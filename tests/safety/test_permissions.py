@@ -5,13 +5,14 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from gasworks.safety.models import Emergency
+from gasworks.safety.models import Crew, Emergency, InspectorArea
 from gasworks.safety.services import hazards, inspections
 
 ROLES = ["admin", "cashier", "meter_reader", "inspector", "dispatcher", "filler", "customer"]
 INSPECTION = {"admin", "inspector"}
 HAZARD_STAFF = {"admin", "inspector"}
 EMERGENCY = {"admin", "dispatcher"}
+ADMIN = {"admin"}
 
 
 @pytest.fixture
@@ -26,7 +27,17 @@ def objects(personas, template):
         reported_at=timezone.now(),
         customer=personas["own_customer"],
     )
-    return {"task": task.pk, "own": own.pk, "other": other.pk, "case": case.pk}
+    crew = Crew.objects.create(name="一队")
+    area = InspectorArea.objects.create(district="海淀区", inspector=personas["inspector"])
+    return {
+        "task": task.pk,
+        "own": own.pk,
+        "other": other.pk,
+        "case": case.pk,
+        "crew": crew.pk,
+        "area": area.pk,
+        "tpl": template.pk,
+    }
 
 
 def _expected(role, allowed, customer=403):
@@ -52,6 +63,15 @@ def _routes(o):
         (f"/safety/emergencies/{o['case']}/", EMERGENCY, 403),
         ("/safety/portal/hazards/", set(), 200),
         ("/safety/portal/emergency/", set(), 200),
+        ("/safety/portal/inspections/", set(), 200),
+        ("/safety/crews/", EMERGENCY, 403),
+        ("/safety/crews/new/", EMERGENCY, 403),
+        (f"/safety/crews/{o['crew']}/", EMERGENCY, 403),
+        ("/safety/areas/", INSPECTION, 403),
+        ("/safety/areas/new/", ADMIN, 403),
+        (f"/safety/areas/{o['area']}/", ADMIN, 403),
+        ("/safety/checklists/", INSPECTION, 403),
+        (f"/safety/checklists/{o['tpl']}/", INSPECTION, 403),
         ("/api/v1/inspections/", INSPECTION, 403),
         (f"/api/v1/inspections/{o['task']}/", INSPECTION, 403),
         ("/api/v1/hazards/", HAZARD_STAFF, 200),
@@ -91,6 +111,17 @@ POSTS = [
     ("/safety/hazards/{own}/rectify/", HAZARD_STAFF, 403),
     ("/safety/hazards/{own}/override/", {"admin"}, 403),
     ("/safety/emergencies/{case}/dispatch/", EMERGENCY, 403),
+    ("/safety/inspections/{task}/book/", INSPECTION, 403),
+    ("/api/v1/inspections/{task}/appointment/", INSPECTION, 403),
+    ("/safety/crews/new/", EMERGENCY, 403),
+    ("/safety/crews/{crew}/", EMERGENCY, 403),
+    ("/safety/areas/new/", ADMIN, 403),
+    ("/safety/areas/{area}/", ADMIN, 403),
+    ("/safety/areas/{area}/delete/", ADMIN, 403),
+    ("/safety/checklists/new/", ADMIN, 403),
+    ("/safety/checklists/{tpl}/", ADMIN, 403),
+    ("/safety/checklists/{tpl}/activate/", ADMIN, 403),
+    ("/safety/checklists/{tpl}/discard/", ADMIN, 403),
 ]
 
 
@@ -109,3 +140,5 @@ def test_it_sends_anonymous_visitors_away(client, objects):
     assert client.get(f"/safety/hazards/{objects['own']}/").status_code == 302
     assert client.get("/api/v1/hazards/").status_code in (401, 403)
     assert client.post("/api/v1/emergencies/", {}).status_code in (401, 403)
+    assert client.get("/safety/crews/").status_code == 302
+    assert client.get("/safety/portal/inspections/").status_code == 302

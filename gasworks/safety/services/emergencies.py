@@ -2,13 +2,14 @@
 
 import datetime
 import math
+import uuid
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gasworks.errors import InvalidInput
+from gasworks.errors import DomainError, InvalidInput
 from gasworks.safety.models import (
     EMERGENCY_TRANSITIONS,
     Crew,
@@ -19,9 +20,28 @@ from gasworks.safety.models import (
 from gasworks.safety.services import move
 
 
+class AlreadySubmitted(DomainError):
+    """The page form was sent twice: the first submit made the report, here it is."""
+
+    def __init__(self, emergency: Emergency):
+        super().__init__(
+            "already_submitted", _("This report was already recorded (E%(pk)s).") % {"pk": emergency.pk}
+        )
+        self.emergency = emergency
+
+
 def report(
-    *, address: str, description: str, priority: str, by, customer=None, contact_phone: str = ""
+    *,
+    address: str,
+    description: str,
+    priority: str,
+    by,
+    customer=None,
+    contact_phone: str = "",
+    form_token: uuid.UUID | None = None,
 ) -> Emergency:
+    """Record a report. form_token is the page form's one-time token: the same token again (a
+    double click, a resent form) finds the first report instead of making a second."""
     fields: dict[str, list[str]] = {}
     address = (address or "").strip() or (customer.premises.address if customer else "")
     if not address:
@@ -32,15 +52,26 @@ def report(
         fields["priority"] = [_("Choose low, normal, high or critical.")]
     if fields:
         raise InvalidInput("invalid_emergency", _("The report is incomplete."), fields)
-    return Emergency.objects.create(
-        customer=customer,
-        address=address[:255],
-        description=description.strip(),
-        priority=priority,
-        contact_phone=(contact_phone or (customer.phone if customer else ""))[:32],
-        reported_by=by,
-        reported_at=timezone.now(),
-    )
+    try:
+        with transaction.atomic():
+            return Emergency.objects.create(
+                customer=customer,
+                address=address[:255],
+                description=description.strip(),
+                priority=priority,
+                contact_phone=(contact_phone or (customer.phone if customer else ""))[:32],
+                reported_by=by,
+                reported_at=timezone.now(),
+                form_token=form_token,
+            )
+    except IntegrityError:
+        first = Emergency.objects.filter(form_token=form_token).first() if form_token else None
+        if first is None:
+            raise
+        if first.reported_by_id != getattr(by, "pk", None):
+            # Not this user's form: do not reveal whose report it was.
+            raise InvalidInput("form_expired", _("This form has expired: please send it again.")) from None
+        raise AlreadySubmitted(first) from None
 
 
 def _locked(emergency: Emergency) -> Emergency:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.accounts.roles import Role
-from gasworks.customers.models import Customer, Status
+from gasworks.customers.models import Category, Customer, Status
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.safety.models import (
     OPEN_TASK_STATUSES,
@@ -26,7 +26,7 @@ from gasworks.safety.models import (
     TaskStatus,
 )
 from gasworks.safety.services import hazards, move, photos
-from gasworks.system import parameters
+from gasworks.system import audit, parameters
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -54,6 +54,24 @@ def _check_inspector(user) -> None:
 def inspector_for(district: str):
     area = InspectorArea.objects.select_related("inspector").filter(district=district).first()
     return area.inspector if area and area.inspector.is_active else None
+
+
+def save_area(form, *, by) -> tuple[InspectorArea, int]:
+    """Save a district → inspector area (a validated AreaForm) and hand the district's planned,
+    unassigned tasks to that inspector. Returns the area and how many tasks it took over."""
+    _check_inspector(form.cleaned_data["inspector"])
+    try:
+        with transaction.atomic():
+            area = form.save()
+            taken = InspectionTask.objects.filter(
+                district=area.district, status=TaskStatus.PLANNED, inspector__isnull=True
+            ).update(inspector=area.inspector, status=TaskStatus.ASSIGNED)
+    except IntegrityError as exc:
+        raise DomainError(
+            "area_exists",
+            _("The district %(d)s already has an inspector.") % {"d": form.cleaned_data["district"]},
+        ) from exc
+    return area, taken
 
 
 def create_task(
@@ -112,6 +130,51 @@ def assign(task: InspectionTask, inspector, *, appointment_at=None, by=None) -> 
             locked.appointment_at = appointment_at
         locked.save()
     return locked
+
+
+BOOKABLE_STATUSES = (TaskStatus.PLANNED, TaskStatus.ASSIGNED)
+
+
+def book_appointment(
+    task: InspectionTask, starts_at: datetime.datetime, ends_at: datetime.datetime, *, by
+) -> InspectionTask:
+    """Agree a visiting window with the customer (one day, in the future). Booking again moves it."""
+    now = timezone.now()
+    fields: dict[str, list[str]] = {}
+    if starts_at is None or ends_at is None:
+        fields["starts_at"] = [_("Give the day and the window.")]
+    elif ends_at <= starts_at:
+        fields["ends_at"] = [_("The window must end after it starts.")]
+    elif timezone.localdate(starts_at) != timezone.localdate(ends_at):
+        fields["ends_at"] = [_("The window must end on the same day.")]
+    elif starts_at < now:
+        fields["starts_at"] = [_("The appointment cannot be in the past.")]
+    if fields:
+        raise InvalidInput("invalid_appointment", _("The appointment window is not valid."), fields)
+    with transaction.atomic():
+        locked = _locked(task)
+        if locked.status not in BOOKABLE_STATUSES:
+            raise DomainError(
+                "not_bookable",
+                _("An appointment can only be booked for a planned or assigned task, not a “%(s)s” one.")
+                % {"s": TaskStatus(locked.status).label},
+            )
+        before = audit.snapshot(locked)
+        locked.appointment_at, locked.appointment_end = starts_at, ends_at
+        locked.save(update_fields=["appointment_at", "appointment_end"])
+        audit.record("update", locked, before, audit.snapshot(locked), note="appointment booked", actor=by)
+    return locked
+
+
+def upcoming_appointments(customer: Customer, now: datetime.datetime | None = None):
+    """The customer's booked visits that have not ended yet, soonest first."""
+    now = now or timezone.now()
+    return (
+        customer.inspections.filter(status__in=OPEN_TASK_STATUSES, appointment_at__isnull=False)
+        .filter(Q(appointment_end__gte=now) | Q(appointment_end__isnull=True, appointment_at__gte=now))
+        .select_related("inspector", "premises")
+        .order_by("appointment_at")
+    )
 
 
 def start(task: InspectionTask, *, by) -> InspectionTask:
@@ -266,44 +329,72 @@ class PlanResult:
     skipped: int = 0
 
 
+PLAN_BATCH = 1000
+
+
+def _insert_batch(batch: list[InspectionTask], result: PlanResult) -> None:
+    """One multi-row insert; if another planner run took some of these customers meanwhile, the
+    one-open-task constraint refuses the batch and its rows go in one by one instead."""
+    try:
+        with transaction.atomic():
+            InspectionTask.objects.bulk_create(batch)
+    except IntegrityError:
+        for task in batch:
+            task.pk = None
+            try:
+                with transaction.atomic():
+                    task.save(force_insert=True)
+            except IntegrityError:
+                result.skipped += 1
+                continue
+            result.created += 1
+            result.assigned += task.inspector_id is not None
+        return
+    result.created += len(batch)
+    result.assigned += sum(task.inspector_id is not None for task in batch)
+
+
 def plan_due(today: datetime.date | None = None, *, lead_days: int | None = None) -> PlanResult:
     """Create a routine task for every active account due within the lead time that has no open
-    task. Safe to rerun: the one-open-task constraint keeps duplicates out even under races."""
+    task. Safe to rerun: the one-open-task constraint keeps duplicates out even under races.
+    Parameters and areas are read once; tasks go in by the thousand."""
     today = today or timezone.localdate()
     lead = parameters.get("inspection_plan_lead_days") if lead_days is None else lead_days
     horizon = today + datetime.timedelta(days=lead)
+    months = {category: interval_months(category) for category in Category.values}
     areas = {
-        a.district: a.inspector
-        for a in InspectorArea.objects.select_related("inspector").filter(inspector__is_active=True)
+        a.district: a.inspector_id
+        for a in InspectorArea.objects.filter(inspector__is_active=True).only("district", "inspector_id")
     }
     customers = (
         Customer.objects.filter(status=Status.ACTIVE)
         .exclude(inspections__status__in=OPEN_TASK_STATUSES)
-        .select_related("premises")
         .annotate(last=Max("inspections__finished_at", filter=Q(inspections__status=TaskStatus.COMPLETED)))
+        .values_list("pk", "category", "opened_on", "premises_id", "premises__district", "last")
         .order_by("pk")
     )
     result = PlanResult()
-    for customer in customers.iterator(chunk_size=500):
-        last = timezone.localdate(customer.last) if customer.last else None
-        due = due_on(customer, last)
+    batch: list[InspectionTask] = []
+    for pk, category, opened_on, premises_id, district, last in customers.iterator(chunk_size=5000):
+        since = timezone.localdate(last) if last else opened_on
+        due = add_months(since, months[category])
         if due > horizon:
             continue
-        inspector = areas.get(customer.premises.district)
-        try:
-            with transaction.atomic():
-                InspectionTask.objects.create(
-                    customer=customer,
-                    premises=customer.premises,
-                    district=customer.premises.district,
-                    kind=TaskKind.ROUTINE,
-                    due_on=due,
-                    inspector=inspector,
-                    status=TaskStatus.ASSIGNED if inspector else TaskStatus.PLANNED,
-                )
-        except IntegrityError:
-            result.skipped += 1  # another planner run got there first
-            continue
-        result.created += 1
-        result.assigned += bool(inspector)
+        inspector_id = areas.get(district)
+        batch.append(
+            InspectionTask(
+                customer_id=pk,
+                premises_id=premises_id,
+                district=district,
+                kind=TaskKind.ROUTINE,
+                due_on=due,
+                inspector_id=inspector_id,
+                status=TaskStatus.ASSIGNED if inspector_id else TaskStatus.PLANNED,
+            )
+        )
+        if len(batch) >= PLAN_BATCH:
+            _insert_batch(batch, result)
+            batch = []
+    if batch:
+        _insert_batch(batch, result)
     return result
