@@ -1,8 +1,15 @@
 """Payments benchmark on PostgreSQL.
 
 1. Counter payments: N concurrent cashiers (threads, default 50), each with its own API token,
-   POST /api/v1/payments/ (cash, Idempotency-Key) against a real gunicorn server on 127.0.0.1;
-   prints p50/p95/p99 latency and payments/s.
+   POST /api/v1/payments/ (cash, Idempotency-Key) against a real
+   gunicorn server on 127.0.0.1 (gunicorn.conf.py; BENCH_WEB_WORKERS / BENCH_WEB_THREADS
+   override). Two runs, both printed with p50/p95/p99 latency and payments/s:
+   a. closed loop, no think time: every cashier sends its next payment the moment the last one
+      is answered (the harsh version: 50 requests always in flight). Also prints the CPU one
+      payment costs the web workers, this load generator and PostgreSQL.
+   b. paced: each cashier waits 0.5-1.5 x BENCH_THINK_MS (default 1000 ms) between payments,
+      BENCH_PACED_PER_CASHIER (default 6) each; still far busier than a real counter, where
+      serving one customer takes a cashier tens of seconds. BENCH_THINK_MS=0 skips it.
 2. Bank statement: a CSV of M transfers (default 5000) imported with the import_bank_statement
    service; prints payments/s, then imports the same file again (all duplicates).
 
@@ -20,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
@@ -56,6 +62,128 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def server_shape(master: int) -> str:
+    threads = os.environ.get("BENCH_WEB_THREADS") or os.environ.get("GUNICORN_THREADS") or "conf"
+    return f"gunicorn gthread workers={len(_children(master))} threads={threads}"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Clock:
+    """CPU seconds spent by the web workers, this load generator and the benchmark database's
+    PostgreSQL backends between two reads: what one payment costs the 2 cores."""
+
+    def __init__(self, master: int, dbname: str):
+        self.master, self.dbname = master, dbname
+        self.start = self._sample()
+
+    def _sample(self) -> dict[str, float]:
+        import psycopg
+
+        admin = DB_URL.replace("postgres://", "postgresql://", 1)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            pids = [
+                r[0]
+                for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.dbname])
+            ]
+        return {
+            "web": sum(_cpu_seconds(p) for p in _children(self.master)),
+            "client": time.process_time(),
+            "postgres": sum(_cpu_seconds(p) for p in pids),
+        }
+
+    def read(self) -> dict[str, float]:
+        end = self._sample()
+        return {k: end[k] - self.start[k] for k in end}
+
+
+def counter_phase(port, customers, tokens, per_cashier, run_id, think):
+    """Every cashier (a thread) posts per_cashier cash payments; think > 0 waits a random 0.5-1.5 x think between them."""
+    import http.client
+    import random
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def cashier(index: int) -> None:
+        rng = random.Random(index)
+        if think:
+            time.sleep(rng.uniform(0, think))  # cashiers do not start in lockstep
+        for n in range(per_cashier):
+            body = json.dumps(
+                {
+                    "customer": customers[(index * per_cashier + n) % len(customers)].pk,
+                    "amount": "35.50",
+                    "method": "cash",
+                    "tendered": "50",
+                }
+            )
+            headers = {
+                "Content-Type": "application/json",
+                "Authorization": f"Token {tokens[index]}",
+                "Idempotency-Key": f"{run_id}-{index}-{n}",
+            }
+            started = time.perf_counter()
+            # A new connection per payment, as the original benchmark did: kept-alive connections
+            # stay with the worker process that accepted them, which skews the load per worker.
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
+                conn.request("POST", "/api/v1/payments/", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 201
+                if not ok:
+                    with lock:
+                        errors.append(f"HTTP {response.status}")
+            except Exception as exc:
+                ok = False
+                with lock:
+                    errors.append(str(exc))
+            finally:
+                conn.close()
+            elapsed = time.perf_counter() - started
+            if ok:
+                with lock:
+                    latencies.append(elapsed)
+            if think:
+                time.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+    threads = [threading.Thread(target=cashier, args=(i,)) for i in range(len(tokens))]
+    wall = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors, time.perf_counter() - wall
+
+
+def report(label: str, result) -> None:
+    latencies, errors, wall = result
+    ms = [v * 1000 for v in latencies]
+    print(f"counter payments, {label}: ok={len(ms)} errors={len(errors)}")
+    if ms:
+        print(
+            f"  latency ms: p50={statistics.median(ms):.1f} p95={percentile(ms, 0.95):.1f} "
+            f"p99={percentile(ms, 0.99):.1f} max={max(ms):.1f}; throughput {len(ms) / wall:.0f} payments/s"
+        )
+    if errors:
+        print(f"  first error: {errors[0]}")
+
+
 def main() -> None:
     cashiers_n = int(sys.argv[1]) if len(sys.argv) > 1 else 50
     per_cashier = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -81,25 +209,22 @@ def main() -> None:
     ]
 
     port = free_port()
-    workers = os.environ.get("BENCH_WEB_WORKERS", "3")
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "gasworks.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            workers,
-            "-k",
-            "gthread",
-            "--threads",
-            "8",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **SERVER_ENV},
-    )
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "gasworks.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+    if (ROOT / "gunicorn.conf.py").exists():
+        command += ["-c", str(ROOT / "gunicorn.conf.py")]
+    if os.environ.get("BENCH_WEB_WORKERS"):
+        command += ["-w", os.environ["BENCH_WEB_WORKERS"]]
+    if os.environ.get("BENCH_WEB_THREADS"):
+        command += ["-k", "gthread", "--threads", os.environ["BENCH_WEB_THREADS"]]
+    command += os.environ.get("BENCH_GUNICORN_ARGS", "").split()
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
     try:
         for _ in range(100):
             try:
@@ -107,65 +232,23 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        url = f"http://127.0.0.1:{port}/api/v1/payments/"
-        latencies: list[float] = []
-        errors: list[str] = []
-        lock = threading.Lock()
-
-        def cashier(index: int) -> None:
-            for n in range(per_cashier):
-                body = json.dumps(
-                    {
-                        "customer": customers[(index * per_cashier + n) % len(customers)].pk,
-                        "amount": "35.50",
-                        "method": "cash",
-                        "tendered": "50",
-                    }
-                ).encode()
-                request = urllib.request.Request(
-                    url,
-                    data=body,
-                    headers={
-                        "Content-Type": "application/json",
-                        "Authorization": f"Token {tokens[index]}",
-                        "Idempotency-Key": f"{run_id}-{index}-{n}",
-                        "Host": "127.0.0.1",
-                    },
-                )
-                started = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(request, timeout=60) as response:
-                        response.read()
-                        ok = response.status == 201
-                except Exception as exc:
-                    ok = False
-                    with lock:
-                        errors.append(str(exc))
-                elapsed = time.perf_counter() - started
-                if ok:
-                    with lock:
-                        latencies.append(elapsed)
-
-        threads = [threading.Thread(target=cashier, args=(i,)) for i in range(cashiers_n)]
-        wall = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - wall
-        ms = [v * 1000 for v in latencies]
-        print(
-            f"counter payments: cashiers={cashiers_n} ok={len(ms)} errors={len(errors)} "
-            f"server=gunicorn gthread workers={workers}x8"
-        )
-        if ms:
+        time.sleep(1)  # let every worker finish booting
+        shape = server_shape(server.pid)
+        think = float(os.environ.get("BENCH_THINK_MS", "1000")) / 1000
+        paced_n = int(os.environ.get("BENCH_PACED_PER_CASHIER", "6"))
+        clock = Clock(server.pid, urlparse(DB_URL).path.lstrip("/"))
+        result = counter_phase(port, customers, tokens, per_cashier, run_id + "c", think=0)
+        cpu = clock.read()
+        report(f"closed loop, no think time ({shape})", result)
+        if result[0]:
             print(
-                f"counter latency ms: p50={statistics.median(ms):.1f} p95={percentile(ms, 0.95):.1f} "
-                f"p99={percentile(ms, 0.99):.1f} max={max(ms):.1f}"
+                "counter cpu ms per payment: "
+                + " ".join(f"{k}={v * 1000 / len(result[0]):.1f}" for k, v in cpu.items())
+                + f" (of {2000 * result[2] / len(result[0]):.1f} ms of 2 cores per payment at that rate)"
             )
-            print(f"counter throughput: {len(ms) / wall:.0f} payments/s")
-        if errors:
-            print(f"first error: {errors[0]}")
+        if paced_n and think:
+            result = counter_phase(port, customers, tokens, paced_n, run_id + "p", think=think)
+            report(f"paced, think time {think * 500:.0f}-{think * 1500:.0f} ms per cashier ({shape})", result)
     finally:
         server.terminate()
         server.wait(10)

@@ -64,7 +64,7 @@ def top_up(card: ICCard, amount, method: str, by, tendered=None) -> CardPurchase
         if locked.status != CardStatus.ACTIVE:
             raise DomainError("card_inactive", _("This card is no longer active."))
         payment = services.take_counter_payment(
-            locked.customer, amount, method, by, tendered, purpose="ic_card"
+            locked.customer, amount, method, by, tendered, purpose="ic_card", numbered=False
         )
         ledger.post(
             locked.customer,
@@ -87,6 +87,7 @@ def top_up(card: ICCard, amount, method: str, by, tendered=None) -> CardPurchase
             note=note or "",
             created_at=payment.paid_at,
         )
+        services.assign_receipt(payment, payment.paid_at)  # the receipt counter lock, last
     _write(locked, purchase)  # card I/O after commit; a failed write is retried by rewrite_card
     return purchase
 

@@ -37,9 +37,7 @@ def run_once(user, key: str, body, action: Callable[[], tuple[dict, int]]) -> tu
             _("Send an Idempotency-Key header (1 to 128 characters) with this request."),
         )
     digest = request_hash(body)
-    existing = IdempotencyRecord.objects.filter(user=user, key=key).first()
-    if existing is not None:
-        return _replay(existing, digest)
+    # Insert first, look up only when that fails: a fresh key (the usual case) costs no read.
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(user=user, key=key, request_hash=digest)

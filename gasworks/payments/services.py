@@ -2,14 +2,17 @@
 receipt numbers, shifts. Money moves only through gasworks.billing.ledger.post.
 
 Locks are always taken in one order so concurrent payments cannot deadlock:
-shift -> payment row -> ledger account -> receipt counter (held last, for the shortest time)."""
+shift -> payment row -> ledger account(s, in pk order) -> receipt counter. The receipt counter is
+one row per station and year that every payment of the station updates, so it is taken by the
+transaction's last writes (reserve_receipt_numbers, then the number onto the payment and the
+API's idempotency answer) and held only until the commit right after."""
 
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,41 +69,58 @@ def new_order_no(now) -> str:
 # --- receipts -------------------------------------------------------------------------------
 
 
-def next_receipt_no(at) -> str:
-    """The next number of this station's receipt book for the year of `at`. Call inside the
-    payment's transaction: the counter row stays locked until it commits or rolls back."""
+def reserve_receipt_numbers(at, count: int = 1) -> list[str]:
+    """`count` consecutive numbers of this station's receipt book for the year of `at`, in one
+    UPDATE ... RETURNING. That UPDATE locks the counter row until the caller's transaction ends,
+    and every payment of the station queues on that row: call it LAST, just before commit, with
+    as little as possible after it. A rolled-back transaction gives its numbers back: no gaps."""
     station, year = settings.STATION_CODE, timezone.localtime(at).year
-    locked = ReceiptCounter.objects.select_for_update()
-    counter = locked.filter(station=station, year=year).first()
-    if counter is None:
-        try:
-            with transaction.atomic():
-                ReceiptCounter.objects.create(station=station, year=year)
-        except IntegrityError:
-            pass  # created by a concurrent payment
-        counter = locked.get(station=station, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"R{year}-{counter.last:06d}"
+    table, col = connection.ops.quote_name(ReceiptCounter._meta.db_table), connection.ops.quote_name("last")
+    where = "WHERE station = %s AND year = %s"
+    sql = f"UPDATE {table} SET {col} = {col} + %s {where} RETURNING {col}"  # noqa: S608 (model names)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [count, station, year])
+        row = cursor.fetchone()
+        if row is None:  # the year's first receipt; a concurrent creator makes this a no-op
+            ReceiptCounter.objects.bulk_create(
+                [ReceiptCounter(station=station, year=year)], ignore_conflicts=True
+            )
+            cursor.execute(sql, [count, station, year])
+            row = cursor.fetchone()
+    last = row[0]
+    return [f"R{year}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
-def _succeed(payment: Payment, at, by=None) -> None:
-    """pending -> succeeded: post the money once, number the receipt."""
-    payment.set_status(PaymentStatus.SUCCEEDED)
-    payment.paid_at = at
-    ledger.post(
-        payment.customer,
-        EntryKind.PAYMENT,
-        payment.amount,
+def next_receipt_no(at) -> str:
+    """The next receipt number (see reserve_receipt_numbers: call it last in the transaction)."""
+    return reserve_receipt_numbers(at)[0]
+
+
+def assign_receipt(payment: Payment, at) -> None:
+    """Number a succeeded payment's receipt: the last step of its transaction."""
+    payment.receipt_no = next_receipt_no(at)
+    Payment.objects.filter(pk=payment.pk).update(receipt_no=payment.receipt_no)
+
+
+def payment_posting(payment: Payment, at, by=None) -> ledger.Posting:
+    return ledger.Posting(
+        customer_id=payment.customer_id,
+        kind=EntryKind.PAYMENT,
+        amount=payment.amount,
         reference=f"{Method(payment.method).label} {payment.order_no}",
         idempotency_key=f"payment:{payment.pk}",
         by=by,
         at=at,
     )
-    payment.receipt_no = next_receipt_no(at)
-    payment.save(
-        update_fields=["status", "paid_at", "receipt_no", "gateway_txn_id", "needs_review", "review_note"]
-    )
+
+
+def _succeed(payment: Payment, at, by=None) -> None:
+    """pending -> succeeded: post the money once, then number the receipt (counter lock last)."""
+    payment.set_status(PaymentStatus.SUCCEEDED)
+    payment.paid_at = at
+    payment.save(update_fields=["status", "paid_at", "gateway_txn_id", "needs_review", "review_note"])
+    ledger.post_many([payment_posting(payment, at, by)])
+    assign_receipt(payment, at)
 
 
 # --- shifts ---------------------------------------------------------------------------------
@@ -198,14 +218,17 @@ def check_counter_input(amount, method: str, tendered=None) -> CounterInput:
 
 
 def take_counter_payment(
-    customer, amount, method: str, by, tendered=None, purpose: str = "account"
+    customer, amount, method: str, by, tendered=None, purpose: str = "account", numbered: bool = True
 ) -> Payment:
-    """Cash, card or bank at the counter: succeeded at once, in the cashier's open shift."""
+    """Cash, card or bank at the counter: succeeded at once, in the cashier's open shift.
+    numbered=False leaves the receipt number to the caller, who must call assign_receipt as the
+    last step of its own transaction (an IC-card top-up does more work after the payment)."""
     data = check_counter_input(amount, method, tendered)
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint: nothing in here is caught and retried, so a failure rolls back the caller.
+    with transaction.atomic(savepoint=False):
         shift = current_shift(by, now)
-        payment = Payment.objects.create(
+        payment = Payment(
             order_no=new_order_no(now),
             customer=customer,
             amount=data.amount,
@@ -218,7 +241,12 @@ def take_counter_payment(
             created_by=by,
             created_at=now,
         )
-        _succeed(payment, now, by)
+        payment.set_status(PaymentStatus.SUCCEEDED)
+        payment.paid_at = now
+        payment.save(force_insert=True)
+        ledger.post_many([payment_posting(payment, now, by)])
+        if numbered:
+            assign_receipt(payment, now)
     return payment
 
 

@@ -131,3 +131,37 @@ def test_concurrent_counter_payments_number_receipts_without_gaps():
     numbers = sorted(int(p.receipt_no.rsplit("-", 1)[1]) for p in Payment.objects.all())
     assert numbers == list(range(1, 61))
     assert ledger.balance(customer) == Decimal("300.00")
+
+
+def test_concurrent_statement_imports_and_counter_payments_keep_every_guarantee(tmp_path):
+    import csv
+
+    from gasworks.payments import bankstatement
+
+    customers = [make_customer() for _ in range(15)]
+    cashiers = [make_user("cashier") for _ in range(5)]
+    path = tmp_path / "statement.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["account_no", "amount", "bank_txn_id"])
+        for i in range(300):
+            writer.writerow([customers[i % 15].account_no, f"{1 + i % 7}.50", f"CC{i:05d}"])
+    imports = [lambda: bankstatement.import_file(path, chunk=40) for _ in range(3)]
+    counter = [
+        lambda i=i: services.take_counter_payment(customers[i % 15], "2", "cash", cashiers[i % 5])
+        for i in range(30)
+    ]
+    results = _run_all(imports + counter)
+    statements = results[:3]
+    assert sum(r.created for r in statements) == 300
+    assert all(r.created + r.duplicates == 300 and not r.errors for r in statements)
+    assert Payment.objects.filter(gateway="bank").count() == 300
+    numbers = sorted(int(p.receipt_no.rsplit("-", 1)[1]) for p in Payment.objects.all())
+    assert numbers == list(range(1, 331))
+    assert LedgerEntry.objects.count() == 330
+    for account in Account.objects.all():
+        running = Decimal("0.00")
+        for entry in account.entries.order_by("pk"):
+            running += entry.amount
+            assert entry.balance_after == running
+        assert account.balance == running

@@ -1,0 +1,63 @@
+"""The counter payment's database round trips, pinned: each one costs a cashier's latency and,
+after the receipt counter is taken, every other cashier's too."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from gasworks.payments.models import Payment
+from tests.factories import make_customer, make_user
+
+pytestmark = pytest.mark.django_db
+
+# Token + user 1, permissions 2, customer 1, idempotency record insert 1, counter_max_amount 1,
+# shift (locked) 1, payment insert 1, ledger (account lock, key check, entry, balance) 4,
+# receipt counter 1, receipt number 1, idempotency answer 1 = 15, plus the test's savepoint pair
+# around the request's transaction (in production that is BEGIN/COMMIT). It was 25 before.
+COUNTER_PAYMENT_QUERIES = 17
+
+
+def post(client, token, customer, key):
+    return client.post(
+        "/api/v1/payments/",
+        {"customer": customer.pk, "amount": "35.50", "method": "cash", "tendered": "50"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_it_takes_a_counter_payment_in_a_pinned_number_of_queries():
+    customer, cashier = make_customer(), make_user("cashier")
+    token = Token.objects.create(user=cashier).key
+    client = APIClient()
+    assert post(client, token, customer, "warm-up").status_code == 201  # opens the shift and account
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, token, customer, "measured")
+    assert response.status_code == 201, response.content
+    assert len(queries) == COUNTER_PAYMENT_QUERIES, "\n".join(q["sql"][:120] for q in queries)
+    # The receipt counter is taken after every other write but the two that carry its number.
+    sql = [q["sql"] for q in queries]
+    counter = next(i for i, s in enumerate(sql) if "payments_receiptcounter" in s)
+    after = [s.split(" ")[0:2] for s in sql[counter + 1 :]]
+    assert after == [
+        ["UPDATE", '"payments_payment"'],
+        ["UPDATE", '"payments_idempotencyrecord"'],
+        ["RELEASE", "SAVEPOINT"],
+    ]
+    assert Payment.objects.count() == 2
+
+
+def test_a_replayed_key_writes_nothing_and_reads_once():
+    customer, cashier = make_customer(), make_user("cashier")
+    token = Token.objects.create(user=cashier).key
+    client = APIClient()
+    first = post(client, token, customer, "same")
+    with CaptureQueriesContext(connection) as queries:
+        again = post(client, token, customer, "same")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert Payment.objects.count() == 1
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    assert writes == [w for w in writes if "payments_idempotencyrecord" in w]  # only the refused insert
