@@ -76,6 +76,8 @@ def post(
             created_by=by,
         )
         Account.objects.filter(pk=account.pk).update(balance=new_balance)
+        if amount > 0 and account.prepaid:
+            _after_money_in({account.customer_id})
     return entry
 
 
@@ -202,4 +204,21 @@ def post_many(rows: list[Posting]) -> list[LedgerEntry]:
             Account.objects.filter(pk=account.pk).update(balance=account.balance)
         elif changed:
             Account.objects.bulk_update([accounts[cid] for cid in changed], ["balance"])
+        _after_money_in({e.account.customer_id for e in new if e.amount > 0 and e.account.prepaid})
     return result
+
+
+def _after_money_in(customer_ids) -> None:
+    """Money reached prepaid accounts: once committed, a valve closed for an empty balance may
+    open again (gasworks.billing.prepaid). Every way money comes in passes here."""
+    if not customer_ids:
+        return
+
+    def reopen():
+        from gasworks.billing import prepaid
+        from gasworks.customers.models import Customer
+
+        for customer in Customer.objects.filter(pk__in=sorted(customer_ids)):
+            prepaid.reopen_if_funded(customer)
+
+    transaction.on_commit(reopen)

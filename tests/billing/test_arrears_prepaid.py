@@ -165,3 +165,20 @@ def test_it_publishes_over_mqtt(django_capture_on_commit_callbacks):
     cmd.refresh_from_db()
     assert cmd.status == "sent"
     assert b'"close"' in received[0]
+
+
+def test_a_counter_payment_reopens_a_valve_closed_for_an_empty_prepaid_balance(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from gasworks.payments import services as payments
+    from tests.factories import make_user
+
+    monkeypatch.setattr(prepaid, "publish", lambda pk: None)
+    c = _prepaid_customer(balance="10")
+    meter = meter_for(c, kind="smart")
+    with django_capture_on_commit_callbacks(execute=True):
+        prepaid.charge_prepaid_reading(read(c, 5, local(2026, 10, 3), meter=meter))
+    assert ValveCommand.objects.get().command == "close"
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.take_counter_payment(c, Decimal("50.00"), "card", make_user("cashier"))
+    assert list(ValveCommand.objects.order_by("pk").values_list("command", flat=True)) == ["close", "open"]

@@ -15,6 +15,7 @@ from gasworks.payments import rsa
 from gasworks.payments.gateways.alipay import AlipayGateway, signing_string
 from gasworks.payments.gateways.base import BadNotification
 from gasworks.payments.gateways.wechat import WechatGateway, signing_message
+from tests.services import require
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,8 @@ def test_it_round_trips_pem(key):
     assert rsa.load_public(body) == key.public()
 
 
-@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl command not installed")
 def test_it_agrees_with_openssl(tmp_path, key):
+    require("the openssl command", bool(shutil.which("openssl")))
     (tmp_path / "k.pem").write_text(rsa.private_pem(key))
     (tmp_path / "m").write_bytes(b"gasworks")
     subprocess.run(
