@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gasworks.customers.models import Customer
-from gasworks.metering import bulk
+from gasworks.metering import bulk, store
 from gasworks.metering.models import Meter, MeterEvent, MeterKind
 
 MONTHLY_M3 = {"residential": (8, 40), "commercial": (150, 600), "industrial": (1500, 4000)}
@@ -110,8 +110,9 @@ def generate(customer_ids: range, rng, stdout) -> None:
                         None,
                         now,
                         "import",
+                        None,
                         "",
                     )
                 )
-            bulk._write(readings)
+            store.write(readings)
     stdout.write(f"metering: {len(ids)} meters with one reading each")
