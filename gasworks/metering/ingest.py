@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,6 +43,8 @@ from gasworks.system import audit, parameters
 
 MAX_BATCH = 1000
 MILLI = Decimal("0.001")
+MAX_SEQ = 2**62
+NO_FLAGS: list = []  # shared, never modified
 PERIODIC, DEVICE = str(ReadingReason.PERIODIC), str(ReadingSource.DEVICE)
 ACCEPTED, FLAGGED = str(ReadingStatus.ACCEPTED), str(ReadingStatus.FLAGGED)
 DEVICE_FLAGS = {"tamper", "magnet"}
@@ -97,8 +99,9 @@ def _refusal(status: int, code: str, message: str, fields: dict | None = None) -
     return Outcome(status, {"error": {"code": code, "message": message, "fields": fields or {}}})
 
 
-def parse_body(body: bytes, digits: int, now: dt.datetime, th: vee.Thresholds) -> list[_Item]:
-    """The readings of a message, or DomainError(400) naming every bad field."""
+def parse_body(body: bytes, span: Decimal, limit: dt.datetime) -> list[_Item]:
+    """The readings of a message, or DomainError(400) naming every bad field. ``span``: the
+    meter's register span; ``limit``: readings taken later are refused as in the future."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -115,19 +118,19 @@ def parse_body(body: bytes, digits: int, now: dt.datetime, th: vee.Thresholds) -
             {"readings": [_("Too many.")]},
             400,
         )
-    span = register_span(digits)
-    limit = now + dt.timedelta(hours=th.future_reject_hours)
     items, errors = [], {}
     for index, raw in enumerate(readings):
-        if not isinstance(raw, dict):
+        # JSON gives exact types, so type() tests stand in for isinstance (and keep bool out).
+        if type(raw) is not dict:
             errors[f"readings.{index}"] = [_("Expected an object.")]
             continue
         seq, value, taken = raw.get("seq"), raw.get("value"), raw.get("taken_at")
+        flags = raw.get("flags", NO_FLAGS)
         bad = {}
-        if type(seq) is not int or not 0 < seq < 2**62:
+        if type(seq) is not int or not 0 < seq < MAX_SEQ:
             bad["seq"] = [_("A positive integer.")]
         try:
-            number = Decimal(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+            number = Decimal(value) if type(value) is str or type(value) is int else None
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
@@ -137,15 +140,16 @@ def parse_body(body: bytes, digits: int, now: dt.datetime, th: vee.Thresholds) -
         elif number != number.quantize(MILLI):
             bad["value"] = [_("At most 3 decimals.")]
         try:
-            when = dt.datetime.fromisoformat(taken) if isinstance(taken, str) else None
+            when = dt.datetime.fromisoformat(taken) if type(taken) is str else None
         except ValueError:
             when = None
         if when is None or when.tzinfo is None:
             bad["taken_at"] = [_("An ISO 8601 time with offset.")]
         elif when > limit:
             bad["taken_at"] = [_("In the future.")]
-        flags = raw.get("flags", [])
-        if not isinstance(flags, list) or any(type(f) is not str or f not in DEVICE_FLAGS for f in flags):
+        if type(flags) is not list or (
+            flags and not all(type(f) is str and f in DEVICE_FLAGS for f in flags)
+        ):
             bad["flags"] = [_("Only tamper and magnet.")]
         if bad:
             errors.update({f"readings.{index}.{name}": problem for name, problem in bad.items()})
@@ -176,6 +180,8 @@ def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outc
             .order_by("pk")
         }
         work: dict[DeviceKey, list] = defaultdict(list)
+        # Meters override only the spike factor, so every device shares this limit.
+        limit = now + dt.timedelta(hours=general.future_reject_hours)
         for index, message in enumerate(messages):
             device = devices.get(message.serial_no)
             if device is None:
@@ -186,9 +192,8 @@ def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outc
                 failed[device.pk] += 1
                 outcomes[index] = _refusal(401, "bad_signature", _("The signature does not match."))
                 continue
-            th = vee.Thresholds.current(device.meter, general)
             try:
-                items = parse_body(message.body, device.meter.digits, now, th)
+                items = parse_body(message.body, register_span(device.meter.digits), limit)
             except DomainError as exc:
                 outcomes[index] = _refusal(exc.status, exc.code, exc.message, exc.fields)
                 continue
@@ -204,10 +209,25 @@ def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outc
             for device, jobs in work.items():
                 batch.apply(device, jobs, outcomes)
             batch.save()
-            DeviceKey.objects.bulk_update(list(work), ["last_seq", "signature_failures"])
+            _save_counters(work)
     if failed:
         _count_failures(failed, now)
     return outcomes  # type: ignore[return-value]
+
+
+def _save_counters(devices) -> None:
+    """New message counters (and a reset failure run) of the locked devices, in one UPDATE."""
+    counters = {d.pk: d.last_seq for d in devices}
+    if connection.vendor != "postgresql":
+        for pk, seq in counters.items():
+            DeviceKey.objects.filter(pk=pk).update(last_seq=seq, signature_failures=0)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE metering_devicekey d SET last_seq = v.seq, signature_failures = 0"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, seq) WHERE d.id = v.id",
+            [list(counters), list(counters.values())],
+        )
 
 
 class _Batch:
@@ -221,6 +241,7 @@ class _Batch:
         self.rows: list[tuple] = []
         self.alerts: list[tuple] = []  # (meter id, taken_at, alert row)
         self.true_up_note = _("true-up of an estimate")
+        self.tz = timezone.get_current_timezone()
 
     def apply(self, device, jobs, outcomes) -> None:
         meter = device.meter
@@ -232,7 +253,7 @@ class _Batch:
             refuse = "meter_removed"
         elif customer_id is None:
             refuse = "no_customer"
-        installed_at = store.start_of(meter.installed_on)
+        installed_at = store.start_of(meter.installed_on, self.tz)
         existing, rows, now = self.existing, self.rows, self.now
         meter_id, digits, max_flow = meter.pk, meter.digits, meter.max_flow_m3h
         last_seq = device.last_seq

@@ -58,44 +58,46 @@ def _array(values) -> str:
     return "{" + ",".join(v.isoformat() if isinstance(v, dt.datetime) else str(int(v)) for v in values) + "}"
 
 
-def start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+def start_of(day: dt.date, tz=None) -> dt.datetime:
+    """Midnight starting ``day`` in ``tz`` (default: the current time zone; batch paths look it
+    up once and pass it)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), tz or timezone.get_current_timezone())
 
 
 # ---------------------------------------------------------------- baselines
 
-# Per meter, newest first: up to %(size)s billable readings (h), the newest stored one of any
-# status but rejected (l), the newest billable one with a non-zero volume (m) and the newest
-# billable one that is not an estimate (r). Each part walks the (meter, taken_at) index
-# backwards from the end, so the cost does not grow with a meter's history.
+# One row per meter. h: over its newest %(size)s billable readings, how many, the newest one's
+# value, time and status, the volume of all but the oldest and the oldest one's time (the
+# usual rate); l: the newest reading of any status but rejected; m: the newest billable one
+# with a non-zero volume; r: the newest billable one that is not an estimate. Each part walks
+# the (meter, taken_at) index backwards from the end, so the cost does not grow with history.
 _BASELINE_SQL = """
-SELECT m.id, 'h', x.value, x.taken_at, x.status, x.consumption
-  FROM unnest(%(ids)s::bigint[]) AS m(id) CROSS JOIN LATERAL (
-    SELECT value, taken_at, status, consumption FROM metering_reading
-     WHERE meter_id = m.id AND status <> ALL(%(not_billable)s) {before}
-     ORDER BY taken_at DESC LIMIT %(size)s) x
-UNION ALL
-SELECT m.id, 'l', x.value, x.taken_at, NULL, NULL
-  FROM unnest(%(ids)s::bigint[]) AS m(id) CROSS JOIN LATERAL (
+SELECT m.id, h.n, h.value, h.taken_at, h.status, h.used, h.oldest, l.value, l.taken_at, mv.taken_at, r.value
+  FROM unnest(%(ids)s::bigint[]) AS m(id)
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS n, (array_agg(value ORDER BY taken_at DESC))[1] AS value, max(taken_at) AS taken_at,
+           (array_agg(status ORDER BY taken_at DESC))[1] AS status, min(taken_at) AS oldest,
+           sum(coalesce(consumption, 0)) - (array_agg(coalesce(consumption, 0) ORDER BY taken_at))[1] AS used
+      FROM (SELECT value, taken_at, status, consumption FROM metering_reading
+             WHERE meter_id = m.id AND status <> ALL(%(not_billable)s) {before}
+             ORDER BY taken_at DESC LIMIT %(size)s) x) h
+  LEFT JOIN LATERAL (
     SELECT value, taken_at FROM metering_reading
-     WHERE meter_id = m.id AND status <> 'rejected' ORDER BY taken_at DESC LIMIT 1) x
-UNION ALL
-SELECT m.id, 'm', NULL, x.taken_at, NULL, NULL
-  FROM unnest(%(ids)s::bigint[]) AS m(id) CROSS JOIN LATERAL (
+     WHERE meter_id = m.id AND status <> 'rejected' ORDER BY taken_at DESC LIMIT 1) l ON true
+  LEFT JOIN LATERAL (
     SELECT taken_at FROM metering_reading
      WHERE meter_id = m.id AND status <> ALL(%(not_billable)s) AND consumption <> 0 {before}
-     ORDER BY taken_at DESC LIMIT 1) x
-UNION ALL
-SELECT m.id, 'r', x.value, x.taken_at, NULL, NULL
-  FROM unnest(%(ids)s::bigint[]) AS m(id) CROSS JOIN LATERAL (
-    SELECT value, taken_at FROM metering_reading
+     ORDER BY taken_at DESC LIMIT 1) mv ON true
+  LEFT JOIN LATERAL (
+    SELECT value FROM metering_reading
      WHERE meter_id = m.id AND status <> ALL(%(not_real)s) {before}
-     ORDER BY taken_at DESC LIMIT 1) x
+     ORDER BY taken_at DESC LIMIT 1) r ON true
 """
 
 
 def _state_rows(ids: list[int], size: int, before: dt.datetime | None) -> list[tuple]:
-    """(meter_id, part, value, taken_at, status, consumption) rows, see _BASELINE_SQL."""
+    """(meter_id, n, value, taken_at, status, used, oldest, latest_value, latest_at, moved_at,
+    real_value) per meter, see _BASELINE_SQL."""
     if _is_postgres():
         sql = _BASELINE_SQL.format(before="AND taken_at < %(before)s" if before is not None else "")
         params = {
@@ -108,80 +110,78 @@ def _state_rows(ids: list[int], size: int, before: dt.datetime | None) -> list[t
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    # Elsewhere (SQLite in tests): the same parts with window functions.
+    # Elsewhere (SQLite in tests): the same figures from window queries.
     live = Reading.objects.filter(meter_id__in=ids)
     billable = live.filter(status__in=BILLABLE_STATUSES)
     if before is not None:
         billable = billable.filter(taken_at__lt=before)
     newest = Window(RowNumber(), partition_by=[F("meter_id")], order_by=F("taken_at").desc())
-    out: list[tuple] = []
-    for row in (
+    history: dict[int, list] = defaultdict(list)
+    for meter_id, *row in (
         billable.annotate(rank=newest)
         .filter(rank__lte=size)
         .values_list("meter_id", "value", "taken_at", "status", "consumption")
     ):
-        out.append((row[0], "h", *row[1:]))
-    for meter_id, value, at in (
-        live.exclude(status=ReadingStatus.REJECTED)
+        history[meter_id].append(row)
+    latest = {
+        meter_id: (value, at)
+        for meter_id, value, at in live.exclude(status=ReadingStatus.REJECTED)
         .annotate(rank=newest)
         .filter(rank=1)
         .values_list("meter_id", "value", "taken_at")
-    ):
-        out.append((meter_id, "l", value, at, None, None))
-    for meter_id, at in (
+    }
+    moved = dict(
         billable.exclude(Q(consumption=0) | Q(consumption=None))
         .values("meter_id")
         .annotate(at=Max("taken_at"))
         .values_list("meter_id", "at")
-    ):
-        out.append((meter_id, "m", None, at, None, None))
-    for meter_id, value, at in (
+    )
+    real = dict(
         billable.exclude(status=ReadingStatus.ESTIMATED)
         .annotate(rank=newest)
         .filter(rank=1)
-        .values_list("meter_id", "value", "taken_at")
-    ):
-        out.append((meter_id, "r", value, at, None, None))
+        .values_list("meter_id", "value")
+    )
+    out = []
+    for meter_id in ids:
+        rows = sorted(history.get(meter_id, ()), key=lambda r: r[1], reverse=True)
+        n, value, at, status, used, oldest = len(rows), None, None, None, None, None
+        if rows:
+            value, at, status = rows[0][:3]
+            used = sum((r[3] or Decimal(0)) for r in rows[:-1])
+            oldest = rows[-1][1]
+        out.append(
+            (meter_id, n, value, at, status, used, oldest, *latest.get(meter_id, (None, None)),
+             moved.get(meter_id), real.get(meter_id))
+        )  # fmt: skip
     return out
 
 
 def baselines(meters: Iterable, general: vee.Thresholds, before: dt.datetime | None = None) -> dict:
     """vee.Baseline of each meter (as of now, or of the billable chain before ``before``), in
     one query whatever the number of meters. ``meters`` need pk, installed_on, initial_reading."""
-    meters = list(meters)
+    meters = {m.pk: m for m in meters}
     if not meters:
         return {}
-    size = general.history_size + 1
-    history: dict[int, list] = defaultdict(list)
-    latest, moved, real = {}, {}, {}
-    for meter_id, part, value, at, status, consumption in _state_rows([m.pk for m in meters], size, before):
-        if part == "h":
-            history[meter_id].append((value, at, status, consumption))
-        elif part == "l":
-            latest[meter_id] = (value, at)
-        elif part == "m":
-            moved[meter_id] = at
-        else:
-            real[meter_id] = value
     out = {}
-    for meter in meters:
-        rows = sorted(history.get(meter.pk, ()), key=lambda r: r[1], reverse=True)
-        installed_at = start_of(meter.installed_on)
-        if not rows:
+    tz = timezone.get_current_timezone()
+    for row in _state_rows(list(meters), general.history_size + 1, before):
+        meter_id, n, value, at, status, used, oldest, latest_value, latest_at, moved_at, real_value = row
+        meter = meters[meter_id]
+        installed_at = start_of(meter.installed_on, tz)
+        if not n:
             base = vee.Baseline(meter.initial_reading, installed_at, real_value=meter.initial_reading)
         else:
-            value, at, status, _c = rows[0]
             base = vee.Baseline(value, at, status == ReadingStatus.ESTIMATED)
-            base.real_value = real.get(meter.pk, meter.initial_reading)
-            if len(rows) >= 3:
-                used = sum((r[3] or Decimal(0)) for r in rows[:-1])
-                hours = vee._hours(rows[0][1], rows[-1][1])
+            base.real_value = meter.initial_reading if real_value is None else real_value
+            if n >= 3:
+                hours = vee._hours(at, oldest)
                 if used > 0 and hours > 0:
                     base.rate_per_hour = used / hours
-        if meter.pk in latest:
-            base.latest_value, base.latest_at = latest[meter.pk]
-        base.last_change_at = moved.get(meter.pk, installed_at)
-        out[meter.pk] = base
+        if latest_at is not None:
+            base.latest_value, base.latest_at = latest_value, latest_at
+        base.last_change_at = moved_at or installed_at
+        out[meter_id] = base
     return out
 
 
@@ -279,29 +279,32 @@ def _text(value) -> str:
 
 def _copy_lines(rows: list[tuple]) -> str:
     """Rows in COPY text format. Formatting each line directly is about twice as fast as
-    Copy.write_row; strings that could hold a tab or backslash are escaped, numbers and times
-    cannot."""
-    texts: dict = {}  # the few distinct strings and flag lists of a batch, escaped once
-
-    def text(value) -> str:
-        key = tuple(value) if isinstance(value, list) else value
-        found = texts.get(key)
-        if found is None:
-            if isinstance(value, list):
-                raw = json.dumps(value)
-            elif isinstance(value, dt.datetime):
-                raw = value.isoformat()
-            else:
-                raw = value
-            found = texts[key] = _text(raw)
-        return found
-
+    Copy.write_row. Strings are escaped (once per distinct value: a batch has a handful of
+    reasons, statuses and notes); numbers and ISO times need no escaping."""
+    escaped: dict[str, str] = {}
+    flag_texts: dict[tuple, str] = {}
+    created_for, created_text = None, ""
     lines = []
     for m, c, v, at, reason, status, flags, cons, corr, created, source, seq, note in rows:
+        texts = []
+        for text in (reason, status, source, note):
+            found = escaped.get(text)
+            if found is None:
+                found = escaped[text] = _text(text)
+            texts.append(found)
+        if flags:
+            key = tuple(flags)
+            flag_text = flag_texts.get(key)
+            if flag_text is None:
+                flag_text = flag_texts[key] = _text(json.dumps(flags))
+        else:
+            flag_text = "[]"
+        if created is not created_for:
+            created_for, created_text = created, created.isoformat()
         lines.append(
-            f"{m}\t{c}\t{v}\t{at.isoformat()}\t{text(reason)}\t{text(status)}\t{text(flags)}\t"
-            f"{_NULL if cons is None else cons}\t{_NULL if corr is None else corr}\t{text(created)}\t"
-            f"{text(source)}\t{_NULL if seq is None else seq}\t{text(note)}\n"
+            f"{m}\t{c}\t{v}\t{at.isoformat()}\t{texts[0]}\t{texts[1]}\t{flag_text}\t"
+            f"{_NULL if cons is None else cons}\t{_NULL if corr is None else corr}\t{created_text}\t"
+            f"{texts[2]}\t{_NULL if seq is None else seq}\t{texts[3]}\n"
         )
     return "".join(lines)
 
