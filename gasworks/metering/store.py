@@ -66,18 +66,19 @@ def start_of(day: dt.date, tz=None) -> dt.datetime:
 
 # ---------------------------------------------------------------- baselines
 
-# One row per meter. h: over its newest %(size)s billable readings, how many, the newest one's
-# value, time and status, the volume of all but the oldest and the oldest one's time (the
-# usual rate); l: the newest reading of any status but rejected; m: the newest billable one
-# with a non-zero volume; r: the newest billable one that is not an estimate. Each part walks
-# the (meter, taken_at) index backwards from the end, so the cost does not grow with history.
+# One row per meter. h: its newest %(size)s billable readings: how many, the newest one's value
+# and status, and every one's time and volume, newest first (the usual rate); l: the newest
+# reading of any status but rejected; m: the newest billable one with a non-zero volume; r: the
+# newest billable one that is not an estimate. Each part walks the (meter, taken_at) index
+# backwards from the end, so the cost does not grow with a meter's history.
 _BASELINE_SQL = """
-SELECT m.id, h.n, h.value, h.taken_at, h.status, h.used, h.oldest, l.value, l.taken_at, mv.taken_at, r.value
+SELECT m.id, h.n, h.value, h.status, h.times, h.volumes, l.value, l.taken_at, mv.taken_at, r.value
   FROM unnest(%(ids)s::bigint[]) AS m(id)
   CROSS JOIN LATERAL (
-    SELECT count(*) AS n, (array_agg(value ORDER BY taken_at DESC))[1] AS value, max(taken_at) AS taken_at,
-           (array_agg(status ORDER BY taken_at DESC))[1] AS status, min(taken_at) AS oldest,
-           sum(coalesce(consumption, 0)) - (array_agg(coalesce(consumption, 0) ORDER BY taken_at))[1] AS used
+    SELECT count(*) AS n, (array_agg(value ORDER BY taken_at DESC))[1] AS value,
+           (array_agg(status ORDER BY taken_at DESC))[1] AS status,
+           array_agg(taken_at ORDER BY taken_at DESC) AS times,
+           array_agg(consumption ORDER BY taken_at DESC) AS volumes
       FROM (SELECT value, taken_at, status, consumption FROM metering_reading
              WHERE meter_id = m.id AND status <> ALL(%(not_billable)s) {before}
              ORDER BY taken_at DESC LIMIT %(size)s) x) h
@@ -96,7 +97,7 @@ SELECT m.id, h.n, h.value, h.taken_at, h.status, h.used, h.oldest, l.value, l.ta
 
 
 def _state_rows(ids: list[int], size: int, before: dt.datetime | None) -> list[tuple]:
-    """(meter_id, n, value, taken_at, status, used, oldest, latest_value, latest_at, moved_at,
+    """(meter_id, n, value, status, times, volumes, latest_value, latest_at, moved_at,
     real_value) per meter, see _BASELINE_SQL."""
     if _is_postgres():
         sql = _BASELINE_SQL.format(before="AND taken_at < %(before)s" if before is not None else "")
@@ -145,14 +146,10 @@ def _state_rows(ids: list[int], size: int, before: dt.datetime | None) -> list[t
     out = []
     for meter_id in ids:
         rows = sorted(history.get(meter_id, ()), key=lambda r: r[1], reverse=True)
-        n, value, at, status, used, oldest = len(rows), None, None, None, None, None
-        if rows:
-            value, at, status = rows[0][:3]
-            used = sum((r[3] or Decimal(0)) for r in rows[:-1])
-            oldest = rows[-1][1]
+        value, status = rows[0][0::2] if rows else (None, None)
         out.append(
-            (meter_id, n, value, at, status, used, oldest, *latest.get(meter_id, (None, None)),
-             moved.get(meter_id), real.get(meter_id))
+            (meter_id, len(rows), value, status, [r[1] for r in rows], [r[3] for r in rows],
+             *latest.get(meter_id, (None, None)), moved.get(meter_id), real.get(meter_id))
         )  # fmt: skip
     return out
 
@@ -165,19 +162,19 @@ def baselines(meters: Iterable, general: vee.Thresholds, before: dt.datetime | N
         return {}
     out = {}
     tz = timezone.get_current_timezone()
-    for row in _state_rows(list(meters), general.history_size + 1, before):
-        meter_id, n, value, at, status, used, oldest, latest_value, latest_at, moved_at, real_value = row
+    keep = general.history_size + 1
+    for row in _state_rows(list(meters), keep, before):
+        meter_id, n, value, status, times, volumes, latest_value, latest_at, moved_at, real_value = row
         meter = meters[meter_id]
         installed_at = start_of(meter.installed_on, tz)
         if not n:
             base = vee.Baseline(meter.initial_reading, installed_at, real_value=meter.initial_reading)
         else:
-            base = vee.Baseline(value, at, status == ReadingStatus.ESTIMATED)
+            base = vee.Baseline(value, times[0], status == ReadingStatus.ESTIMATED)
             base.real_value = meter.initial_reading if real_value is None else real_value
-            if n >= 3:
-                hours = vee._hours(at, oldest)
-                if used > 0 and hours > 0:
-                    base.rate_per_hour = used / hours
+            base.history = list(zip(times, volumes, strict=True))
+            base.rate_per_hour = vee.usual_rate(base.history)
+        base.keep = keep
         if latest_at is not None:
             base.latest_value, base.latest_at = latest_value, latest_at
         base.last_change_at = moved_at or installed_at

@@ -171,7 +171,10 @@ class Baseline:
     latest_value: Decimal | None = None
     last_change_at: datetime | None = None  # the register last moved here
     rate_per_hour: Decimal | None = None  # usual consumption rate from history
-    extra: dict = field(default_factory=dict)
+    # (taken_at, consumption) of the newest billable readings, newest first, at most `keep`
+    # (vee_history_size + 1): batch paths roll it forward so the usual rate stays current.
+    history: list = field(default_factory=list)
+    keep: int = 7
 
 
 @dataclass(frozen=True)
@@ -269,8 +272,19 @@ def evaluate(
     return Verdict(flags, consumption, rolled_over, jump, true_up)
 
 
+def usual_rate(history: list) -> Decimal | None:
+    """m³ per hour over the newest billable readings ((taken_at, consumption), newest first):
+    the volume of all but the oldest over the time they span; None below three readings."""
+    if len(history) < 3:
+        return None
+    used = sum((consumption or _ZERO) for _at, consumption in history[:-1])
+    hours = _hours(history[0][0], history[-1][0])
+    return used / hours if used > 0 and hours > 0 else None
+
+
 def advance(base: Baseline, value: Decimal, taken_at: datetime, verdict: Verdict, billable: bool) -> None:
-    """Move the baseline past a reading just stored (batch paths)."""
+    """Move the baseline past a reading just stored (batch paths), so the next reading of the
+    batch is judged exactly as if the database had been read again."""
     if verdict.flags and "out_of_order" in verdict.flags:
         return
     base.latest_at, base.latest_value = taken_at, value
@@ -278,6 +292,9 @@ def advance(base: Baseline, value: Decimal, taken_at: datetime, verdict: Verdict
         base.value, base.at, base.estimated, base.real_value = value, taken_at, False, value
         if verdict.consumption:
             base.last_change_at = taken_at
+        base.history.insert(0, (taken_at, verdict.consumption))
+        del base.history[base.keep :]
+        base.rate_per_hour = usual_rate(base.history)
 
 
 def correction(
