@@ -49,6 +49,8 @@ def decode(message) -> ingest.Message:
 
 
 class Consumer:
+    retry_delays = (1, 2, 5)  # seconds after each failed attempt at a whole group
+
     def __init__(
         self,
         url: str,
@@ -61,9 +63,10 @@ class Consumer:
         parsed = urlparse(url)
         self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 1883
         self.topic, self.group, self.wait = topic, group, wait
-        # Unacknowledged messages the broker may hand over at once: a few groups' worth, so
-        # the next group is already here while one commits.
-        self.window = min(window or 4 * group, 65535)
+        # Unacknowledged messages the broker may hand over at once (MQTT 5 Receive Maximum):
+        # the next groups wait here while one commits, and a burst up to this size (plus the
+        # broker's own queue) is held rather than dropped. A few hundred bytes each.
+        self.window = min(window or max(4 * group, 10_000), 65535)
         self.inbox: queue.Queue = queue.Queue()
         self.ready = threading.Event()
         self.stop = threading.Event()
@@ -132,10 +135,10 @@ class Consumer:
         """Store a group and acknowledge each message after the commit. A failed group (the
         database away) is retried; if it keeps failing, message by message, and one that
         still fails stays unacknowledged: the broker delivers it again on the next session."""
-        for attempt in range(3):
+        for delay in self.retry_delays:
             if self._store(batch):
                 return
-            if self.stop.wait(min(2**attempt, 5)):
+            if self.stop.wait(delay):
                 return
         for message in batch:
             if not self._store([message]):
