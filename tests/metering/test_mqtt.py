@@ -20,7 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def start_consumer(url, expected):
-    consumer = Consumer(url, f"test-{uuid.uuid4().hex[:10]}", group=200)
+    """A consumer on a topic tree of its own (the broker is shared with other test runs);
+    returns it with its thread, its result and the topic prefix to publish under."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    consumer = Consumer(url, prefix, topic=f"{prefix}/meters/+/readings", group=200, session_expiry=60)
     result = {}
 
     def run():
@@ -30,7 +33,7 @@ def start_consumer(url, expected):
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     assert consumer.ready.wait(10), "consumer did not subscribe"
-    return consumer, thread, result
+    return consumer, thread, result, prefix
 
 
 def publisher(url, inflight=20):
@@ -58,9 +61,9 @@ def test_it_stores_mqtt_readings_and_a_thousand_duplicate_deliveries_once():
         }
     ).encode()
     message = payload(body, key)
-    _consumer, thread, result = start_consumer(url, 1001)
+    _consumer, thread, result, prefix = start_consumer(url, 1001)
     pub = publisher(url)
-    topic = f"gasworks/meters/{meter.serial_no}/readings"
+    topic = f"{prefix}/meters/{meter.serial_no}/readings"
     infos = [pub.publish(topic, message, qos=1) for _ in range(1000)]
     bad = json.dumps({"body": body.decode(), "signature": "00" * 32})
     infos.append(pub.publish(topic, bad, qos=1))
@@ -127,7 +130,7 @@ def test_it_loses_nothing_in_a_burst_larger_than_the_old_broker_window():
     devices = [make_meter(kind="smart", installed_on=installed, initial_reading=0) for _ in range(50)]
     keys = {m.pk: ingest.issue_key(m) for m in devices}
     start = timezone.now() - dt.timedelta(days=2)
-    _consumer, thread, result = start_consumer(url, 2500)
+    _consumer, thread, result, prefix = start_consumer(url, 2500)
     pub = publisher(url, inflight=1000)
     infos = []
     for step in range(50):
@@ -137,7 +140,7 @@ def test_it_loses_nothing_in_a_burst_larger_than_the_old_broker_window():
             body = json.dumps({"readings": [reading]}).encode()
             infos.append(
                 pub.publish(
-                    f"gasworks/meters/{meter.serial_no}/readings", payload(body, keys[meter.pk]), qos=1
+                    f"{prefix}/meters/{meter.serial_no}/readings", payload(body, keys[meter.pk]), qos=1
                 )
             )
     for info in infos:
@@ -147,3 +150,21 @@ def test_it_loses_nothing_in_a_burst_larger_than_the_old_broker_window():
     assert result.get("n") == 2500
     assert Reading.objects.filter(meter__in=devices).count() == 2500
     assert set(DeviceKey.objects.filter(meter__in=devices).values_list("last_seq", flat=True)) == {50}
+
+
+def test_it_keeps_mqtt5_properties_working_with_shared_tables():
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import MQTTException, Properties
+
+    assert getattr(Properties.__init__, "shares_tables", False)
+    sent = Properties(PacketTypes.PUBLISH)
+    sent.MessageExpiryInterval = 60
+    sent.UserProperty = ("device", "M1")
+    received = Properties(PacketTypes.PUBLISH)
+    received.unpack(sent.pack())
+    assert (received.MessageExpiryInterval, received.UserProperty) == (60, [("device", "M1")])
+    other = Properties(PacketTypes.CONNECT)
+    other.ReceiveMaximum = 500
+    assert not hasattr(Properties(PacketTypes.CONNECT), "ReceiveMaximum")  # values stay per object
+    with pytest.raises(MQTTException):
+        other.TopicAlias = 3  # the packet rules still apply
