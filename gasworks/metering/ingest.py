@@ -6,8 +6,9 @@ hex-encoded. Over HTTP the signature travels in ``X-Signature`` and the device i
 over MQTT the topic ``gasworks/meters/<serial_no>/readings`` names the device and the payload is
 ``{"body": "<the same JSON text>", "signature": "<hex>"}``.
 
-A group of messages is processed in one transaction: the device rows are locked (pk order), so
-two batches of one device are applied one after the other and the counter only grows. Every
+A group of messages is processed in one transaction: the device and meter rows are locked
+(meter pk order), so two batches of one device are applied one after the other and the counter
+only grows, and no manual reading or import slips into a meter's chain meanwhile. Every
 check runs before any write; readings, alerts and counters are then written set-based.
 """
 
@@ -172,12 +173,15 @@ def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outc
     general = vee.Thresholds.current()
     with transaction.atomic():
         serials = {m.serial_no for m in messages}
+        # The device rows keep each device's counter in order; the meter rows make this the
+        # only writer of the meters' reading chains, as manual entry and file import (which
+        # lock meters in pk order too, so no two of them can deadlock).
         devices = {
             d.meter.serial_no: d
-            for d in DeviceKey.objects.select_for_update(of=("self",))
+            for d in DeviceKey.objects.select_for_update(of=("self", "meter"))
             .select_related("meter")
             .filter(meter__serial_no__in=serials)
-            .order_by("pk")
+            .order_by("meter_id")
         }
         work: dict[DeviceKey, list] = defaultdict(list)
         # Meters override only the spike factor, so every device shares this limit.

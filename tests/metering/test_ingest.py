@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -166,3 +167,38 @@ def test_it_judges_each_reading_of_a_batch_against_the_ones_before_it(client):
     assert Reading.objects.get(meter=meter, seq=10).consumption == Decimal("1.000")
     alerts = {a.kind: a.reading.seq for a in TamperAlert.objects.filter(meter=meter)}
     assert alerts == {AlertKind.IMPLAUSIBLE_JUMP: 9, AlertKind.DEVICE_TAMPER: 11}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_it_waits_for_a_manual_reading_of_the_same_meter_and_counts_it_as_held():
+    from django.db import transaction
+
+    from gasworks.metering import services
+
+    meter, key = device()
+    body = batch(1, 3)
+    contested = dt.datetime.fromisoformat(body["readings"][1]["taken_at"])
+    typed_in, results = threading.Event(), {}
+
+    def type_in():
+        with transaction.atomic():  # holds the meter's lock and the reading, uncommitted
+            services.record_reading(meter, Decimal("0.700"), contested)
+            typed_in.set()
+            time.sleep(1)
+        connection.close()
+
+    def send_batch():
+        typed_in.wait(5)
+        results["device"] = send(Client(), meter, key, body)
+        connection.close()
+
+    threads = [threading.Thread(target=type_in), threading.Thread(target=send_batch)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    response = results["device"]
+    assert response.status_code == 200, response.content
+    assert response.json() == {"accepted": 2, "duplicates": 1, "rejected": []}
+    assert Reading.objects.get(meter=meter, taken_at=contested).source == "manual"
