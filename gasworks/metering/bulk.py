@@ -1,108 +1,35 @@
-"""Set-based reading paths: baselines of many meters in three queries, and the all-or-nothing
-file import (CSV / Excel rows) that writes by COPY on PostgreSQL and bulk_create elsewhere."""
+"""File import of readings (CSV / Excel rows): a preview that checks every row, then an
+all-or-nothing import validated by VEE and written set-based (store.write: COPY on PostgreSQL)."""
 
 import csv
 import datetime as dt
 import io
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
-from django.db.models import F, Max, Q, Window
-from django.db.models.functions import RowNumber
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from gasworks.customers.models import Customer
-from gasworks.customers.models import Status as CustomerStatus
-from gasworks.errors import InvalidInput
+from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span
-from gasworks.metering import vee
+from gasworks.metering import store, vee
 from gasworks.metering.models import (
-    BILLABLE_STATUSES,
     Meter,
     MeterStatus,
-    Reading,
     ReadingReason,
     ReadingSource,
     ReadingStatus,
     TamperAlert,
 )
+from gasworks.metering.services import alert_rows
 
+MILLI = Decimal("0.001")
+IMPORT = str(ReadingSource.IMPORT)
+ACCEPTED, FLAGGED = str(ReadingStatus.ACCEPTED), str(ReadingStatus.FLAGGED)
 COLUMNS = ["serial_no", "value", "taken_at", "reason"]
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def baselines(meters: list[Meter], general: vee.Thresholds) -> dict[int, vee.Baseline]:
-    """vee.Baseline of each meter (as of now), in three queries whatever the number of meters."""
-    ids = [m.pk for m in meters]
-    size = general.history_size + 1
-    history: dict[int, list] = defaultdict(list)
-    ranked = (
-        Reading.objects.filter(meter_id__in=ids, status__in=BILLABLE_STATUSES)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("meter_id")], order_by=F("taken_at").desc()))
-        .filter(rank__lte=size)
-        .values("meter_id", "value", "taken_at", "status", "consumption")
-    )
-    for row in ranked:
-        history[row["meter_id"]].append(row)
-    latest = {
-        row["meter_id"]: row
-        for row in Reading.objects.filter(meter_id__in=ids)
-        .exclude(status=ReadingStatus.REJECTED)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("meter_id")], order_by=F("taken_at").desc()))
-        .filter(rank=1)
-        .values("meter_id", "value", "taken_at")
-    }
-    moved = dict(
-        Reading.objects.filter(meter_id__in=ids, status__in=BILLABLE_STATUSES)
-        .exclude(Q(consumption=0) | Q(consumption=None))
-        .values("meter_id")
-        .annotate(at=Max("taken_at"))
-        .values_list("meter_id", "at")
-    )
-    out = {}
-    for meter in meters:
-        rows = sorted(history.get(meter.pk, []), key=lambda r: r["taken_at"], reverse=True)
-        installed_at = _start_of(meter.installed_on)
-        if not rows:
-            base = vee.Baseline(meter.initial_reading, installed_at, real_value=meter.initial_reading)
-        else:
-            base = vee.Baseline(
-                rows[0]["value"], rows[0]["taken_at"], rows[0]["status"] == ReadingStatus.ESTIMATED
-            )
-            real = next((r for r in rows if r["status"] != ReadingStatus.ESTIMATED), None)
-            base.real_value = real["value"] if real else meter.initial_reading
-            if len(rows) >= 3:
-                used = sum((r["consumption"] or Decimal(0)) for r in rows[:-1])
-                hours = vee._hours(rows[0]["taken_at"], rows[-1]["taken_at"])
-                if used > 0 and hours > 0:
-                    base.rate_per_hour = used / hours
-        if meter.pk in latest:
-            base.latest_at, base.latest_value = latest[meter.pk]["taken_at"], latest[meter.pk]["value"]
-        base.last_change_at = moved.get(meter.pk, installed_at)
-        out[meter.pk] = base
-    return out
-
-
-def billing_customers(premises_ids) -> dict[int, int]:
-    """premises id -> id of the account billed there (newest not closed)."""
-    found: dict[int, int] = {}
-    rows = (
-        Customer.objects.filter(premises_id__in=set(premises_ids))
-        .exclude(status=CustomerStatus.CLOSED)
-        .order_by("premises_id", "-opened_on", "-pk")
-        .values_list("premises_id", "pk")
-    )
-    for premises_id, pk in rows:
-        found.setdefault(premises_id, pk)
-    return found
 
 
 # ---------------------------------------------------------------- file import
@@ -146,6 +73,17 @@ def read_table(name: str, data: bytes) -> list[list[str]]:
     return [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
 
 
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text)  # what parse_datetime tries first, without a call
+    except ValueError:
+        pass
+    try:
+        return parse_datetime(text) if text else None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        return None
+
+
 def check_rows(
     table: list[list[str]], now: dt.datetime | None = None
 ) -> tuple[list[Row], dict[int, list[str]]]:
@@ -159,27 +97,38 @@ def check_rows(
     if missing:
         return [], {1: [_("Missing columns: %(c)s") % {"c": ", ".join(missing)}]}
     col = {name: header.index(name) for name in COLUMNS if name in header}
-    serials = {r[col["serial_no"]].strip() for r in table[1:] if len(r) > col["serial_no"]}
+    at_serial, at_value, at_time = col["serial_no"], col["value"], col["taken_at"]
+    at_reason = col.get("reason")
+    serials = {r[at_serial].strip() for r in table[1:] if len(r) > at_serial}
     meters = {m.serial_no: m for m in Meter.objects.filter(serial_no__in=serials)}
-    customers = billing_customers(m.premises_id for m in meters.values())
+    customers = store.billing_customers(m.premises_id for m in meters.values())
+    # Per meter once: why it takes no readings (or None), its register span and install time.
+    meter_problem, span, installed_at = {}, {}, {}
+    for serial, meter in meters.items():
+        if meter.status != MeterStatus.INSTALLED:
+            meter_problem[serial] = _("Meter %(s)s is removed.") % {"s": serial}
+        elif meter.premises_id not in customers:
+            meter_problem[serial] = _("No open account at the meter's premises.")
+        span[serial] = register_span(meter.digits)
+        installed_at[serial] = store.start_of(meter.installed_on)
+    reasons = set(ReadingReason.values)
     rows: list[Row] = []
     errors: dict[int, list[str]] = {}
     seen: set = set()
     limit = now + dt.timedelta(hours=general.future_reject_hours)
     default_tz = timezone.get_current_timezone()
+    width = len(header)
     for line, raw in enumerate(table[1:], start=2):
-        cells = raw + [""] * (len(header) - len(raw))
+        cells = raw if len(raw) >= width else raw + [""] * (width - len(raw))
         problems = []
-        serial = cells[col["serial_no"]].strip()
+        serial = cells[at_serial].strip()
         meter = meters.get(serial)
         if meter is None:
             problems.append(_("Unknown meter %(s)s.") % {"s": serial})
-        elif meter.status != MeterStatus.INSTALLED:
-            problems.append(_("Meter %(s)s is removed.") % {"s": serial})
-        elif meter.premises_id not in customers:
-            problems.append(_("No open account at the meter's premises."))
+        elif serial in meter_problem:
+            problems.append(meter_problem[serial])
         try:
-            value = Decimal(cells[col["value"]].strip())
+            value = Decimal(cells[at_value].strip())
             if not value.is_finite():
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
@@ -188,24 +137,22 @@ def check_rows(
         if value is not None:
             if value < 0:
                 problems.append(_("Value is negative."))
-            elif meter is not None and value >= register_span(meter.digits):
+            elif meter is not None and value >= span[serial]:
                 problems.append(_("Value is larger than the register can show."))
-            elif value != value.quantize(Decimal("0.001")):
+            elif value != value.quantize(MILLI):
                 problems.append(_("At most 3 decimals."))
-        text = cells[col["taken_at"]].strip()
-        taken = parse_datetime(text.replace("/", "-")) if text else None
+        taken = _parse_time(cells[at_time].strip().replace("/", "-"))
         if taken is None:
             problems.append(_("Time is not a date and time (YYYY-MM-DD HH:MM)."))
         else:
-            if timezone.is_naive(taken):
-                taken = timezone.make_aware(taken, default_tz)
+            if taken.tzinfo is None:
+                taken = taken.replace(tzinfo=default_tz)  # timezone.make_aware for zoneinfo
             if taken > limit:
                 problems.append(_("Time is in the future."))
-            elif meter is not None and taken < _start_of(meter.installed_on):
+            elif meter is not None and taken < installed_at[serial]:
                 problems.append(_("Taken before the meter was installed."))
-        reason = cells[col["reason"]].strip() if "reason" in col else ""
-        reason = reason or ReadingReason.PERIODIC
-        if reason not in ReadingReason.values:
+        reason = (cells[at_reason].strip() if at_reason is not None else "") or ReadingReason.PERIODIC
+        if reason not in reasons:
             problems.append(_("Unknown reason %(r)s.") % {"r": reason})
         if meter is not None and taken is not None:
             if (meter.pk, taken) in seen:
@@ -214,44 +161,15 @@ def check_rows(
         if problems:
             errors[line] = problems
         else:
-            rows.append(Row(line, serial, value, taken, reason))
-    stored = _already_stored(meters, rows)
-    for row in rows:
-        if (row.serial_no, row.taken_at) in stored:
-            errors.setdefault(row.line, []).append(_("This meter already has a reading at that time."))
-    rows = [r for r in rows if r.line not in errors]
+            rows.append(Row(line, serial, value, taken, str(reason)))
+    ids = {serial: m.pk for serial, m in meters.items()}
+    stored = store.existing((ids[r.serial_no], r.taken_at) for r in rows)
+    if stored:
+        for row in rows:
+            if (ids[row.serial_no], row.taken_at) in stored:
+                errors.setdefault(row.line, []).append(_("This meter already has a reading at that time."))
+        rows = [r for r in rows if r.line not in errors]
     return rows, errors
-
-
-def _already_stored(meters: dict, rows: list[Row]) -> set:
-    by_meter = defaultdict(list)
-    for row in rows:
-        by_meter[meters[row.serial_no].pk].append(row.taken_at)
-    found = set()
-    serial_of = {m.pk: s for s, m in meters.items()}
-    for meter_id, times in by_meter.items():
-        for start in range(0, len(times), 500):
-            for at in Reading.objects.filter(
-                meter_id=meter_id, taken_at__in=times[start : start + 500]
-            ).values_list("taken_at", flat=True):
-                found.add((serial_of[meter_id], at))
-    return found
-
-
-COPY_COLUMNS = [
-    "meter_id",
-    "customer_id",
-    "value",
-    "taken_at",
-    "reason",
-    "status",
-    "flags",
-    "consumption",
-    "corrected_consumption",
-    "created_at",
-    "source",
-    "note",
-]
 
 
 def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check: bool = True) -> dict:
@@ -263,61 +181,65 @@ def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check:
     general = vee.Thresholds.current()
     with transaction.atomic():
         serials = {r.serial_no for r in rows}
+        # The meter locks make this the only chain writer of these meters (as record_reading).
         meters = {
             m.serial_no: m
             for m in Meter.objects.select_for_update().filter(serial_no__in=serials).order_by("pk")
         }
-        customers = billing_customers(m.premises_id for m in meters.values())
-        bases = baselines(list(meters.values()), general)
-        out, alerts, flagged = [], [], 0
+        unknown = sorted({r.line for r in rows if r.serial_no not in meters})
+        if unknown:
+            raise InvalidInput(
+                "invalid", _("Unknown meter."), {str(n): [_("Unknown meter.")] for n in unknown}
+            )
+        # Checked at preview, but a reading may have been stored since: refuse, write nothing.
+        ids = {serial: m.pk for serial, m in meters.items()}
+        taken = store.existing((ids[r.serial_no], r.taken_at) for r in rows)
+        if taken:
+            lines = [r.line for r in rows if (ids[r.serial_no], r.taken_at) in taken]
+            message = _("This meter already has a reading at that time.")
+            raise DomainError("duplicate_reading", message, {str(n): [message] for n in lines})
+        customers = store.billing_customers(m.premises_id for m in meters.values())
+        missing = sorted(s for s, m in meters.items() if m.premises_id not in customers)
+        if missing:
+            raise InvalidInput(
+                "no_customer", _("No open account at the premises of %(s)s.") % {"s": ", ".join(missing)}
+            )
+        bases = store.baselines(meters.values(), general)
         per_meter = defaultdict(list)
         for row in rows:
             per_meter[row.serial_no].append(row)
-        for serial, items in per_meter.items():
-            meter = meters[serial]
-            th = vee.Thresholds.current(meter, general)
-            base = bases[meter.pk]
-            customer_id = customers.get(meter.premises_id)
-            if customer_id is None:
-                raise InvalidInput(
-                    "no_customer", _("No open account at the premises of %(s)s.") % {"s": serial}
-                )
-            for row in sorted(items, key=lambda r: r.taken_at):
-                try:
-                    verdict = vee.evaluate(
-                        meter.digits, meter.max_flow_m3h, base, row.value, row.taken_at, now, th
-                    )
-                except ConsumptionError as exc:
-                    raise InvalidInput(
-                        "invalid", f"line {row.line}: {exc.message}", {str(row.line): [exc.message]}
-                    ) from None
-                corrected = vee.correction(meter, verdict.consumption, None, None, None)
-                status = ReadingStatus.ACCEPTED if verdict.billable else ReadingStatus.FLAGGED
-                flagged += not verdict.billable
-                out.append(
-                    (meter.pk, customer_id, row.value, row.taken_at, row.reason, status, verdict.flags,
-                     verdict.consumption, corrected, now, ReadingSource.IMPORT, "")
-                )  # fmt: skip
-                if verdict.jump or {"reverse", "rollover_implausible"} & set(verdict.flags):
-                    from gasworks.metering.services import alert_rows
-
-                    alerts.extend(alert_rows(meter.pk, customer_id, None, verdict, now))
-                vee.advance(base, row.value, row.taken_at, verdict, verdict.billable)
-        _write(out)
+        alerts, flagged = [], 0
+        true_up_note = _("true-up of an estimate")
+        with store.Writer() as writer:
+            for serial, items in per_meter.items():
+                meter = meters[serial]
+                th = vee.Thresholds.current(meter, general)
+                base = bases[meter.pk]
+                meter_id, digits, max_flow = meter.pk, meter.digits, meter.max_flow_m3h
+                customer_id = customers[meter.premises_id]
+                items.sort(key=lambda r: r.taken_at)
+                for row in items:
+                    try:
+                        verdict = vee.evaluate(digits, max_flow, base, row.value, row.taken_at, now, th)
+                    except ConsumptionError as exc:
+                        raise InvalidInput(
+                            "invalid", f"line {row.line}: {exc.message}", {str(row.line): [exc.message]}
+                        ) from None
+                    corrected = vee.correction(meter, verdict.consumption, None, None, None)
+                    billable = not verdict.flags
+                    flagged += not billable
+                    writer.add(
+                        (meter_id, customer_id, row.value, row.taken_at, row.reason,
+                         ACCEPTED if billable else FLAGGED, verdict.flags, verdict.consumption, corrected,
+                         now, IMPORT, None, true_up_note if verdict.true_up else "")
+                    )  # fmt: skip
+                    if verdict.jump or "reverse" in verdict.flags or "rollover_implausible" in verdict.flags:
+                        for alert in alert_rows(meter_id, customer_id, row.value, verdict, now):
+                            alerts.append((meter_id, row.taken_at, alert))
+                    vee.advance(base, row.value, row.taken_at, verdict, billable)
         if alerts:
-            TamperAlert.objects.bulk_create([TamperAlert(**a) for a in alerts])
-    return {"imported": len(out), "flagged": flagged}
-
-
-def _write(out: list[tuple]) -> None:
-    if connection.vendor == "postgresql":
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY metering_reading ({', '.join(COPY_COLUMNS)}) FROM STDIN") as copy,
-        ):
-            for row in out:
-                copy.write_row((*row[:6], json.dumps(row[6]), *row[7:]))
-        return
-    Reading.objects.bulk_create(
-        [Reading(**dict(zip(COPY_COLUMNS, row, strict=True))) for row in out], batch_size=2000
-    )
+            ids = store.reading_ids((m, at) for m, at, _a in alerts)
+            TamperAlert.objects.bulk_create(
+                [TamperAlert(**alert, reading_id=ids[(m, at)]) for m, at, alert in alerts]
+            )
+    return {"imported": writer.count, "flagged": flagged}

@@ -9,11 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from gasworks.customers.models import Customer
-from gasworks.metering import bulk
+from gasworks.metering import bulk, store
 from gasworks.metering.models import Meter, MeterEvent, MeterKind
 
 MONTHLY_M3 = {"residential": (8, 40), "commercial": (150, 600), "industrial": (1500, 4000)}
 KIND = {"residential": MeterKind.DIAPHRAGM, "commercial": MeterKind.SMART, "industrial": MeterKind.INDUSTRIAL}
+# Every SPIKE_EVERY-th demo meter (the first included) gets one spike, SPIKE_MONTHS_BACK months
+# ago: after eight normal months, so the meter has a usual rate to compare with.
+SPIKE_EVERY, SPIKE_MONTHS_BACK = 25, 4
 MAX_FLOW = {"residential": Decimal("6"), "commercial": Decimal("40"), "industrial": Decimal("250")}
 
 
@@ -23,7 +26,8 @@ def _month_back(day: dt.date, months: int) -> dt.date:
 
 
 def seed(stdout) -> None:
-    """About 12 monthly readings per demo customer; a few spikes land in the review queue."""
+    """About 12 monthly readings per demo customer; a spike on every 25th meter lands in the
+    review queue (placed, not random, so the demo always has readings to review)."""
     rng = random.Random(3)
     today = timezone.localdate()
     first = _month_back(today, 13)
@@ -33,7 +37,7 @@ def seed(stdout) -> None:
         return
     rows: list[bulk.Row] = []
     with transaction.atomic():
-        for customer in customers:
+        for index, customer in enumerate(customers):
             category = customer.category
             kind = KIND[category]
             meter = Meter.objects.create(
@@ -50,10 +54,13 @@ def seed(stdout) -> None:
             )
             value = meter.initial_reading
             low, high = MONTHLY_M3[category]
+            spiky = index % SPIKE_EVERY == 0
             for back in range(12, 0, -1):
                 used = Decimal(rng.randint(low * 1000, high * 1000)) / 1000
-                if rng.random() < 0.01:
-                    used *= 9  # a spike for the review queue
+                if spiky and back == SPIKE_MONTHS_BACK:
+                    # Eight times the top of the usual range: above the spike factor (5) times
+                    # any usual rate, so VEE flags it and the review queue has work.
+                    used = Decimal(high * 8)
                 value = (value + used) % Decimal(10**meter.digits)
                 day = _month_back(today, back)
                 taken = timezone.make_aware(dt.datetime.combine(day, dt.time(10, rng.randint(0, 59))))
@@ -110,8 +117,9 @@ def generate(customer_ids: range, rng, stdout) -> None:
                         None,
                         now,
                         "import",
+                        None,
                         "",
                     )
                 )
-            bulk._write(readings)
+            store.write(readings)
     stdout.write(f"metering: {len(ids)} meters with one reading each")

@@ -6,8 +6,9 @@ hex-encoded. Over HTTP the signature travels in ``X-Signature`` and the device i
 over MQTT the topic ``gasworks/meters/<serial_no>/readings`` names the device and the payload is
 ``{"body": "<the same JSON text>", "signature": "<hex>"}``.
 
-A group of messages is processed in one transaction: the device rows are locked (pk order), so
-two batches of one device are applied one after the other and the counter only grows. Every
+A group of messages is processed in one transaction: the device and meter rows are locked
+(meter pk order), so two batches of one device are applied one after the other and the counter
+only grows, and no manual reading or import slips into a meter's chain meanwhile. Every
 check runs before any write; readings, alerts and counters are then written set-based.
 """
 
@@ -20,21 +21,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError
 from gasworks.lib.consumption import ConsumptionError, register_span
-from gasworks.metering import bulk, services, vee
+from gasworks.metering import services, store, vee
 from gasworks.metering.models import (
     AlertKind,
     DeviceKey,
     Meter,
     MeterKind,
     MeterStatus,
-    Reading,
     ReadingReason,
     ReadingSource,
     ReadingStatus,
@@ -43,6 +43,11 @@ from gasworks.metering.models import (
 from gasworks.system import audit, parameters
 
 MAX_BATCH = 1000
+MILLI = Decimal("0.001")
+MAX_SEQ = 2**62
+NO_FLAGS: list = []  # shared, never modified
+PERIODIC, DEVICE = str(ReadingReason.PERIODIC), str(ReadingSource.DEVICE)
+ACCEPTED, FLAGGED = str(ReadingStatus.ACCEPTED), str(ReadingStatus.FLAGGED)
 DEVICE_FLAGS = {"tamper", "magnet"}
 CONNECTED_KINDS = {MeterKind.SMART, MeterKind.INDUSTRIAL}
 
@@ -95,8 +100,9 @@ def _refusal(status: int, code: str, message: str, fields: dict | None = None) -
     return Outcome(status, {"error": {"code": code, "message": message, "fields": fields or {}}})
 
 
-def parse_body(body: bytes, digits: int, now: dt.datetime, th: vee.Thresholds) -> list[_Item]:
-    """The readings of a message, or DomainError(400) naming every bad field."""
+def parse_body(body: bytes, span: Decimal, limit: dt.datetime) -> list[_Item]:
+    """The readings of a message, or DomainError(400) naming every bad field. ``span``: the
+    meter's register span; ``limit``: readings taken later are refused as in the future."""
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -113,39 +119,42 @@ def parse_body(body: bytes, digits: int, now: dt.datetime, th: vee.Thresholds) -
             {"readings": [_("Too many.")]},
             400,
         )
-    span = register_span(digits)
-    limit = now + dt.timedelta(hours=th.future_reject_hours)
     items, errors = [], {}
     for index, raw in enumerate(readings):
-        where = f"readings.{index}"
-        if not isinstance(raw, dict):
-            errors[where] = [_("Expected an object.")]
+        # JSON gives exact types, so type() tests stand in for isinstance (and keep bool out).
+        if type(raw) is not dict:
+            errors[f"readings.{index}"] = [_("Expected an object.")]
             continue
         seq, value, taken = raw.get("seq"), raw.get("value"), raw.get("taken_at")
-        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**62:
-            errors[f"{where}.seq"] = [_("A positive integer.")]
+        flags = raw.get("flags", NO_FLAGS)
+        bad = {}
+        if type(seq) is not int or not 0 < seq < MAX_SEQ:
+            bad["seq"] = [_("A positive integer.")]
         try:
-            number = Decimal(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+            number = Decimal(value) if type(value) is str or type(value) is int else None
         except InvalidOperation:
             number = None
         if number is None or not number.is_finite():
-            errors[f"{where}.value"] = [_("Enter a number.")]
+            bad["value"] = [_("Enter a number.")]
         elif number < 0 or number >= span:
-            errors[f"{where}.value"] = [_("Outside the register range 0 to %(s)s.") % {"s": span}]
-        elif number != number.quantize(Decimal("0.001")):
-            errors[f"{where}.value"] = [_("At most 3 decimals.")]
+            bad["value"] = [_("Outside the register range 0 to %(s)s.") % {"s": span}]
+        elif number != number.quantize(MILLI):
+            bad["value"] = [_("At most 3 decimals.")]
         try:
-            when = dt.datetime.fromisoformat(taken) if isinstance(taken, str) else None
+            when = dt.datetime.fromisoformat(taken) if type(taken) is str else None
         except ValueError:
             when = None
         if when is None or when.tzinfo is None:
-            errors[f"{where}.taken_at"] = [_("An ISO 8601 time with offset.")]
+            bad["taken_at"] = [_("An ISO 8601 time with offset.")]
         elif when > limit:
-            errors[f"{where}.taken_at"] = [_("In the future.")]
-        flags = raw.get("flags", [])
-        if not isinstance(flags, list) or not set(flags) <= DEVICE_FLAGS:
-            errors[f"{where}.flags"] = [_("Only tamper and magnet.")]
-        if not any(k.startswith(where) for k in errors):
+            bad["taken_at"] = [_("In the future.")]
+        if type(flags) is not list or (
+            flags and not all(type(f) is str and f in DEVICE_FLAGS for f in flags)
+        ):
+            bad["flags"] = [_("Only tamper and magnet.")]
+        if bad:
+            errors.update({f"readings.{index}.{name}": problem for name, problem in bad.items()})
+        else:
             items.append(_Item(seq, number, when, flags))
     if errors:
         raise DomainError("invalid", _("Some readings are not valid; nothing was stored."), errors, 400)
@@ -153,21 +162,30 @@ def parse_body(body: bytes, digits: int, now: dt.datetime, th: vee.Thresholds) -
 
 
 def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outcome]:
-    """Verify, validate and store a group of device messages; one Outcome per message."""
+    """Verify, validate and store a group of device messages; one Outcome per message.
+
+    One transaction and a fixed number of statements for the whole group: lock the devices,
+    load every meter's VEE state, look up stored (meter, time) pairs, COPY the new readings,
+    update the counters. A message is answered only after the group has committed."""
     now = now or timezone.now()
     outcomes: list[Outcome | None] = [None] * len(messages)
     failed: dict[int, int] = defaultdict(int)  # DeviceKey pk -> signature failures
     general = vee.Thresholds.current()
     with transaction.atomic():
         serials = {m.serial_no for m in messages}
+        # The device rows keep each device's counter in order; the meter rows make this the
+        # only writer of the meters' reading chains, as manual entry and file import (which
+        # lock meters in pk order too, so no two of them can deadlock).
         devices = {
             d.meter.serial_no: d
-            for d in DeviceKey.objects.select_for_update(of=("self",))
+            for d in DeviceKey.objects.select_for_update(of=("self", "meter"))
             .select_related("meter")
             .filter(meter__serial_no__in=serials)
-            .order_by("pk")
+            .order_by("meter_id")
         }
         work: dict[DeviceKey, list] = defaultdict(list)
+        # Meters override only the spike factor, so every device shares this limit.
+        limit = now + dt.timedelta(hours=general.future_reject_hours)
         for index, message in enumerate(messages):
             device = devices.get(message.serial_no)
             if device is None:
@@ -178,97 +196,127 @@ def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outc
                 failed[device.pk] += 1
                 outcomes[index] = _refusal(401, "bad_signature", _("The signature does not match."))
                 continue
-            th = vee.Thresholds.current(device.meter, general)
             try:
-                items = parse_body(message.body, device.meter.digits, now, th)
+                items = parse_body(message.body, register_span(device.meter.digits), limit)
             except DomainError as exc:
                 outcomes[index] = _refusal(exc.status, exc.code, exc.message, exc.fields)
                 continue
             work[device].append((index, items))
-        rows: list[Reading] = []
-        alerts: list[dict] = []
-        bases = bulk.baselines([d.meter for d in work], general)
-        customers = bulk.billing_customers(d.meter.premises_id for d in work)
-        for device, batches in work.items():
-            meter = device.meter
-            context = (bases[meter.pk], customers.get(meter.premises_id))
-            _apply(device, batches, now, general, context, rows, alerts, outcomes)
-        Reading.objects.bulk_create(rows, batch_size=1000)
-        if alerts:
-            TamperAlert.objects.bulk_create([TamperAlert(**a) for a in alerts])
         if work:
-            DeviceKey.objects.bulk_update(list(work), ["last_seq", "signature_failures"])
+            batch = _Batch(now, general, [d.meter for d in work])
+            batch.existing = store.existing(
+                (d.meter_id, item.taken_at)
+                for d, jobs in work.items()
+                for _i, items in jobs
+                for item in items
+            )
+            for device, jobs in work.items():
+                batch.apply(device, jobs, outcomes)
+            batch.save()
+            _save_counters(work)
     if failed:
         _count_failures(failed, now)
     return outcomes  # type: ignore[return-value]
 
 
-def _apply(device, batches, now, general, context, rows, alerts, outcomes) -> None:
-    meter = device.meter
-    th = vee.Thresholds.current(meter, general)
-    base, customer_id = context
-    refuse = None
-    if meter.status != MeterStatus.INSTALLED:
-        refuse = "meter_removed"
-    elif customer_id is None:
-        refuse = "no_customer"
-    times = [item.taken_at for _i, items in batches for item in items]
-    existing = dict(Reading.objects.filter(meter=meter, taken_at__in=times).values_list("taken_at", "value"))
-    installed_at = services._start_of(meter.installed_on)
-    last_seq = device.last_seq
-    device.signature_failures = 0  # a good signature ends a run of failures
-    for index, items in batches:
-        accepted = duplicates = 0
-        rejected = []
-        for item in sorted(items, key=lambda i: i.seq):
-            if item.seq <= last_seq:
-                # A redelivery of what we hold is a duplicate; anything else is a replay.
-                if existing.get(item.taken_at) == item.value:
-                    duplicates += 1
-                else:
-                    rejected.append({"seq": item.seq, "reason": "replay"})
-                continue
-            if item.taken_at in existing:
-                duplicates += 1
-                last_seq = item.seq
-                continue
-            if refuse:
-                rejected.append({"seq": item.seq, "reason": refuse})
-                continue
-            if item.taken_at < installed_at:
-                rejected.append({"seq": item.seq, "reason": "before_install"})
-                continue
-            try:
-                verdict = vee.evaluate(
-                    meter.digits, meter.max_flow_m3h, base, item.value, item.taken_at, now, th
-                )
-                corrected = vee.correction(meter, verdict.consumption, None, None, None)
-            except ConsumptionError as exc:
-                rejected.append({"seq": item.seq, "reason": exc.code})
-                continue
-            reading = Reading(
-                meter=meter,
-                customer_id=customer_id,
-                value=item.value,
-                taken_at=item.taken_at,
-                reason=ReadingReason.PERIODIC,
-                status=ReadingStatus.ACCEPTED if verdict.billable else ReadingStatus.FLAGGED,
-                flags=verdict.flags,
-                consumption=verdict.consumption,
-                corrected_consumption=corrected,
-                source=ReadingSource.DEVICE,
-                seq=item.seq,
-            )
-            rows.append(reading)
-            alerts.extend(services.alert_rows(meter.pk, customer_id, reading, verdict, now, item.flags))
-            existing[item.taken_at] = item.value
-            vee.advance(base, item.value, item.taken_at, verdict, verdict.billable)
-            last_seq = item.seq
-            accepted += 1
-        outcomes[index] = Outcome(
-            200, {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}, readings=accepted
+def _save_counters(devices) -> None:
+    """New message counters (and a reset failure run) of the locked devices, in one UPDATE."""
+    counters = {d.pk: d.last_seq for d in devices}
+    if connection.vendor != "postgresql":
+        for pk, seq in counters.items():
+            DeviceKey.objects.filter(pk=pk).update(last_seq=seq, signature_failures=0)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE metering_devicekey d SET last_seq = v.seq, signature_failures = 0"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, seq) WHERE d.id = v.id",
+            [list(counters), list(counters.values())],
         )
-    device.last_seq = last_seq
+
+
+class _Batch:
+    """The readings and alerts of one ingest group, built as tuples and written at the end."""
+
+    def __init__(self, now, general, meters):
+        self.now, self.general = now, general
+        self.bases = store.baselines(meters, general)
+        self.customers = store.billing_customers(m.premises_id for m in meters)
+        self.existing: dict = {}
+        self.rows: list[tuple] = []
+        self.alerts: list[tuple] = []  # (meter id, taken_at, alert row)
+        self.true_up_note = _("true-up of an estimate")
+        self.tz = timezone.get_current_timezone()
+
+    def apply(self, device, jobs, outcomes) -> None:
+        meter = device.meter
+        th = vee.Thresholds.current(meter, self.general)
+        base = self.bases[meter.pk]
+        customer_id = self.customers.get(meter.premises_id)
+        refuse = None
+        if meter.status != MeterStatus.INSTALLED:
+            refuse = "meter_removed"
+        elif customer_id is None:
+            refuse = "no_customer"
+        installed_at = store.start_of(meter.installed_on, self.tz)
+        existing, rows, now = self.existing, self.rows, self.now
+        meter_id, digits, max_flow = meter.pk, meter.digits, meter.max_flow_m3h
+        last_seq = device.last_seq
+        device.signature_failures = 0  # a good signature ends a run of failures
+        for index, items in jobs:
+            accepted = duplicates = 0
+            rejected = []
+            for item in sorted(items, key=lambda i: i.seq):
+                key = (meter_id, item.taken_at)
+                if item.seq <= last_seq:
+                    # A redelivery of what we hold is a duplicate; anything else is a replay.
+                    if existing.get(key) == item.value:
+                        duplicates += 1
+                    else:
+                        rejected.append({"seq": item.seq, "reason": "replay"})
+                    continue
+                if key in existing:
+                    duplicates += 1
+                    last_seq = item.seq
+                    continue
+                if refuse:
+                    rejected.append({"seq": item.seq, "reason": refuse})
+                    continue
+                if item.taken_at < installed_at:
+                    rejected.append({"seq": item.seq, "reason": "before_install"})
+                    continue
+                try:
+                    verdict = vee.evaluate(digits, max_flow, base, item.value, item.taken_at, now, th)
+                    corrected = vee.correction(meter, verdict.consumption, None, None, None)
+                except ConsumptionError as exc:
+                    rejected.append({"seq": item.seq, "reason": exc.code})
+                    continue
+                billable = not verdict.flags
+                rows.append(
+                    (meter_id, customer_id, item.value, item.taken_at, PERIODIC,
+                     ACCEPTED if billable else FLAGGED, verdict.flags, verdict.consumption, corrected,
+                     now, DEVICE, item.seq, self.true_up_note if verdict.true_up else "")
+                )  # fmt: skip
+                if item.flags or verdict.flags:
+                    for alert in services.alert_rows(
+                        meter_id, customer_id, item.value, verdict, now, item.flags
+                    ):
+                        self.alerts.append((meter_id, item.taken_at, alert))
+                existing[key] = item.value
+                vee.advance(base, item.value, item.taken_at, verdict, billable)
+                last_seq = item.seq
+                accepted += 1
+            outcomes[index] = Outcome(
+                200, {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}, readings=accepted
+            )
+        device.last_seq = last_seq
+
+    def save(self) -> None:
+        store.write(self.rows)
+        if self.alerts:
+            ids = store.reading_ids((m, at) for m, at, _a in self.alerts)
+            TamperAlert.objects.bulk_create(
+                [TamperAlert(**alert, reading_id=ids[(m, at)]) for m, at, alert in self.alerts]
+            )
 
 
 def _count_failures(failed: dict[int, int], now) -> None:

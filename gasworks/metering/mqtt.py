@@ -4,6 +4,14 @@ QoS 1 with a persistent session and manual acknowledgements: a message is acknow
 after the transaction that stored it has committed, so a crash or a broker restart before
 that makes the broker deliver it again (and the device counter turns the repeat into a
 counted duplicate). Messages are taken in groups so one transaction stores many.
+
+MQTT 5 lets the consumer say how many unacknowledged messages it takes at once (Receive
+Maximum). Under MQTT 3.1.1 Mosquitto hands out only max_inflight_messages (default 20) and
+queues the rest up to max_queued_messages (default 1000) per session, then DROPS what comes
+next: a consumer waiting to commit groups of 20 fell behind a busy publisher and the broker
+discarded thousands of messages it had acknowledged to the devices. With a window of a few
+thousand the broker passes messages on at once, the consumer keeps up, and the broker queue
+only has to cover the consumer being down (raise max_queued_messages for long outages).
 """
 
 import json
@@ -15,10 +23,35 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from django.db import close_old_connections
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from gasworks.metering import ingest
 
+
+def _share_property_tables() -> None:
+    """paho (2.x) builds the same constant lookup tables (property names, types, which packet
+    may carry which) for every MQTT 5 Properties object, that is for every message received:
+    about two thirds of the consumer's receive time. Build them once and share them; they are
+    only ever read. Left alone if Properties does not look like the one this was written for."""
+    if getattr(Properties.__init__, "shares_tables", False):
+        return
+    sample = Properties(PacketTypes.PUBLISH)
+    if set(vars(sample)) != {"packetType", "types", "names", "properties"}:
+        return
+    tables = {name: value for name, value in vars(sample).items() if name != "packetType"}
+
+    def __init__(self, packetType):
+        vars(self).update(tables, packetType=packetType)
+
+    __init__.shares_tables = True  # type: ignore[attr-defined]
+    Properties.__init__ = __init__
+
+
+_share_property_tables()
+
 TOPIC = "gasworks/meters/+/readings"
+SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps the session (and queues for it) a week
 log = logging.getLogger(__name__)
 
 
@@ -38,17 +71,31 @@ def decode(message) -> ingest.Message:
 
 
 class Consumer:
-    def __init__(self, url: str, client_id: str, topic: str = TOPIC, group: int = 500, wait: float = 0.05):
+    retry_delays = (1, 2, 5)  # seconds after each failed attempt at a whole group
+
+    def __init__(
+        self,
+        url: str,
+        client_id: str,
+        topic: str = TOPIC,
+        group: int = 500,
+        wait: float = 0.05,
+        window: int | None = None,
+        session_expiry: int = SESSION_EXPIRY,
+    ):
         parsed = urlparse(url)
         self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 1883
         self.topic, self.group, self.wait = topic, group, wait
+        self.session_expiry = session_expiry
+        # Unacknowledged messages the broker may hand over at once (MQTT 5 Receive Maximum):
+        # the next groups wait here while one commits, and a burst up to this size (plus the
+        # broker's own queue) is held rather than dropped. A few hundred bytes each.
+        self.window = min(window or max(4 * group, 10_000), 65535)
         self.inbox: queue.Queue = queue.Queue()
         self.ready = threading.Event()
         self.stop = threading.Event()
         self.processed = 0
-        self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False, protocol=mqtt.MQTTv311
-        )
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if parsed.username:
             self.client.username_pw_set(parsed.username, parsed.password)
         self.client.manual_ack_set(True)
@@ -63,7 +110,14 @@ class Consumer:
             client.subscribe(self.topic, qos=1)
 
     def run(self, max_messages: int | None = None, idle_exit: float | None = None) -> int:
-        self.client.connect_async(self.host, self.port, keepalive=30)
+        properties = Properties(PacketTypes.CONNECT)
+        properties.ReceiveMaximum = self.window
+        properties.SessionExpiryInterval = self.session_expiry
+        # clean_start=False: a restarted consumer resumes its session and gets what was
+        # delivered but never acknowledged, plus what the broker queued meanwhile.
+        self.client.connect_async(
+            self.host, self.port, keepalive=30, clean_start=False, properties=properties
+        )
         self.client.loop_start()  # reconnects by itself after a broker restart
         idle_since = time.monotonic()
         try:
@@ -90,22 +144,41 @@ class Consumer:
         batch, deadline = [first], time.monotonic() + self.wait
         while len(batch) < self.group:
             try:
-                batch.append(self.inbox.get(timeout=max(0, deadline - time.monotonic())))
+                batch.append(self.inbox.get_nowait())
             except queue.Empty:
-                break
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    batch.append(self.inbox.get(timeout=left))
+                except queue.Empty:
+                    break
         return batch
 
     def _handle(self, batch: list) -> None:
+        """Store a group and acknowledge each message after the commit. A failed group (the
+        database away) is retried; if it keeps failing, message by message, and one that
+        still fails stays unacknowledged: the broker delivers it again on the next session."""
+        for delay in self.retry_delays:
+            if self._store(batch):
+                return
+            if self.stop.wait(delay):
+                return
+        for message in batch:
+            if not self._store([message]):
+                log.error("mqtt ingest: %s left unacknowledged after retries", message.topic)
+
+    def _store(self, batch: list) -> bool:
         close_old_connections()
         try:
             outcomes = ingest.ingest([decode(m) for m in batch])
         except Exception:
-            # Nothing committed: leave the messages unacknowledged for redelivery.
-            log.exception("mqtt ingest failed; %d messages left unacknowledged", len(batch))
-            time.sleep(1)
-            return
+            # Nothing committed: acknowledge nothing.
+            log.exception("mqtt ingest failed for %d messages", len(batch))
+            return False
         for message, outcome in zip(batch, outcomes, strict=True):
             if outcome.status != 200:
                 log.warning("refused %s: %s", message.topic, outcome.body)
             self.client.ack(message.mid, message.qos)
         self.processed += len(batch)
+        return True

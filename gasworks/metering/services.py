@@ -15,7 +15,7 @@ from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span, volume_used
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_volume
-from gasworks.metering import vee
+from gasworks.metering import store, vee
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     AlertKind,
@@ -198,48 +198,9 @@ def baseline(
     meter: Meter, before: dt.datetime | None = None, th: vee.Thresholds | None = None
 ) -> vee.Baseline:
     """The meter's state before a reading at ``before`` (or now): previous billable reading,
-    the newest stored reading, when the register last moved and the usual rate."""
-    th = th or vee.Thresholds.current(meter)
-    live = Reading.objects.filter(meter=meter).exclude(status=ReadingStatus.REJECTED)
-    billable = live.filter(status__in=BILLABLE_STATUSES)
-    if before is not None:
-        billable = billable.filter(taken_at__lt=before)
-    history = list(
-        billable.order_by("-taken_at").values("value", "taken_at", "status", "consumption")[
-            : th.history_size + 1
-        ]
-    )
-    latest = live.order_by("-taken_at").values("value", "taken_at").first()
-    installed_at = _start_of(meter.installed_on)
-    if not history:
-        base = vee.Baseline(value=meter.initial_reading, at=installed_at, real_value=meter.initial_reading)
-    else:
-        last = history[0]
-        base = vee.Baseline(
-            value=last["value"], at=last["taken_at"], estimated=last["status"] == ReadingStatus.ESTIMATED
-        )
-        real = next((h for h in history if h["status"] != ReadingStatus.ESTIMATED), None)
-        if real is None:
-            real = (
-                billable.exclude(status=ReadingStatus.ESTIMATED).order_by("-taken_at").values("value").first()
-            )
-        base.real_value = real["value"] if real else meter.initial_reading
-    if latest is not None:
-        base.latest_at, base.latest_value = latest["taken_at"], latest["value"]
-    moved = (
-        billable.exclude(consumption=0)
-        .exclude(consumption=None)
-        .order_by("-taken_at")
-        .values("taken_at")
-        .first()
-    )
-    base.last_change_at = moved["taken_at"] if moved else installed_at
-    if len(history) >= 3:
-        used = sum((h["consumption"] or Decimal(0)) for h in history[:-1])
-        hours = vee._hours(history[0]["taken_at"], history[-1]["taken_at"])
-        if used > 0 and hours > 0:
-            base.rate_per_hour = used / hours
-    return base
+    the newest stored reading, when the register last moved and the usual rate. The batch
+    paths compute the same state for many meters at once (store.baselines)."""
+    return store.baselines([meter], th or vee.Thresholds.current(meter), before=before)[meter.pk]
 
 
 # ---------------------------------------------------------------- readings
@@ -354,21 +315,20 @@ def record_reading(
 
 
 def raise_alerts(meter, customer, reading, verdict, now, device_flags=()) -> list[TamperAlert]:
-    alerts = [
-        TamperAlert(**a)
-        for a in alert_rows(meter.pk, customer.pk if customer else None, reading, verdict, now, device_flags)
-    ]
+    rows = alert_rows(meter.pk, customer.pk if customer else None, reading.value, verdict, now, device_flags)
+    alerts = [TamperAlert(**a, reading=reading) for a in rows]
     return TamperAlert.objects.bulk_create(alerts) if alerts else []
 
 
-def alert_rows(meter_id, customer_id, reading, verdict, now, device_flags=()) -> list[dict]:
-    """Tamper signs of one reading: reverse flow, an implausible jump, a device's own alarms."""
+def alert_rows(meter_id, customer_id, value, verdict, now, device_flags=()) -> list[dict]:
+    """Tamper signs of one reading (its register ``value``): reverse flow, an implausible jump,
+    a device's own alarms. The caller links each row to the stored reading."""
     rows = []
-    common = {"meter_id": meter_id, "customer_id": customer_id, "reading": reading, "raised_at": now}
+    common = {"meter_id": meter_id, "customer_id": customer_id, "raised_at": now}
     if "reverse" in verdict.flags:
         rows.append({**common, "kind": AlertKind.REVERSE_FLOW, "detail": f"{verdict.consumption} m³"})
     if verdict.jump or "rollover_implausible" in verdict.flags:
-        rows.append({**common, "kind": AlertKind.IMPLAUSIBLE_JUMP, "detail": f"{reading.value}"})
+        rows.append({**common, "kind": AlertKind.IMPLAUSIBLE_JUMP, "detail": f"{value}"})
     for flag in device_flags:
         if flag == "tamper":
             rows.append({**common, "kind": AlertKind.DEVICE_TAMPER, "detail": ""})

@@ -8,10 +8,18 @@ memory with advance(), so thousands of readings cost a handful of queries.
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property, lru_cache
 
 from django.utils.translation import gettext_lazy as _
 
-from gasworks.lib.consumption import ConsumptionError, register_span, volume_used
+from gasworks.lib.consumption import (
+    ConsumptionError,
+    VolumeResult,
+    corrected_volume,
+    correction_factor,
+    register_span,
+    volume_used,
+)
 from gasworks.lib.money import round_volume
 from gasworks.system import parameters
 from gasworks.system.parameters import Spec
@@ -84,6 +92,34 @@ parameters.register(
 )
 
 
+_THRESHOLD_KEYS = {
+    "spike_factor": "vee_spike_factor",
+    "spike_min_m3": "vee_spike_min_m3",
+    "zero_days": "vee_zero_days",
+    "gap_days": "vee_gap_days",
+    "future_minutes": "vee_future_minutes",
+    "future_reject_hours": "vee_future_reject_hours",
+    "duplicate_minutes": "vee_duplicate_minutes",
+    "rollover_zone": "vee_rollover_zone",
+    "history_size": "vee_history_size",
+}
+
+
+def _parameters(keys) -> dict:
+    """Current values of several parameters in one query (parameters.get costs one each)."""
+    from gasworks.system.models import Parameter
+
+    stored = dict(Parameter.objects.filter(key__in=list(keys)).values_list("key", "value"))
+    out = {}
+    for key in keys:
+        spec = parameters.REGISTRY[key]
+        try:
+            out[key] = spec.default if key not in stored else parameters.parse(spec, stored[key])
+        except parameters.ParameterError:
+            out[key] = spec.default
+    return out
+
+
 @dataclass(frozen=True)
 class Thresholds:
     spike_factor: Decimal = Decimal("5")
@@ -98,20 +134,29 @@ class Thresholds:
 
     @classmethod
     def current(cls, meter=None, general: "Thresholds | None" = None) -> "Thresholds":
-        found = general or cls(
-            spike_factor=parameters.get("vee_spike_factor"),
-            spike_min_m3=parameters.get("vee_spike_min_m3"),
-            zero_days=parameters.get("vee_zero_days"),
-            gap_days=parameters.get("vee_gap_days"),
-            future_minutes=parameters.get("vee_future_minutes"),
-            future_reject_hours=parameters.get("vee_future_reject_hours"),
-            duplicate_minutes=parameters.get("vee_duplicate_minutes"),
-            rollover_zone=parameters.get("vee_rollover_zone"),
-            history_size=parameters.get("vee_history_size"),
-        )
+        if general is None:
+            values = _parameters(_THRESHOLD_KEYS.values())
+            general = cls(**{name: values[key] for name, key in _THRESHOLD_KEYS.items()})
         if meter is not None and meter.spike_factor is not None:
-            found = replace(found, spike_factor=meter.spike_factor)
-        return found
+            return replace(general, spike_factor=meter.spike_factor)
+        return general
+
+    # The intervals as timedeltas, computed once per Thresholds rather than once per reading.
+    @cached_property
+    def future(self) -> timedelta:
+        return timedelta(minutes=self.future_minutes)
+
+    @cached_property
+    def duplicate(self) -> timedelta:
+        return timedelta(minutes=self.duplicate_minutes)
+
+    @cached_property
+    def zero(self) -> timedelta:
+        return timedelta(days=self.zero_days)
+
+    @cached_property
+    def gap(self) -> timedelta:
+        return timedelta(days=self.gap_days)
 
 
 @dataclass
@@ -126,7 +171,10 @@ class Baseline:
     latest_value: Decimal | None = None
     last_change_at: datetime | None = None  # the register last moved here
     rate_per_hour: Decimal | None = None  # usual consumption rate from history
-    extra: dict = field(default_factory=dict)
+    # (taken_at, consumption) of the newest billable readings, newest first, at most `keep`
+    # (vee_history_size + 1): batch paths roll it forward so the usual rate stays current.
+    history: list = field(default_factory=list)
+    keep: int = 7
 
 
 @dataclass(frozen=True)
@@ -142,8 +190,16 @@ class Verdict:
         return not self.flags
 
 
+_ZERO, _ONE, _HOUR = Decimal(0), Decimal(1), Decimal(3600)
+
+
 def _hours(later: datetime, earlier: datetime) -> Decimal:
-    return Decimal((later - earlier).total_seconds()) / Decimal(3600)
+    return Decimal((later - earlier).total_seconds()) / _HOUR
+
+
+@lru_cache(maxsize=16)
+def _span(digits: int) -> Decimal:
+    return register_span(digits)
 
 
 def evaluate(
@@ -157,11 +213,11 @@ def evaluate(
 ) -> Verdict:
     """Flags and consumption of a reading. Raises ConsumptionError for a value the register cannot
     show (negative or beyond its digits): that is bad input, not a reading to keep."""
-    span = register_span(digits)
+    span = _span(digits)
     if value < 0 or value >= span:
         raise ConsumptionError("reading_out_of_range", f"{value} is outside the register range 0 to {span}")
     flags: list[str] = []
-    if taken_at > now + timedelta(minutes=th.future_minutes):
+    if taken_at > now + th.future:
         flags.append("future_time")
     if base.latest_at is not None and taken_at <= base.latest_at:
         # Older than what we already hold: not part of the chain until a person decides.
@@ -170,17 +226,21 @@ def evaluate(
     if (
         base.latest_at is not None
         and base.latest_value == value
-        and taken_at - base.latest_at <= timedelta(minutes=th.duplicate_minutes)
+        and taken_at - base.latest_at <= th.duplicate
     ):
         flags.append("duplicate")
-    hours = max(_hours(taken_at, base.at), Decimal(0))
+    hours = max(_hours(taken_at, base.at), _ZERO)
     # The most gas the meter can pass in the elapsed time (at least one hour, for clock jitter).
-    physical = max_flow_m3h * max(hours, Decimal(1))
+    physical = max_flow_m3h * max(hours, _ONE)
     consumption: Decimal | None
     rolled_over = jump = true_up = False
-    # A wrap is believable only within what the meter could pass, and never above a tenth of the
-    # register (a long absence must not turn a backwards step into a near-full rollover).
-    result = volume_used(base.value, value, digits=digits, max_plausible=min(physical, span / 10))
+    if _ZERO <= base.value <= value:
+        # The common case, volume_used's forward branch without its generic checks.
+        result = VolumeResult(round_volume(value - base.value), rolled_over=False, reverse=False)
+    else:
+        # A wrap is believable only within what the meter could pass, and never above a tenth of
+        # the register (a long absence must not turn a backwards step into a near-full rollover).
+        result = volume_used(base.value, value, digits=digits, max_plausible=min(physical, span / 10))
     if result.reverse:
         if base.estimated and base.real_value is not None and value >= base.real_value:
             # The estimate ran ahead of the meter: the real reading trues it up (negative volume).
@@ -201,19 +261,30 @@ def evaluate(
         elif (
             base.rate_per_hour
             and consumption > th.spike_min_m3
-            and consumption > th.spike_factor * base.rate_per_hour * max(hours, Decimal(1))
+            and consumption > th.spike_factor * base.rate_per_hour * max(hours, _ONE)
         ):
             flags.append("spike")
     zero_since = base.last_change_at
-    if consumption == 0 and zero_since is not None and taken_at - zero_since >= timedelta(days=th.zero_days):
+    if consumption == 0 and zero_since is not None and taken_at - zero_since >= th.zero:
         flags.append("zero_long")
-    if taken_at - base.at > timedelta(days=th.gap_days):
+    if taken_at - base.at > th.gap:
         flags.append("gap")
     return Verdict(flags, consumption, rolled_over, jump, true_up)
 
 
+def usual_rate(history: list) -> Decimal | None:
+    """m³ per hour over the newest billable readings ((taken_at, consumption), newest first):
+    the volume of all but the oldest over the time they span; None below three readings."""
+    if len(history) < 3:
+        return None
+    used = sum((consumption or _ZERO) for _at, consumption in history[:-1])
+    hours = _hours(history[0][0], history[-1][0])
+    return used / hours if used > 0 and hours > 0 else None
+
+
 def advance(base: Baseline, value: Decimal, taken_at: datetime, verdict: Verdict, billable: bool) -> None:
-    """Move the baseline past a reading just stored (batch paths)."""
+    """Move the baseline past a reading just stored (batch paths), so the next reading of the
+    batch is judged exactly as if the database had been read again."""
     if verdict.flags and "out_of_order" in verdict.flags:
         return
     base.latest_at, base.latest_value = taken_at, value
@@ -221,14 +292,15 @@ def advance(base: Baseline, value: Decimal, taken_at: datetime, verdict: Verdict
         base.value, base.at, base.estimated, base.real_value = value, taken_at, False, value
         if verdict.consumption:
             base.last_change_at = taken_at
+        base.history.insert(0, (taken_at, verdict.consumption))
+        del base.history[base.keep :]
+        base.rate_per_hour = usual_rate(base.history)
 
 
 def correction(
     meter, consumption: Decimal | None, pressure_kpa, temperature_c, base_conditions
 ) -> Decimal | None:
     """Volume at base conditions: the meter's fixed factor, else P/T sent with the reading."""
-    from gasworks.lib.consumption import corrected_volume, correction_factor
-
     if consumption is None:
         return None
     if meter.correction_factor is not None:

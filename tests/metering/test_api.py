@@ -1,13 +1,17 @@
-"""POST /api/v1/meters/, POST /api/v1/readings/, GET /api/v1/meters/{id}/readings/, device keys."""
+"""POST /api/v1/meters/, POST /api/v1/readings/, GET /api/v1/meters/{id}/readings/, device keys,
+and the review endpoints (approve, correct, reject)."""
 
 import datetime as dt
 import json
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from gasworks.metering import services
 from gasworks.metering.models import Meter, Reading
-from tests.metering.helpers import make_meter
+from gasworks.system.models import AuditEntry
+from tests.metering.helpers import at, make_meter
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +107,67 @@ def test_it_issues_a_device_key_once_and_rotation_replaces_it(client, personas):
     assert first.json()["key"] not in client.get(f"/api/v1/meters/{meter.pk}/").content.decode()
     plain = make_meter(personas["own_customer"])
     assert client.post(f"/api/v1/meters/{plain.pk}/device-key/").status_code == 409
+
+
+# ---------------------------------------------------------------- review endpoints
+
+
+@pytest.fixture
+def flagged(personas):
+    """A meter with 150 at day 30 and a flagged reverse reading of 140 at day 60."""
+    meter = make_meter(personas["own_customer"])
+    services.record_reading(meter, Decimal("150"), at(30), now=at(400))
+    return services.record_reading(meter, Decimal("140"), at(60), now=at(400))
+
+
+def test_it_approves_a_flagged_reading_once_by_api(client, personas, flagged):
+    assert flagged.status == "flagged" and flagged.flags == ["reverse"]
+    login(client, personas, "admin")
+    r = post(client, f"/api/v1/readings/{flagged.pk}/approve/", {"note": "meter swapped back"})
+    assert r.status_code == 200, r.content
+    assert (r.json()["status"], r.json()["consumption"]) == ("approved", "-10.000")
+    assert Reading.objects.get(pk=flagged.pk).status == "approved"
+    entry = AuditEntry.objects.get(model="metering.Reading", object_id=str(flagged.pk))
+    assert entry.actor == personas["admin"] and entry.note == "meter swapped back"
+    assert entry.before["status"] == "flagged" and entry.after["status"] == "approved"
+    again = post(client, f"/api/v1/readings/{flagged.pk}/approve/", {})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "wrong_state"
+
+
+def test_it_corrects_a_flagged_reading_and_refuses_a_correction_without_a_good_value(
+    client, personas, flagged
+):
+    login(client, personas, "admin")
+    url = f"/api/v1/readings/{flagged.pk}/correct/"
+    for body, field in (({}, "value"), ({"value": "abc"}, "value"), ({"value": "100000"}, "value")):
+        r = post(client, url, body)
+        assert r.status_code == 400 and field in r.json()["error"]["fields"], (body, r.content)
+    unchanged = Reading.objects.get(pk=flagged.pk)
+    assert (unchanged.status, unchanged.value) == ("flagged", flagged.value)
+    r = post(client, url, {"value": "160", "note": "photo shows 160"})
+    assert r.status_code == 200, r.content
+    assert (r.json()["status"], r.json()["value"], r.json()["consumption"]) == (
+        "approved",
+        "160.000",
+        "10.000",
+    )
+
+
+def test_it_rejects_a_flagged_reading_which_then_leaves_the_chain(client, personas, flagged):
+    login(client, personas, "admin")
+    r = post(client, f"/api/v1/readings/{flagged.pk}/reject/", {"note": "mistyped"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    rejected = Reading.objects.get(pk=flagged.pk)
+    assert (rejected.status, rejected.note) == ("rejected", "mistyped")
+    assert post(client, f"/api/v1/readings/{flagged.pk}/correct/", {"value": "151"}).status_code == 409
+
+
+@pytest.mark.parametrize("role", ["cashier", "meter_reader", "inspector", "dispatcher", "filler", "customer"])
+def test_it_lets_only_reviewers_decide(client, personas, flagged, role):
+    login(client, personas, role)
+    for action, body in (("approve", {}), ("correct", {"value": "160"}), ("reject", {})):
+        r = post(client, f"/api/v1/readings/{flagged.pk}/{action}/", body)
+        assert r.status_code == 403, (role, action, r.status_code)
+    assert Reading.objects.get(pk=flagged.pk).status == "flagged"
+    login(client, personas, "admin")
+    assert post(client, "/api/v1/readings/999999/approve/", {}).status_code == 404

@@ -3,6 +3,8 @@
 import datetime as dt
 import json
 import threading
+import time
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -150,3 +152,53 @@ def test_it_keeps_counter_order_for_two_batches_at_once():
     accepted = results["a"]["accepted"] + results["b"]["accepted"]
     assert accepted + sum(len(r["rejected"]) for r in results.values()) == 1000
     assert Reading.objects.filter(meter=meter).count() == accepted
+
+
+@pytest.mark.django_db
+def test_it_judges_each_reading_of_a_batch_against_the_ones_before_it(client):
+    meter, key = device()
+    body = batch(1, 12)  # 0.5 m³ every 15 minutes
+    body["readings"][8]["value"] = "34.500"  # +30 m³ in 15 minutes through a 6 m³/h meter
+    body["readings"][10]["flags"] = ["tamper"]
+    assert send(client, meter, key, body).json()["accepted"] == 12
+    flagged = Reading.objects.get(meter=meter, status="flagged")
+    assert flagged.flags == ["spike"] and flagged.seq == 9
+    # The next reading is measured from the last billable one, as one-by-one entry would.
+    assert Reading.objects.get(meter=meter, seq=10).consumption == Decimal("1.000")
+    alerts = {a.kind: a.reading.seq for a in TamperAlert.objects.filter(meter=meter)}
+    assert alerts == {AlertKind.IMPLAUSIBLE_JUMP: 9, AlertKind.DEVICE_TAMPER: 11}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_it_waits_for_a_manual_reading_of_the_same_meter_and_counts_it_as_held():
+    from django.db import transaction
+
+    from gasworks.metering import services
+
+    meter, key = device()
+    body = batch(1, 3)
+    contested = dt.datetime.fromisoformat(body["readings"][1]["taken_at"])
+    typed_in, results = threading.Event(), {}
+
+    def type_in():
+        with transaction.atomic():  # holds the meter's lock and the reading, uncommitted
+            services.record_reading(meter, Decimal("0.700"), contested)
+            typed_in.set()
+            time.sleep(1)
+        connection.close()
+
+    def send_batch():
+        typed_in.wait(5)
+        results["device"] = send(Client(), meter, key, body)
+        connection.close()
+
+    threads = [threading.Thread(target=type_in), threading.Thread(target=send_batch)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    response = results["device"]
+    assert response.status_code == 200, response.content
+    assert response.json() == {"accepted": 2, "duplicates": 1, "rejected": []}
+    assert Reading.objects.get(meter=meter, taken_at=contested).source == "manual"
