@@ -26,6 +26,16 @@ class BillingConfig(AppConfig):
         )
         web_hooks.install()
         self._wire_payments()
+        self._wire_metering()
+
+    @staticmethod
+    def _wire_metering() -> None:
+        """Prepaid accounts are charged as their readings arrive (billing reads metering)."""
+        from gasworks.billing import prepaid
+        from gasworks.metering import events
+
+        if prepaid.charge_arrived not in events.ARRIVAL_LISTENERS:
+            events.ARRIVAL_LISTENERS.append(prepaid.charge_arrived)
 
     @staticmethod
     def _wire_payments() -> None:

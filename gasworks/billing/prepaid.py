@@ -28,7 +28,7 @@ from gasworks.billing.tariffs import household_factor, household_rule, load_spec
 from gasworks.errors import DomainError
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.tiers import TariffError
-from gasworks.metering.models import BILLABLE_STATUSES, Meter, MeterKind, MeterStatus
+from gasworks.metering.models import BILLABLE_STATUSES, Meter, MeterKind, MeterStatus, Reading
 
 log = logging.getLogger(__name__)
 
@@ -168,3 +168,32 @@ def publish(command_id: int) -> bool:
         status=ValveCommandStatus.SENT, sent_at=timezone.now()
     )
     return True
+
+
+def charge_arrived(customer_ids: list[int]) -> int:
+    """Listener of gasworks.metering.events: readings arrived for these customers; charge the
+    billable, not yet charged ones of prepaid accounts, oldest first. One query when none is
+    prepaid, so ordinary accounts pay nothing for it. Returns how many were charged."""
+    prepaid_ids = list(
+        Account.objects.filter(customer_id__in=customer_ids, prepaid=True).values_list(
+            "customer_id", flat=True
+        )
+    )
+    if not prepaid_ids:
+        return 0
+    pending = (
+        Reading.objects.filter(
+            customer_id__in=prepaid_ids, status__in=BILLABLE_STATUSES, prepaid_charge__isnull=True
+        )
+        .select_related("customer")
+        .order_by("customer_id", "taken_at")
+    )
+    charged = 0
+    for reading in pending:
+        try:
+            charged += charge_prepaid_reading(reading) is not None
+        except DomainError:
+            # No tariff for this customer: the reading stays uncharged, and the billing run
+            # (which reports it) or the next arrival tries again.
+            continue
+    return charged

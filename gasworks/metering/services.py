@@ -15,7 +15,7 @@ from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span, volume_used
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_volume
-from gasworks.metering import store, vee
+from gasworks.metering import events, store, vee
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     AlertKind,
@@ -311,6 +311,7 @@ def record_reading(
                 "duplicate_reading", _("This meter already has a reading at that time.")
             ) from None
         raise_alerts(meter, customer, reading, verdict, now)
+        events.announce([reading.customer_id])
     return reading
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
-from gasworks.metering import vee
+from gasworks.metering import events, vee
 from gasworks.metering.models import BILLABLE_STATUSES, Reading, ReadingStatus
 
 # A stored reading, in this order (pressure and temperature stay empty on the batch paths).
@@ -318,6 +318,7 @@ class Writer:
         self.rows: list[tuple] = []
         self.count = 0
         self._copy = None
+        self.customers: set[int] = set()
 
     def __enter__(self) -> "Writer":
         if _is_postgres():
@@ -328,12 +329,15 @@ class Writer:
 
     def add(self, row: tuple) -> None:
         self.rows.append(row)
+        self.customers.add(row[1])  # COLUMNS[1] is customer_id
         self.count += 1
         if self._copy is not None and len(self.rows) >= self.CHUNK:
             self._copy.write(_copy_lines(self.rows))
             self.rows = []
 
     def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            events.announce(self.customers)
         if self._copy is None:
             if exc[0] is None and self.rows:
                 Reading.objects.bulk_create(

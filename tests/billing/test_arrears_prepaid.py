@@ -182,3 +182,23 @@ def test_a_counter_payment_reopens_a_valve_closed_for_an_empty_prepaid_balance(
     with django_capture_on_commit_callbacks(execute=True):
         payments.take_counter_payment(c, Decimal("50.00"), "card", make_user("cashier"))
     assert list(ValveCommand.objects.order_by("pk").values_list("command", flat=True)) == ["close", "open"]
+
+
+def test_a_prepaid_account_is_charged_as_its_readings_arrive(django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from gasworks.metering import services as metering
+
+    c = _prepaid_customer(balance="100")
+    meter = metering.install_meter("PP-1", c.premises, installed_on=dt.date(2026, 9, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        metering.record_reading(meter, Decimal("10"), local(2026, 10, 3), now=local(2026, 10, 4))
+    charge = PrepaidCharge.objects.get()
+    assert charge.volume == Decimal("10.000")
+    assert ledger.balance(c) == Decimal("100") - Decimal("26.10")  # 10 m³ at tier 1, 2.61
+    # A postpaid neighbour's reading charges nothing.
+    other = make_customer()
+    meter2 = metering.install_meter("PP-2", other.premises, installed_on=dt.date(2026, 9, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        metering.record_reading(meter2, Decimal("7"), local(2026, 10, 3), now=local(2026, 10, 4))
+    assert PrepaidCharge.objects.count() == 1
