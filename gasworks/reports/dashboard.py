@@ -3,7 +3,7 @@ domain and nobody reads reports (design.md), so the tiles live here. Each tile i
 indexed query; a tile appears only with its permission."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q
@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.lib.db import DecimalSum
+from gasworks.metering.store import start_of
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Tile:
 
 
 def _today_start():
-    return timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    return start_of(timezone.localdate())
 
 
 def _customers(user) -> list[Tile]:
