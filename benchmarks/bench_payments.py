@@ -1,9 +1,10 @@
 """Payments benchmark on PostgreSQL.
 
 1. Counter payments: N concurrent cashiers (threads, default 50), each with its own API token,
-   POST /api/v1/payments/ (cash, Idempotency-Key) against a real
-   gunicorn server on 127.0.0.1 (gunicorn.conf.py; BENCH_WEB_WORKERS / BENCH_WEB_THREADS
-   override). Two runs, both printed with p50/p95/p99 latency and payments/s:
+   POST /api/v1/payments/ (cash, Idempotency-Key) against a real gunicorn server on 127.0.0.1
+   (gunicorn.conf.py; BENCH_WEB_WORKERS / BENCH_WEB_THREADS override its workers and threads,
+   BENCH_GUNICORN_ARGS adds arguments). Two runs, both printed with p50/p95/p99 latency
+   (benchmarks/_setup.percentile: nearest rank, the round(p/100 * n)-th fastest) and payments/s:
    a. closed loop, no think time: every cashier sends its next payment the moment the last one
       is answered (the harsh version: 50 requests always in flight). Also prints the CPU one
       payment costs the web workers, this load generator and PostgreSQL.
@@ -21,7 +22,6 @@ import csv
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +30,8 @@ import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlparse
+
+from _setup import percentile  # p in percent; nearest rank: the round(p/100 * n)-th smallest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,11 +59,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def server_shape(master: int) -> str:
     threads = os.environ.get("BENCH_WEB_THREADS") or os.environ.get("GUNICORN_THREADS") or "conf"
     return f"gunicorn gthread workers={len(_children(master))} threads={threads}"
@@ -84,11 +81,18 @@ def _cpu_seconds(pid: int) -> float:
 
 class Clock:
     """CPU seconds spent by the web workers, this load generator and the benchmark database's
-    PostgreSQL backends between two reads: what one payment costs the 2 cores."""
+    PostgreSQL backends between two reads: what one payment costs the machine's cores."""
 
     def __init__(self, master: int, dbname: str):
         self.master, self.dbname = master, dbname
+        self.workers = set(_children(master))
         self.start = self._sample()
+
+    @property
+    def workers_replaced(self) -> bool:
+        """A worker recycled (max_requests) or restarted in between takes its CPU time with it:
+        the web figure would then be too low, so the report says so."""
+        return set(_children(self.master)) != self.workers
 
     def _sample(self) -> dict[str, float]:
         import psycopg
@@ -177,8 +181,8 @@ def report(label: str, result) -> None:
     print(f"counter payments, {label}: ok={len(ms)} errors={len(errors)}")
     if ms:
         print(
-            f"  latency ms: p50={statistics.median(ms):.1f} p95={percentile(ms, 0.95):.1f} "
-            f"p99={percentile(ms, 0.99):.1f} max={max(ms):.1f}; throughput {len(ms) / wall:.0f} payments/s"
+            f"  latency ms: p50={percentile(ms, 50):.1f} p95={percentile(ms, 95):.1f} "
+            f"p99={percentile(ms, 99):.1f} max={max(ms):.1f}; throughput {len(ms) / wall:.0f} payments/s"
         )
     if errors:
         print(f"  first error: {errors[0]}")
@@ -219,12 +223,18 @@ def main() -> None:
     ]
     if (ROOT / "gunicorn.conf.py").exists():
         command += ["-c", str(ROOT / "gunicorn.conf.py")]
-    if os.environ.get("BENCH_WEB_WORKERS"):
-        command += ["-w", os.environ["BENCH_WEB_WORKERS"]]
-    if os.environ.get("BENCH_WEB_THREADS"):
-        command += ["-k", "gthread", "--threads", os.environ["BENCH_WEB_THREADS"]]
+    # Through gunicorn.conf.py's own variables, so that what it derives from them (the worker
+    # connections from the threads) follows.
+    shape_env = {
+        name: os.environ[bench]
+        for bench, name in (
+            ("BENCH_WEB_WORKERS", "GUNICORN_WORKERS"),
+            ("BENCH_WEB_THREADS", "GUNICORN_THREADS"),
+        )
+        if os.environ.get(bench)
+    }
     command += os.environ.get("BENCH_GUNICORN_ARGS", "").split()
-    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV})
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **SERVER_ENV, **shape_env})
     try:
         for _ in range(100):
             try:
@@ -238,13 +248,19 @@ def main() -> None:
         paced_n = int(os.environ.get("BENCH_PACED_PER_CASHIER", "6"))
         clock = Clock(server.pid, urlparse(DB_URL).path.lstrip("/"))
         result = counter_phase(port, customers, tokens, per_cashier, run_id + "c", think=0)
-        cpu = clock.read()
+        cpu, replaced, cores = clock.read(), clock.workers_replaced, os.cpu_count() or 1
         report(f"closed loop, no think time ({shape})", result)
         if result[0]:
             print(
                 "counter cpu ms per payment: "
                 + " ".join(f"{k}={v * 1000 / len(result[0]):.1f}" for k, v in cpu.items())
-                + f" (of {2000 * result[2] / len(result[0]):.1f} ms of 2 cores per payment at that rate)"
+                + f" (of {cores * 1000 * result[2] / len(result[0]):.1f} ms of {cores} cores per payment"
+                + " at that rate)"
+                + (
+                    " WARNING: a web worker was replaced during the run, web is undercounted"
+                    if replaced
+                    else ""
+                )
             )
         if paced_n and think:
             result = counter_phase(port, customers, tokens, paced_n, run_id + "p", think=think)

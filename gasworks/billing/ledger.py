@@ -4,7 +4,7 @@ locks the account row, appends the entry and updates the cached balance together
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,13 +145,19 @@ def _lock_accounts(customer_ids: list[int]) -> dict[int, Account]:
     return accounts
 
 
-def post_many(rows: list[Posting]) -> list[LedgerEntry]:
+def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
     """Append many entries at once (a bank statement chunk, a batch job) with post()'s rules:
     the affected accounts are locked once, in pk order; entries go in row order, each with its
     balance_after; every account's balance is updated once, in the same transaction. A row whose
     idempotency key was already posted (earlier, or earlier in `rows`) gets that entry back and
     changes nothing. There is no credit-limit check (post()'s default): use post() for charges
-    that must not go below the limit. Returns one entry per row, in order."""
+    that must not go below the limit. Returns one entry per row, in order.
+
+    fresh=True is the caller's word that no key of `rows` can have been posted: each names a row
+    the caller's own transaction has just created (payment:<its new pk>). The lookup of posted
+    keys is skipped; the unique constraint on the key still refuses a second posting (an
+    IntegrityError that rolls the caller back), so money still moves at most once. With one
+    account on PostgreSQL, its lock and balance update are then a single UPDATE ... RETURNING."""
     if not rows:
         return []
     amounts = []
@@ -163,11 +169,14 @@ def post_many(rows: list[Posting]) -> list[LedgerEntry]:
             raise InvalidInput("zero_amount", _("The amount must not be zero."))
         amounts.append(amount)
     now = timezone.now()
+    customer_ids = sorted({row.customer_id for row in rows})
     # No savepoint of its own (a round trip less per call): a failure here rolls back the caller.
     with transaction.atomic(savepoint=False):
-        accounts = _lock_accounts(sorted({row.customer_id for row in rows}))
+        if fresh and len(customer_ids) == 1 and connection.vendor == "postgresql":
+            return _post_fresh(customer_ids[0], rows, amounts, now)
+        accounts = _lock_accounts(customer_ids)
         # Under the account locks no concurrent post can slip the same key in between.
-        keys = [row.idempotency_key for row in rows if row.idempotency_key]
+        keys = [row.idempotency_key for row in rows if row.idempotency_key and not fresh]
         done = (
             {e.idempotency_key: e for e in LedgerEntry.objects.filter(idempotency_key__in=keys)}
             if keys
@@ -206,6 +215,52 @@ def post_many(rows: list[Posting]) -> list[LedgerEntry]:
             Account.objects.bulk_update([accounts[cid] for cid in changed], ["balance"])
         _after_money_in({e.account.customer_id for e in new if e.amount > 0 and e.account.prepaid})
     return result
+
+
+def _post_fresh(customer_id: int, rows: list[Posting], amounts: list[Decimal], now) -> list[LedgerEntry]:
+    """post_many(fresh=True) for one account on PostgreSQL: the account row is locked and its
+    balance moved by one UPDATE ... RETURNING (numeric arithmetic in the database is exact; on
+    SQLite it would not be, so SQLite takes the general path), then the entries are inserted with
+    their running balance_after. Lock order is unchanged: the account before the receipt counter."""
+    account = _add_to_balance(customer_id, sum(amounts))
+    if account is None:  # the customer's first posting: make the account, then move it
+        Account.objects.bulk_create([Account(customer_id=customer_id)], ignore_conflicts=True)
+        account = _add_to_balance(customer_id, sum(amounts))
+    running = account.balance - sum(amounts)
+    entries = []
+    for row, amount in zip(rows, amounts, strict=True):
+        running += amount
+        entries.append(
+            LedgerEntry(
+                account=account,
+                kind=row.kind,
+                amount=amount,
+                balance_after=running,
+                reference=row.reference[:120],
+                idempotency_key=row.idempotency_key,
+                created_at=row.at or now,
+                created_by=row.by,
+            )
+        )
+    LedgerEntry.objects.bulk_create(entries)
+    if account.prepaid and any(amount > 0 for amount in amounts):
+        _after_money_in({customer_id})
+    return entries
+
+
+def _add_to_balance(customer_id: int, delta: Decimal) -> Account | None:
+    """PostgreSQL: lock the customer's account and add delta to its balance in one statement;
+    the account as it is afterwards, or None when the customer has no account yet."""
+    qn = connection.ops.quote_name
+    fields = Account._meta.concrete_fields
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(Account._meta.db_table)} SET balance = balance + %s WHERE customer_id = %s "  # noqa: S608 (model's table)
+            f"RETURNING {', '.join(qn(f.column) for f in fields)}",
+            [delta, customer_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else Account.from_db(connection.alias, [f.attname for f in fields], row)
 
 
 def _after_money_in(customer_ids) -> None:

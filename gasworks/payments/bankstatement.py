@@ -140,7 +140,8 @@ def _post_chunk(rows: list[_Row], by, now) -> tuple[int, int]:
         payments.append(payment)
     if payments:
         Payment.objects.bulk_create(payments)
-        ledger.post_many([services.payment_posting(p, now, by) for p in payments])
+        # fresh: the keys name the payments just inserted above
+        ledger.post_many([services.payment_posting(p, now, by) for p in payments], fresh=True)
         numbers = services.reserve_receipt_numbers(now, len(payments))  # the counter lock: last
         _set_receipts(payments, numbers)
     return len(payments), len(rows) - len(payments)

@@ -1,11 +1,16 @@
 from django.contrib import admin
 
+from gasworks.system import parameters
 from gasworks.system.models import AuditEntry, Parameter
 
 
 @admin.register(Parameter)
 class ParameterAdmin(admin.ModelAdmin):
     list_display = ("key", "value", "updated_at")
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)  # a bulk delete skips Parameter.delete()
+        parameters.forget()
 
 
 @admin.register(AuditEntry)

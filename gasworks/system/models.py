@@ -17,6 +17,19 @@ class Parameter(models.Model):
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from gasworks.system.parameters import forget
+
+        forget()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        from gasworks.system.parameters import forget
+
+        forget()
+        return result
+
 
 class AuditEntry(models.Model):
     """Who created, changed or deleted what, with the values before and after. Append-only."""

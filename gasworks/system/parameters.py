@@ -134,12 +134,42 @@ def parse(spec: Spec, raw: str) -> object:
     return value
 
 
-def get(key: str):
-    """The parameter's current value (a stored override, else the default)."""
+# The stored overrides are read once per CACHE_SECONDS per process (Django's cache, per process
+# unless a shared cache is configured), not once per use: the counter checks its limit on every
+# payment. Saving or deleting a Parameter drops the cached copy at once and again on commit, so
+# the process that changed a value sees it immediately; other worker processes within
+# CACHE_SECONDS (at once, with a shared cache).
+CACHE_KEY = "gasworks:parameters"
+CACHE_SECONDS = 5
+
+
+def stored_values() -> dict[str, str]:
+    """Every stored override, {key: raw text}."""
+    from django.core.cache import cache
+
     from gasworks.system.models import Parameter
 
+    stored = cache.get(CACHE_KEY)
+    if stored is None:
+        stored = dict(Parameter.objects.values_list("key", "value"))
+        cache.set(CACHE_KEY, stored, CACHE_SECONDS)
+    return stored
+
+
+def forget() -> None:
+    """Drop the cached overrides, now and when the current transaction commits (a reader in
+    between would otherwise cache what the commit is about to replace)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    cache.delete(CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+
+
+def get(key: str):
+    """The parameter's current value (a stored override, else the default)."""
     spec = REGISTRY[key]
-    stored = Parameter.objects.filter(key=key).values_list("value", flat=True).first()
+    stored = stored_values().get(key)
     if stored is None:
         return spec.default
     try:

@@ -97,3 +97,29 @@ def test_it_shows_what_is_due_from_the_ledger(personas):
     assert due["owed"] == Decimal("120.00")
     services.take_counter_payment(customer, "120", "cash", personas["cashier"])
     assert services.due_summary(customer)["owed"] == Decimal("0.00")
+
+
+def test_receipt_numbers_keep_six_digits_and_grow_past_a_million(personas):
+    customer, cashier = personas["own_customer"], personas["cashier"]
+    first = services.take_counter_payment(customer, "10", "cash", cashier)  # opens the year's book
+    year = int(first.receipt_no[1:5])
+    assert first.receipt_no == services.receipt_no(year, 1) == f"R{year}-000001"
+    ReceiptCounter.objects.update(last=999_998)
+    numbers = [services.take_counter_payment(customer, "10", "cash", cashier).receipt_no for _ in range(2)]
+    assert numbers == [f"R{year}-999999", f"R{year}-1000000"]
+    assert numbers == [services.receipt_no(year, n) for n in (999_999, 1_000_000)]
+    assert sorted(Payment.objects.values_list("receipt_no", flat=True)) == sorted(
+        [first.receipt_no, *numbers]
+    )
+
+
+def test_a_lowered_counter_limit_applies_to_the_next_payment(personas):
+    from gasworks.system.services import set_parameters
+
+    customer, cashier = personas["own_customer"], personas["cashier"]
+    services.take_counter_payment(customer, "500", "cash", cashier)  # the limit is read (and cached)
+    set_parameters({"counter_max_amount": "100"})
+    with pytest.raises(InvalidInput) as err:
+        services.take_counter_payment(customer, "500", "cash", cashier)
+    assert err.value.code == "amount_too_large"
+    assert Payment.objects.count() == 1

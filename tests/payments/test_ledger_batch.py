@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from gasworks.billing import ledger
 from gasworks.billing.models import Account, EntryKind, LedgerEntry
@@ -56,3 +58,36 @@ def test_it_refuses_a_bad_row_and_writes_nothing(kind, amount):
         ledger.post_many(rows)
     assert LedgerEntry.objects.count() == 0
     assert ledger.balance(customer) == Decimal("0.00")
+
+
+def test_fresh_rows_skip_the_key_lookup_but_keep_the_running_balances():
+    customer = make_customer()  # no account yet: the first posting opens it
+    rows = [
+        ledger.Posting(customer.pk, EntryKind.PAYMENT, Decimal("10"), "r1", "fresh-1"),
+        ledger.Posting(customer.pk, EntryKind.CHARGE, Decimal("-4.25"), "r2", "fresh-2"),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        entries = ledger.post_many(rows, fresh=True)
+    assert not [q for q in queries if "idempotency_key" in q["sql"] and q["sql"].startswith("SELECT")]
+    assert [e.balance_after for e in entries] == [Decimal("10.00"), Decimal("5.75")]
+    assert ledger.balance(customer) == Decimal("5.75")
+    more = ledger.post_many(
+        [ledger.Posting(customer.pk, EntryKind.PAYMENT, Decimal("1"), "", "fresh-3")], fresh=True
+    )
+    assert more[0].balance_after == Decimal("6.75")
+    assert [e.balance_after for e in LedgerEntry.objects.order_by("pk")] == [
+        Decimal("10.00"),
+        Decimal("5.75"),
+        Decimal("6.75"),
+    ]
+
+
+def test_a_fresh_row_whose_key_was_posted_is_refused_by_the_constraint_and_writes_nothing():
+    customer = make_customer()
+    ledger.post(customer, EntryKind.PAYMENT, Decimal("7"), idempotency_key="taken")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ledger.post_many(
+            [ledger.Posting(customer.pk, EntryKind.PAYMENT, Decimal("7"), "", "taken")], fresh=True
+        )
+    assert LedgerEntry.objects.count() == 1
+    assert ledger.balance(customer) == Decimal("7.00")
