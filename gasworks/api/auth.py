@@ -29,7 +29,7 @@ class TokenAuthentication(BaseTokenAuthentication):
         user = next(iter(get_user_model().objects.raw(_token_user_sql(), [key])), None)
         if user is None or not user.is_active:
             return super().authenticate_credentials(key)  # DRF's own refusal, in its words
-        token = Token(key=key, user=user, created=user.token_created)
+        token = Token(key=key, user=user)  # request.auth: the key and its user are all anyone reads
         load_permissions(user)
         return user, token
 
@@ -41,7 +41,7 @@ def _token_user_sql() -> str:
     columns = ", ".join(f"u.{qn(f.column)}" for f in user_model._meta.concrete_fields)
     token = Token._meta
     return (
-        f"SELECT {columns}, t.{qn(token.get_field('created').column)} AS token_created "  # noqa: S608 (model names)
+        f"SELECT {columns} "  # noqa: S608 (model names)
         f"FROM {qn(token.db_table)} t JOIN {qn(user_model._meta.db_table)} u "
         f"ON u.{qn(user_model._meta.pk.column)} = t.{qn(token.get_field('user').column)} "
         f"WHERE t.{qn(token.pk.column)} = %s"
