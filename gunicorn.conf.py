@@ -16,10 +16,11 @@ threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 # A gthread worker accepts connections while it holds fewer than worker_connections (default 1000)
 # and queues them for its own threads, so under a burst one worker sits on a queue of them while
 # another is idle, and the unlucky requests wait several service times: with 50 cashiers always
-# in flight, p95 was 3 to 6 times p50. Taking only a couple more than it has threads leaves the
-# rest in the kernel's accept queue, first come first served by whichever worker frees up first:
-# p95 came down to 1.3 to 1.9 times p50 at the same throughput, with fewer wake-ups of idle
-# workers. The two spare slots keep a couple of idle kept-alive connections per worker.
+# in flight (bench_payments.py 50 40), p95 was 2.8 to 4.4 times p50. Taking only a couple more
+# than it has threads leaves the rest in the kernel's accept queue, first come first served by
+# whichever worker frees up first: p95 came down to about 1.4 times p50 (and 360-490 ms to
+# 220-250 ms) at the same throughput. The two spare slots keep a couple of idle kept-alive
+# connections per worker.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or threads + 2)
 keepalive = 5  # cashier terminals and the portal keep their connection open between requests
 backlog = 2048
