@@ -3,10 +3,11 @@ existence check, the COPY writer. Runs on SQLite and PostgreSQL, so both code pa
 to the same expectations."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -104,6 +105,75 @@ def test_it_writes_rows_with_awkward_text_and_empty_fields():
         D("101.5"), ["spike", "gap"], D("1.500"), None)  # fmt: skip
     assert (first.note, first.seq, first.status, first.taken_at) == (note, 7, "flagged", at(3))
     assert (second.consumption, second.seq, second.note, second.flags) == (None, None, "", [])
+
+
+def _rows(meter, customer_id, days):
+    return [
+        (
+            meter.pk,
+            customer_id,
+            D(100 + day),
+            at(day),
+            "periodic",
+            "accepted",
+            [],
+            D(1),
+            None,
+            NOW,
+            "import",
+            None,
+            "",
+        )
+        for day in days
+    ]
+
+
+def _copy_threads():
+    return [t for t in threading.enumerate() if t.name == "reading-copy"]
+
+
+def test_it_streams_a_batch_of_many_chunks_and_leaves_the_foreign_keys_deferred(monkeypatch):
+    monkeypatch.setattr(store.Writer, "CHUNK", 3)
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    store.write(_rows(meter, customer_id, range(1, 11)))
+    assert list(Reading.objects.filter(meter=meter).values_list("taken_at", flat=True)) == [
+        at(day) for day in range(1, 11)
+    ]
+    assert not _copy_threads()
+    if connection.vendor == "postgresql":
+        # Checked at commit again, as Django declares them: a dangling id passes the INSERT.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO metering_reading (meter_id, customer_id, value, taken_at, reason, status,"
+                " flags, created_at, source, note) VALUES (%s, %s, 1, %s, 'periodic', 'accepted',"
+                " '[]', %s, 'import', '')",
+                [meter.pk, customer_id + 10**9, at(50), NOW],
+            )
+            cursor.execute("DELETE FROM metering_reading WHERE taken_at = %s", [at(50)])
+
+
+def test_a_conflict_in_a_later_chunk_stores_nothing(monkeypatch):
+    monkeypatch.setattr(store.Writer, "CHUNK", 3)
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    rows = _rows(meter, customer_id, [1, 2, 3, 4, 5, 6, 7, 2, 9, 10])  # the 8th repeats day 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        store.write(rows)
+    assert not Reading.objects.filter(meter=meter).exists()
+    assert not _copy_threads()
+
+
+def test_an_error_while_producing_rows_abandons_the_chunks_sent(monkeypatch):
+    monkeypatch.setattr(store.Writer, "CHUNK", 3)
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    with pytest.raises(ValueError), transaction.atomic(), store.Writer() as writer:
+        for row in _rows(meter, customer_id, range(1, 8)):
+            writer.add(row)
+        raise ValueError("a bad row")
+    assert not Reading.objects.filter(meter=meter).exists()
+    assert not _copy_threads()
 
 
 @settings(max_examples=200, deadline=None)
