@@ -100,23 +100,84 @@ SELECT m.id, h.n, h.value, h.status, h.times, h.volumes, l.value, l.taken_at, mv
 """
 
 
+# The common case (the batch paths, as of now): one index walk per meter fetches its newest
+# readings of any status, and Python picks the four parts out of them. Three times cheaper for
+# the server than _BASELINE_SQL; a meter whose parts are not all within the window (a long run
+# of flagged or zero readings) is read again with _BASELINE_SQL.
+_WINDOW_SQL = """
+SELECT m.id, w.values, w.times, w.statuses, w.volumes
+  FROM unnest(%(ids)s::bigint[]) AS m(id)
+  CROSS JOIN LATERAL (
+    SELECT array_agg(value ORDER BY taken_at DESC) AS values,
+           array_agg(taken_at ORDER BY taken_at DESC) AS times,
+           array_agg(status ORDER BY taken_at DESC) AS statuses,
+           array_agg(consumption ORDER BY taken_at DESC) AS volumes
+      FROM (SELECT value, taken_at, status, consumption FROM metering_reading
+             WHERE meter_id = m.id ORDER BY taken_at DESC LIMIT %(window)s) x) w
+"""
+_BILLABLE = frozenset(str(s) for s in BILLABLE_STATUSES)
+_REJECTED, _ESTIMATED = str(ReadingStatus.REJECTED), str(ReadingStatus.ESTIMATED)
+
+
+def _state_from_window(meter_id, values, times, statuses, volumes, size: int, window: int):
+    """The _BASELINE_SQL row of a meter from its newest readings (newest first), or None when
+    the window may not hold every part."""
+    if values is None:  # no readings at all
+        return (meter_id, 0, None, None, [], [], None, None, None, None)
+    full = len(values) == window
+    billable = [i for i, status in enumerate(statuses) if status in _BILLABLE][:size]
+    latest = next((i for i, status in enumerate(statuses) if status != _REJECTED), None)
+    moved = next((i for i in billable if volumes[i]), None)  # not None and not zero
+    real = next((i for i in billable if statuses[i] != _ESTIMATED), None)
+    if full and (len(billable) < size or latest is None or moved is None or real is None):
+        return None
+    first = billable[0] if billable else None
+    return (
+        meter_id,
+        len(billable),
+        None if first is None else values[first],
+        None if first is None else statuses[first],
+        [times[i] for i in billable],
+        [volumes[i] for i in billable],
+        None if latest is None else values[latest],
+        None if latest is None else times[latest],
+        None if moved is None else times[moved],
+        None if real is None else values[real],
+    )
+
+
+def _full_states(ids: list[int], size: int, before: dt.datetime | None) -> list[tuple]:
+    sql = _BASELINE_SQL.format(before="AND taken_at < %(before)s" if before is not None else "")
+    params = {
+        "ids": _array(ids),
+        "not_billable": _NOT_BILLABLE,
+        "not_real": _NOT_REAL,
+        "size": size,
+        "before": before,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _state_rows(ids: list[int], size: int, before: dt.datetime | None) -> list[tuple]:
     """(meter_id, n, value, status, times, volumes, latest_value, latest_at, moved_at,
     real_value) per meter, see _BASELINE_SQL."""
     if _is_postgres():
-        sql = _BASELINE_SQL.format(before="AND taken_at < %(before)s" if before is not None else "")
-        params = {
-            "ids": _array(ids),
-            "not_billable": _NOT_BILLABLE,
-            "not_real": _NOT_REAL,
-            "size": size,
-            "before": before,
-        }
+        if before is not None:
+            return _full_states(ids, size, before)
+        window, out, again = size + 4, [], []
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+            cursor.execute(_WINDOW_SQL, {"ids": _array(ids), "window": window})
+            for row in cursor.fetchall():
+                state = _state_from_window(*row, size, window)
+                if state is None:
+                    again.append(row[0])
+                else:
+                    out.append(state)
+        return out + _full_states(again, size, None) if again else out
     # Elsewhere (SQLite in tests): the same figures from window queries.
-    live = Reading.objects.filter(meter_id__in=ids)
+    live = Reading.objects.filter(meter_id__any=ids)
     billable = live.filter(status__in=BILLABLE_STATUSES)
     if before is not None:
         billable = billable.filter(taken_at__lt=before)
@@ -203,7 +264,7 @@ def newest_times(ids: Iterable[int]) -> dict[int, dt.datetime]:
                 [_array(ids)],
             )
             return dict(cursor.fetchall())
-    rows = Reading.objects.filter(meter_id__in=ids).values("meter_id").annotate(at=Max("taken_at"))
+    rows = Reading.objects.filter(meter_id__any=ids).values("meter_id").annotate(at=Max("taken_at"))
     return {row["meter_id"]: row["at"] for row in rows}
 
 
@@ -230,7 +291,7 @@ def existing(pairs: Iterable[tuple[int, dt.datetime]]) -> dict[tuple[int, dt.dat
             return {(m, at): value for m, at, value in cursor.fetchall()}
     wanted = set(pairs)
     rows = Reading.objects.filter(
-        meter_id__in={p[0] for p in pairs},
+        meter_id__any={p[0] for p in pairs},
         taken_at__gte=min(p[1] for p in pairs),
         taken_at__lte=max(p[1] for p in pairs),
     ).values_list("meter_id", "taken_at", "value")

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gasworks.lib.consumption import register_span, volume_used
@@ -199,3 +199,40 @@ def test_it_computes_the_same_volume_as_the_library(digits, previous, current, h
     else:
         assert verdict.consumption == expected.volume
         assert verdict.rolled_over == expected.rolled_over
+
+
+STATUSES = [str(s) for s in ReadingStatus.values]
+
+
+@pytest.mark.postgres_only  # the window query is PostgreSQL's
+@settings(max_examples=60, deadline=None)
+@given(
+    history=st.lists(
+        st.tuples(st.sampled_from(STATUSES), st.sampled_from([None, "0", "0.000", "1.5", "20"])),
+        max_size=24,
+    )
+)
+@example(history=[("accepted", "20")] * 3 + [("flagged", "20")] * 12)  # too few billable in the window
+@example(history=[("accepted", "20")] * 3 + [("accepted", "0")] * 12)  # the last move is older
+@example(history=[("accepted", "20")] * 3 + [("estimated", "20")] * 12)  # the last real one too
+@example(history=[("accepted", "20")] * 3 + [("rejected", "20")] * 12)  # and the latest of all
+@example(history=[("accepted", "20")] * 3)  # a short history: no second query
+def test_the_window_of_newest_readings_gives_the_same_state_as_the_full_query(history):
+    """Any mix of statuses and volumes: long runs of flagged or zero readings push a part out
+    of the window, and the meter is read again in full."""
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    store.write(
+        [
+            (meter.pk, customer_id, D(100 + day), at(day), "periodic", status, [],
+             None if volume is None else D(volume), None, NOW, "import", None, "")
+            for day, (status, volume) in enumerate(history, start=1)
+        ]
+    )  # fmt: skip
+    size = 7
+    full = store._full_states([meter.pk], size, None)[0]
+    fast = store._state_rows([meter.pk], size, None)[0]
+    n = full[1]
+    assert fast[:4] == full[:4]
+    assert list(fast[4]) == list(full[4] or []) and list(fast[5]) == list(full[5] or [])
+    assert fast[6:] == full[6:], (n, history)
