@@ -20,6 +20,10 @@ def test_it_matches_strings_ids_and_foreign_keys_among_many_values():
         meters[2].pk,
     }
     assert list(Meter.objects.filter(pk__any=[meters[1].pk, 10**12])) == [meters[1]]
+    odd = Meter.objects.create(
+        serial_no='A"b\\c,d {e}', premises=meters[0].premises, installed_on=meters[0].installed_on
+    )
+    assert list(Meter.objects.filter(serial_no__any=[odd.serial_no, "A"])) == [odd]
     premises = meters[2].premises_id
     assert list(Meter.objects.filter(premises_id__any=[premises])) == [meters[2]]
     assert list(Meter.objects.filter(premises__any=[premises])) == [meters[2]]
