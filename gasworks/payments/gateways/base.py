@@ -8,6 +8,7 @@ job; what the notification *means* for our books is decided once, in services.se
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,20 @@ class GatewayError(DomainError):
     """The gateway could not be reached or refused the request (502 for the API)."""
 
     status = 502
+
+
+def refused(why) -> GatewayError:
+    return GatewayError(
+        "gateway_refused", _("The payment gateway refused the request: %(why)s") % {"why": why}
+    )
+
+
+def unreachable() -> GatewayError:
+    return GatewayError("gateway_unreachable", _("The payment gateway could not be reached."))
+
+
+def bad_answer() -> GatewayError:
+    return GatewayError("gateway_bad_answer", _("The gateway's answer is not signed by it."))
 
 
 class BadNotification(InvalidInput):
@@ -65,6 +80,14 @@ class Gateway(ABC):
     @abstractmethod
     def refund(self, payment, amount: Decimal, refund_ref: str) -> str:
         """Refund part or all of a paid order; returns the gateway's refund id."""
+
+
+def order_expires_at(payment) -> datetime:
+    """When an unpaid online order closes in our books; the gateways are told to close it then too,
+    so a customer cannot pay an order that reconciliation has already expired."""
+    from gasworks.system import parameters
+
+    return payment.created_at + timedelta(minutes=parameters.get("payment_order_expiry_minutes"))
 
 
 def _registry() -> dict[str, type[Gateway]]:

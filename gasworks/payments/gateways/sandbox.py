@@ -76,7 +76,7 @@ class SandboxGateway(Gateway):
     def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         signature = headers.get(SIGNATURE_HEADER, "")
         try:
-            rsa.verify_b64(private_key().public(), body, signature)
+            rsa.verify_b64(private_key().public_key(), body, signature)
         except rsa.SignatureError as exc:
             raise BadNotification("bad_signature", _("The notification signature is not valid.")) from exc
         try:
