@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
-from gasworks.lib import db  # noqa: F401 - registers field__any
 from gasworks.metering import events, vee
 from gasworks.metering.models import BILLABLE_STATUSES, Meter, Reading, ReadingStatus
 
