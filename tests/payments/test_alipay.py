@@ -265,3 +265,57 @@ def test_a_refund_alipay_refuses_writes_nothing(alipay, order, personas):
         },
     )
     assert_refund_refused(payment, personas["cashier"], "交易已完结")
+
+
+def test_a_refund_alipay_cannot_carry_out_now_is_settled_by_reconciliation(alipay, order, personas):
+    payment = _paid(order)
+    alipay.answer(
+        "alipay.trade.refund",
+        {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.SYSTEM_ERROR", "sub_msg": "系统错误"},
+    )
+    refund = services.request_refund(payment, "20", "overpaid", personas["cashier"])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PROCESSING and "系统错误" in refund.gateway_error
+    assert ledger.balance(personas["own_customer"]) == Decimal("88.50")
+    # The refund query finds nothing (Alipay did not refund it): sent again, same request number.
+    alipay.answer("alipay.trade.fastpay.refund.query", {"code": "10000", "msg": "Success"})
+    alipay.answer(
+        "alipay.trade.refund",
+        {"code": "10000", "msg": "Success", "trade_no": payment.gateway_txn_id, "fund_change": "Y"},
+    )
+    out = StringIO()
+    call_command("reconcile_payments", "--refunds-older-than=0", stdout=out)
+    assert "refunds_done=1" in out.getvalue()
+    first, query, again = alipay.requests
+    assert query["params"]["method"] == "alipay.trade.fastpay.refund.query"
+    assert json.loads(query["params"]["biz_content"]) == {
+        "out_request_no": f"RF{refund.pk}",
+        "out_trade_no": payment.order_no,
+    }
+    assert again["params"]["biz_content"] == first["params"]["biz_content"]
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    assert ledger.balance(personas["own_customer"]) == Decimal("68.50")
+
+
+def test_an_alipay_refund_without_fund_change_is_confirmed_by_the_refund_query(alipay, order, personas):
+    payment = _paid(order)
+    alipay.answer("alipay.trade.refund", {"code": "10000", "msg": "Success", "fund_change": "N"})
+    refund = services.request_refund(payment, "20", "overpaid", personas["cashier"])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PROCESSING
+    alipay.answer(
+        "alipay.trade.fastpay.refund.query",
+        {
+            "code": "10000",
+            "msg": "Success",
+            "out_request_no": f"RF{refund.pk}",
+            "refund_amount": "20.00",
+            "refund_status": "REFUND_SUCCESS",
+        },
+    )
+    assert services.reconcile_refunds(0)["refunds_done"] == 1
+    assert len(alipay.requests) == 2  # asked, not sent again
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    assert ledger.balance(personas["own_customer"]) == Decimal("68.50")

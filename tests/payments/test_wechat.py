@@ -235,18 +235,19 @@ def _paid(order, txn="4200000000202603010000000001"):
     return order
 
 
-def test_a_refund_goes_to_wechat_in_fen(wechat, order, personas):
+def _refund_answer(payment, refund_no, status, refund_id="50000000382019052709732678859"):
+    return {
+        "refund_id": refund_id,
+        "out_refund_no": refund_no,
+        "transaction_id": payment.gateway_txn_id,
+        "status": status,
+        "amount": {"refund": 2000, "total": 8850, "currency": "CNY"},
+    }
+
+
+def test_a_refund_goes_to_wechat_in_fen_and_is_booked_when_wechat_finishes_it(wechat, order, personas):
     payment = _paid(order)
-    wechat.answer(
-        200,
-        {
-            "refund_id": "50000000382019052709732678859",
-            "out_refund_no": "RF1",
-            "transaction_id": payment.gateway_txn_id,
-            "status": "PROCESSING",
-            "amount": {"refund": 2000, "total": 8850, "currency": "CNY"},
-        },
-    )
+    wechat.answer(200, _refund_answer(payment, "RF1", "PROCESSING"))
     refund = services.request_refund(payment, "20", "overpaid", personas["cashier"])
     (request,) = wechat.requests
     assert (request["method"], request["url"]) == ("POST", f"{API}/v3/refund/domestic/refunds")
@@ -256,9 +257,68 @@ def test_a_refund_goes_to_wechat_in_fen(wechat, order, personas):
         "transaction_id": payment.gateway_txn_id,
     }
     assert wechat.request_is_signed(request)
+    # WeChat Pay refunds asynchronously: accepted is not yet refunded, so nothing is posted.
     refund.refresh_from_db()
-    assert refund.status == RefundStatus.DONE and refund.gateway_refund_id == "50000000382019052709732678859"
+    assert refund.status == RefundStatus.PROCESSING
+    assert refund.gateway_refund_id == "50000000382019052709732678859"
+    assert ledger.balance(personas["own_customer"]) == Decimal("88.50")
+    assert services.refund_room(payment) == Decimal("68.50")  # the 20 are held meanwhile
+    # Reconciliation asks WeChat Pay about the refund by our number and books it once.
+    wechat.answer(200, _refund_answer(payment, f"RF{refund.pk}", "SUCCESS"))
+    assert services.reconcile_refunds(0)["refunds_done"] == 1
+    query = wechat.requests[-1]
+    assert (query["method"], query["url"]) == ("GET", f"{API}/v3/refund/domestic/refunds/RF{refund.pk}")
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert refund.status == RefundStatus.DONE and payment.status == PaymentStatus.PARTLY_REFUNDED
     assert ledger.balance(personas["own_customer"]) == Decimal("68.50")
+    assert services.reconcile_refunds(0) == {
+        "refunds_done": 0,
+        "refunds_failed": 0,
+        "refunds_processing": 0,
+        "refund_errors": 0,
+    }
+    assert len(wechat.requests) == 2
+
+
+def test_a_refund_wechat_is_too_busy_for_is_sent_again_by_reconciliation(wechat, order, personas):
+    payment = _paid(order)
+    wechat.answer(500, {"code": "SYSTEM_ERROR", "message": "系统超时"})
+    refund = services.request_refund(payment, "20", "overpaid", personas["cashier"])
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PROCESSING and "系统超时" in refund.gateway_error
+    assert LedgerEntry.objects.count() == 1  # the payment only
+    # WeChat Pay never took it: reconciliation sends it again under the same number.
+    wechat.answer(404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
+    wechat.answer(200, _refund_answer(payment, f"RF{refund.pk}", "SUCCESS"))
+    assert services.reconcile_refunds(0)["refunds_done"] == 1
+    first, _query, again = wechat.requests
+    assert again["json"] == first["json"] and again["json"]["out_refund_no"] == f"RF{refund.pk}"
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE and refund.gateway_error == ""
+    assert ledger.balance(personas["own_customer"]) == Decimal("68.50")
+
+
+def test_wechat_refund_states_map_to_ours(wechat, order, personas):
+    payment = _paid(order)
+    wechat.answer(200, _refund_answer(payment, "RF", "PROCESSING"))
+    refund = services.request_refund(payment, "20", "overpaid", personas["cashier"])
+    # ABNORMAL: the customer's card refused the money; it waits for the merchant, with a note.
+    wechat.answer(200, _refund_answer(payment, f"RF{refund.pk}", "ABNORMAL"))
+    assert services.reconcile_refunds(0)["refunds_processing"] == 1
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.PROCESSING and "merchant platform" in refund.gateway_error
+    # A query WeChat cannot answer leaves it as it is.
+    wechat.answer(500, {"code": "SYSTEM_ERROR", "message": "系统繁忙"})
+    assert services.reconcile_refunds(0)["refund_errors"] == 1
+    # CLOSED: refused in the end; nothing posted, the amount free again.
+    wechat.answer(200, _refund_answer(payment, f"RF{refund.pk}", "CLOSED"))
+    assert services.reconcile_refunds(0)["refunds_failed"] == 1
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert refund.status == RefundStatus.FAILED and "closed" in refund.gateway_error
+    assert payment.status == PaymentStatus.SUCCEEDED and services.refund_room(payment) == Decimal("88.50")
+    assert ledger.balance(personas["own_customer"]) == Decimal("88.50")
 
 
 def test_a_refund_wechat_refuses_writes_nothing(wechat, order, personas):

@@ -23,9 +23,10 @@ from gasworks.payments.gateways import config
 from gasworks.payments.gateways.base import (
     BadNotification,
     Gateway,
-    GatewayError,
     Notification,
+    RefundAnswer,
     bad_answer,
+    busy,
     order_expires_at,
     refused,
     unreachable,
@@ -35,6 +36,9 @@ PAID = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 CLOSED = {"TRADE_CLOSED"}
 SUCCESS = "10000"  # Alipay's answer code for a request carried out
 NO_SUCH_TRADE = "ACQ.TRADE_NOT_EXIST"  # the customer never opened the order
+# Answers to a refund that say "not now" rather than "no": the same request may be sent again.
+UNAVAILABLE = "20000"
+RETRY_SUB_CODES = {"ACQ.SYSTEM_ERROR", "ACQ.REASON_TRADE_REFUND_FEE_ERR_RETRY"}
 ALIPAY_TIME = ZoneInfo("Asia/Shanghai")  # Alipay's times are Beijing time
 
 
@@ -128,13 +132,35 @@ class AlipayGateway(Gateway):
             return None  # WAIT_BUYER_PAY: no outcome yet
         return self._notification({**result, "out_trade_no": payment.order_no})
 
-    def refund(self, payment, amount: Decimal, refund_ref: str) -> str:
+    def refund(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer:
         result = self._call(
             "api_alipay_trade_refund",
             refund_amount=f"{amount:.2f}",
             out_trade_no=payment.order_no,
             out_request_no=refund_ref,  # Alipay's key for this refund: a retry refunds once
         )
+        why = str(result.get("sub_msg") or result.get("msg"))
+        if result.get("code") == SUCCESS:
+            # fund_change N: no money moved on this call (a repeat, or not yet carried out); Alipay
+            # asks merchants to confirm such a refund with the refund query (refund_status).
+            state = RefundAnswer.DONE if result.get("fund_change") == "Y" else RefundAnswer.PENDING
+            return RefundAnswer(state, refund_ref)
+        if result.get("code") == UNAVAILABLE or result.get("sub_code") in RETRY_SUB_CODES:
+            raise busy(why)
+        return RefundAnswer(RefundAnswer.FAILED, message=why)
+
+    def refund_status(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer | None:
+        """alipay.trade.fastpay.refund.query: an answer with the refund's data means it was carried
+        out (refund_status REFUND_SUCCESS, or absent in older answers); none means Alipay has not
+        refunded it, and the refund may be sent again under the same request number."""
+        result = self._call(
+            "api_alipay_trade_fastpay_refund_query", out_request_no=refund_ref, out_trade_no=payment.order_no
+        )
         if result.get("code") != SUCCESS:
-            raise GatewayError("gateway_refund_failed", str(result.get("sub_msg") or result.get("msg")))
-        return refund_ref
+            raise busy(str(result.get("sub_msg") or result.get("msg")))
+        if (
+            not result.get("refund_amount")
+            or result.get("refund_status", "REFUND_SUCCESS") != "REFUND_SUCCESS"
+        ):
+            return None
+        return RefundAnswer(RefundAnswer.DONE, refund_ref)

@@ -34,7 +34,9 @@ from gasworks.payments.gateways.base import (
     Gateway,
     GatewayError,
     Notification,
+    RefundAnswer,
     bad_answer,
+    busy,
     order_expires_at,
     refused,
     unreachable,
@@ -50,6 +52,7 @@ HEADERS = (
     "Wechatpay-Signature-Type",
 )
 FINAL = {"SUCCESS", "CLOSED", "REVOKED", "PAYERROR"}  # NOTPAY, USERPAYING: no outcome yet
+RETRY_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED"}  # refund errors that ask for the same request again
 WECHAT_TIME = ZoneInfo("Asia/Shanghai")
 
 
@@ -188,7 +191,7 @@ class WechatGateway(Gateway):
             return None
         return self._notification(answer)
 
-    def refund(self, payment, amount: Decimal, refund_ref: str) -> str:
+    def refund(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer:
         status, answer = self._call(
             "refund",
             out_refund_no=refund_ref,  # WeChat's key for this refund: a retry refunds once
@@ -196,6 +199,34 @@ class WechatGateway(Gateway):
             transaction_id=payment.gateway_txn_id,
             out_trade_no=payment.order_no,
         )
+        if status == 200 and answer.get("refund_id"):
+            return self._refund_answer(answer)
+        why = str(answer.get("message") or status)
+        if status >= 500 or status == 429 or answer.get("code") in RETRY_CODES:
+            raise busy(why)  # SYSTEM_ERROR, FREQUENCY_LIMITED: send the same refund again later
+        return RefundAnswer(RefundAnswer.FAILED, message=why)
+
+    def refund_status(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer | None:
+        status, answer = self._call("query_refund", out_refund_no=refund_ref)
+        if status == 404 and answer.get("code") == "RESOURCE_NOT_EXISTS":  # WeChat Pay never took it
+            return None
         if status != 200 or not answer.get("refund_id"):
-            raise GatewayError("gateway_refund_failed", str(answer.get("message") or status))
-        return str(answer["refund_id"])
+            raise busy(answer.get("message") or status)
+        return self._refund_answer(answer)
+
+    @staticmethod
+    def _refund_answer(answer: Mapping) -> RefundAnswer:
+        """WeChat Pay refunds asynchronously: SUCCESS is done, PROCESSING not yet, CLOSED refused;
+        ABNORMAL (the customer's card refused the money) waits for the merchant to act on WeChat
+        Pay's merchant platform, so it stays pending with WeChat's words kept."""
+        refund_id, state = str(answer["refund_id"]), answer.get("status")
+        if state == "SUCCESS":
+            return RefundAnswer(RefundAnswer.DONE, refund_id)
+        if state == "CLOSED":
+            return RefundAnswer(RefundAnswer.FAILED, refund_id, str(_("WeChat Pay closed the refund.")))
+        if state == "ABNORMAL":
+            note = _(
+                "The refund could not reach the customer's account; finish it on WeChat Pay's merchant platform."
+            )
+            return RefundAnswer(RefundAnswer.PENDING, refund_id, str(note))
+        return RefundAnswer(RefundAnswer.PENDING, refund_id)
