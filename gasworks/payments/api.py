@@ -11,9 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gasworks.accounts.access import is_customer, scope_to_customer
+from gasworks.api import idempotency
+from gasworks.api.idempotency import idempotent_response
 from gasworks.api.permissions import ActionPerms
 from gasworks.errors import DomainError, NotAllowed
-from gasworks.payments import idempotency, receipts, services
+from gasworks.payments import receipts, services
 from gasworks.payments.models import COUNTER_METHODS, Method, Payment, PaymentStatus, Refund
 from gasworks.payments.serializers import (
     PaymentCreateSerializer,
@@ -82,8 +84,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 body["change"] = f"{payment.change_given:.2f}"
             return body, 201
 
-        body, code = idempotency.run_once(user, request.headers.get("Idempotency-Key", ""), request.data, act)
-        return Response(body, status=code)
+        body, code, replayed = idempotency.run_once(
+            "payments", user, request.headers.get(idempotency.HEADER), request.data, act
+        )
+        return idempotent_response(body, code, replayed)
 
     @extend_schema(request=RefundSerializer, responses={201: RefundAnswerSerializer})
     @action(detail=True, methods=["post"])

@@ -236,20 +236,6 @@ class ReceiptCounter(models.Model):
         constraints = [models.UniqueConstraint(fields=["station", "year"], name="receipt_counter_unique")]
 
 
-class IdempotencyRecord(models.Model):
-    """The first answer to an API write with an Idempotency-Key, replayed for a retry."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
-    request_hash = models.CharField(max_length=64)
-    response = models.JSONField(default=dict)
-    status_code = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
-
-
 class CallbackOutcome(models.TextChoices):
     CREDITED = "credited", _("Credited")
     DUPLICATE = "duplicate", _("Duplicate, ignored")
