@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from _setup import percentile  # nearest rank, as every benchmark here
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gasworks.settings")
@@ -109,8 +111,7 @@ def main() -> None:
         services.record_filling(code, Decimal("29.450"), scale_id="BENCH", station=station)
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
-    p50 = timings[len(timings) // 2]
-    p95 = timings[int(len(timings) * 0.95) - 1]
+    p50, p95 = percentile(timings, 50), percentile(timings, 95)
     total = Cylinder.objects.count()
     print(f"cylinders in table: {total}")
     print(f"fills timed: {fills}")

@@ -1,8 +1,9 @@
 """Metering benchmark on PostgreSQL: bulk import, the signed batch API through a real HTTP
 server, and MQTT ingest through Mosquitto.
 
-1. Bulk import: 12 monthly readings per meter through check_rows (the preview) and import_rows
-   (VEE + COPY). For scale, the same finished rows are also COPYed raw into metering_reading
+1. Bulk import through check_rows (the preview) and import_rows (VEE + COPY), for two shapes of
+   file: a year of history (12 monthly readings per meter, the given meters) and a month's
+   route file (one reading for each of --route other meters, where per-meter work dominates). For scale, the same finished rows are also COPYed raw into metering_reading
    (no checks, no VEE; foreign keys checked; rolled back): what the database alone allows.
 2. Signed batch API: gunicorn (2 sync workers, DEBUG off) serves /api/v1/ingest/readings/;
    client threads POST signed 1,000-reading batches (one thread per device, so each device's
@@ -16,7 +17,7 @@ server, and MQTT ingest through Mosquitto.
    acknowledgement, the consumer's own rate.
 
 Usage: .venv/bin/python benchmarks/bench_metering.py [meters]   (default 2000)
-       [--only bulk,api,mqtt] [--batches 60] [--messages 10000] [--workers 2]
+       [--only bulk,api,mqtt] [--route 50000] [--batches 60] [--messages 10000] [--workers 2]
 """
 
 import argparse
@@ -138,7 +139,7 @@ def _cpu_line(count: int, unit: str, app: float, db: float, cores: int = 2) -> s
 # ---------------------------------------------------------------- 1. bulk import
 
 
-def bench_bulk(meters) -> None:
+def bench_bulk(meters, months: int, label: str) -> None:
     from django.db import connection
 
     from gasworks.metering import bulk
@@ -146,7 +147,7 @@ def bench_bulk(meters) -> None:
     start_day = meters[0].installed_on + dt.timedelta(days=2)
     table = [["serial_no", "value", "taken_at", "reason"]]
     for i, meter in enumerate(meters):
-        for month in range(12):
+        for month in range(months):
             table.append([meter.serial_no, f"{(month + 1) * 20 + i % 7}", f"{start_day + dt.timedelta(days=30 * month)} 09:00", "periodic"])  # fmt: skip
     t0 = time.perf_counter()
     rows, errors = bulk.check_rows(table)
@@ -163,7 +164,8 @@ def bench_bulk(meters) -> None:
     app, db = cpu.stop()
     n = result["imported"]
     check, store_s = t1 - t0, t3 - t2
-    print(f"bulk import: {n} readings ({len(errors)} row errors, {result['flagged']} flagged); "
+    print(f"bulk import, {label}: {n} readings of {len(meters)} meters ({len(errors)} row errors, "
+          f"{result['flagged']} flagged); "
           f"check {n / check:,.0f} readings/s, store (VEE + COPY) {n / store_s:,.0f} readings/s, "
           f"end to end {n / (check + store_s):,.0f} readings/s")  # fmt: skip
     print(_cpu_line(n, "readings", app, db) + " (store)")
@@ -451,15 +453,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("meters", nargs="?", type=int, default=2000)
     parser.add_argument("--only", default="bulk,api,mqtt")
+    parser.add_argument("--route", type=int, default=50000, help="meters of the route-file import")
     parser.add_argument("--batches", type=int, default=60, help="1,000-reading API batches")
     parser.add_argument("--messages", type=int, default=10000, help="MQTT messages")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     ensure_db()
-    meters = setup(args.meters)
+    route = args.route if "bulk" in parts else 0
+    meters = setup(args.meters + route)
+    meters, route_meters = meters[: args.meters], meters[args.meters :]
     if "bulk" in parts:
-        bench_bulk(meters)
+        bench_bulk(meters, 12, "a year of history (12 readings per meter)")
+        if route_meters:
+            bench_bulk(route_meters, 1, "a month's route file (1 reading per meter)")
     if "api" in parts:
         bench_api(meters, args.batches, workers=args.workers)
     if "mqtt" in parts:

@@ -199,7 +199,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"HazardLevelEnum": "gasworks.safety.models.HazardLevel"},
+    "ENUM_NAME_OVERRIDES": {
+        "HazardLevelEnum": "gasworks.safety.models.HazardLevel",
+        "RefundStatusEnum": "gasworks.payments.models.RefundStatus",
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

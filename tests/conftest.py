@@ -26,6 +26,24 @@ def pytest_configure(config):
     settings.CELERY_BROKER_URL = "memory://"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_stray_connections(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the sessions Django no longer tracks. A browser
+    test leaves one open (its last query is the test's own ORM call made while Playwright's sync
+    API runs its event loop; Django keeps connections per thread and async context), nothing
+    closes it, and PostgreSQL refuses to drop a database in use: test databases piled up."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()  # throttling counters live here

@@ -137,11 +137,11 @@ class Posting:
 def _lock_accounts(customer_ids: list[int]) -> dict[int, Account]:
     """Lock the customers' accounts in pk order (one query), creating the missing ones."""
     locked = Account.objects.select_for_update().order_by("pk")
-    accounts = {a.customer_id: a for a in locked.filter(customer_id__in=customer_ids)}
+    accounts = {a.customer_id: a for a in locked.filter(customer_id__any=customer_ids)}
     missing = [c for c in customer_ids if c not in accounts]
     if missing:  # first posting for these customers: rare, so two extra queries are fine
         Account.objects.bulk_create([Account(customer_id=c) for c in missing], ignore_conflicts=True)
-        accounts.update({a.customer_id: a for a in locked.filter(customer_id__in=missing)})
+        accounts.update({a.customer_id: a for a in locked.filter(customer_id__any=missing)})
     return accounts
 
 

@@ -487,22 +487,15 @@ def _count(run, bills: int, parked: int, hi: int) -> None:
 def _lock_accounts(customer_ids: list[int]) -> dict[int, tuple]:
     """{customer_id: (account pk, balance, prepaid)} of the existing accounts among
     ``customer_ids``, rows locked in pk order (a concurrent payment waits, or we wait for it
-    and read its balance)."""
+    and read its balance). The ledger's lock as plain tuples, and without creating accounts:
+    a run creates the missing ones with their first balance (_settle_accounts)."""
     rows = (
         Account.objects.select_for_update()
-        .filter(customer_id__in=customer_ids)
+        .filter(customer_id__gte=min(customer_ids), customer_id__lte=max(customer_ids))
+        .filter(customer_id__any=customer_ids)
         .order_by("pk")
         .values_list("customer_id", "pk", "balance", "prepaid")
     )
-    if connection.vendor == "postgresql":
-        # One array parameter instead of thousands of placeholders.
-        sql = (
-            f"SELECT customer_id, id, balance, prepaid FROM {Account._meta.db_table}"  # noqa: S608
-            " WHERE customer_id BETWEEN %s AND %s AND customer_id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [min(customer_ids), max(customer_ids), _array(customer_ids)])
-            rows = cursor.fetchall()
     return {cid: (pk, balance, prepaid) for cid, pk, balance, prepaid in rows}
 
 

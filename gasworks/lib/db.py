@@ -1,14 +1,15 @@
-"""Database helpers that keep Decimal exact on every backend.
+"""Database helpers: Decimal sums that are exact on every backend, and a lookup for long lists.
 
 SQLite stores DecimalField values as binary floats and its SUM() adds them as floats, so a
 ledger that balances to 0.00 can sum to 2.3e-13 there. DecimalSum adds in Python's Decimal on
 SQLite (an aggregate registered on each connection) and is a plain SUM elsewhere. Use it for
 DecimalFields only."""
 
+import json
 from decimal import Decimal
 
 from django.db.backends.signals import connection_created
-from django.db.models import Sum
+from django.db.models import CharField, ForeignKey, IntegerField, Lookup, Sum
 
 
 class _DecimalSumAggregate:
@@ -52,3 +53,41 @@ class DecimalSum(Sum):
                 lambda value, expression, conn: value if value is None else value.quantize(step)
             )
         return converters
+
+
+class AnyOf(Lookup):
+    """``field__any=[...]``: the field equals one of many values, bound as ONE parameter.
+
+    ``__in`` binds one placeholder per value: with tens of thousands of values (a meter-reading
+    file, a route) Django and psycopg spend a second building and quoting the statement, and
+    SQLite refuses more than 32,766 variables. Here PostgreSQL gets ``= ANY(%s::type[])`` with
+    an array literal built in one pass, and SQLite ``IN (SELECT value FROM json_each(%s))`` with
+    a JSON list. For integers and strings (registered on IntegerField, ForeignKey, CharField)."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return ("%s", [list(value)])
+
+    def _strings(self) -> bool:
+        field = self.lhs.output_field
+        return isinstance(getattr(field, "target_field", field), CharField)  # a key: its target
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        _rhs, (values,) = self.process_rhs(compiler, connection)
+        if self._strings():
+            literal = ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+            return f"{lhs} = ANY(%s::text[])", [*lhs_params, "{" + literal + "}"]
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(str(int(v)) for v in values) + "}"]
+
+    def as_sqlite(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        _rhs, (values,) = self.process_rhs(compiler, connection)
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - lhs is a compiled column
+        return sql, [*lhs_params, json.dumps(values)]
+
+
+for _field in (IntegerField, CharField, ForeignKey):
+    _field.register_lookup(AnyOf)

@@ -5,8 +5,8 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span
+from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import store, vee
 from gasworks.metering.models import (
-    Meter,
     MeterStatus,
     ReadingReason,
     ReadingSource,
@@ -35,8 +35,7 @@ COLUMNS = ["serial_no", "value", "taken_at", "reason"]
 # ---------------------------------------------------------------- file import
 
 
-@dataclass
-class Row:
+class Row(NamedTuple):  # a tuple: one per file row, built cheaply
     line: int
     serial_no: str
     value: Decimal
@@ -84,6 +83,7 @@ def _parse_time(text: str) -> dt.datetime | None:
         return None
 
 
+@gc_paused()
 def check_rows(
     table: list[list[str]], now: dt.datetime | None = None
 ) -> tuple[list[Row], dict[int, list[str]]]:
@@ -99,8 +99,9 @@ def check_rows(
     col = {name: header.index(name) for name in COLUMNS if name in header}
     at_serial, at_value, at_time = col["serial_no"], col["value"], col["taken_at"]
     at_reason = col.get("reason")
+    default_tz = timezone.get_current_timezone()
     serials = {r[at_serial].strip() for r in table[1:] if len(r) > at_serial}
-    meters = {m.serial_no: m for m in Meter.objects.filter(serial_no__in=serials)}
+    meters = store.meters_by_serial(serials)
     customers = store.billing_customers(m.premises_id for m in meters.values())
     # Per meter once: why it takes no readings (or None), its register span and install time.
     meter_problem, span, installed_at = {}, {}, {}
@@ -110,13 +111,13 @@ def check_rows(
         elif meter.premises_id not in customers:
             meter_problem[serial] = _("No open account at the meter's premises.")
         span[serial] = register_span(meter.digits)
-        installed_at[serial] = store.start_of(meter.installed_on)
+        installed_at[serial] = store.start_of(meter.installed_on, default_tz)
     reasons = set(ReadingReason.values)
     rows: list[Row] = []
     errors: dict[int, list[str]] = {}
     seen: set = set()
-    limit = now + dt.timedelta(hours=general.future_reject_hours)
-    default_tz = timezone.get_current_timezone()
+    # In the file's zone: aware times with the same tzinfo compare without utcoffset() calls.
+    limit = (now + dt.timedelta(hours=general.future_reject_hours)).astimezone(default_tz)
     width = len(header)
     for line, raw in enumerate(table[1:], start=2):
         cells = raw if len(raw) >= width else raw + [""] * (width - len(raw))
@@ -155,9 +156,10 @@ def check_rows(
         if reason not in reasons:
             problems.append(_("Unknown reason %(r)s.") % {"r": reason})
         if meter is not None and taken is not None:
-            if (meter.pk, taken) in seen:
+            key = (serial, taken)
+            if key in seen:
                 problems.append(_("The same meter and time appear twice in the file."))
-            seen.add((meter.pk, taken))
+            seen.add(key)
         if problems:
             errors[line] = problems
         else:
@@ -172,6 +174,7 @@ def check_rows(
     return rows, errors
 
 
+@gc_paused()
 def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check: bool = True) -> dict:
     """Store checked rows, all or nothing, each validated by VEE in time order per meter.
     Returns counts: imported, flagged."""
@@ -182,10 +185,7 @@ def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check:
     with transaction.atomic():
         serials = {r.serial_no for r in rows}
         # The meter locks make this the only chain writer of these meters (as record_reading).
-        meters = {
-            m.serial_no: m
-            for m in Meter.objects.select_for_update().filter(serial_no__in=serials).order_by("pk")
-        }
+        meters = store.meters_by_serial(serials, lock=True)
         unknown = sorted({r.line for r in rows if r.serial_no not in meters})
         if unknown:
             raise InvalidInput(

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError
 from gasworks.lib.consumption import ConsumptionError, register_span
+from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import services, store, vee
 from gasworks.metering.models import (
     AlertKind,
@@ -161,6 +162,7 @@ def parse_body(body: bytes, span: Decimal, limit: dt.datetime) -> list[_Item]:
     return items
 
 
+@gc_paused()
 def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outcome]:
     """Verify, validate and store a group of device messages; one Outcome per message.
 

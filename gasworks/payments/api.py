@@ -11,11 +11,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gasworks.accounts.access import is_customer, scope_to_customer
+from gasworks.api import idempotency
+from gasworks.api.idempotency import idempotent_response
 from gasworks.api.permissions import ActionPerms
 from gasworks.errors import DomainError, NotAllowed
-from gasworks.payments import idempotency, receipts, services
-from gasworks.payments.models import COUNTER_METHODS, Method, Payment, PaymentStatus
-from gasworks.payments.serializers import PaymentCreateSerializer, PaymentSerializer, RefundSerializer
+from gasworks.payments import receipts, services
+from gasworks.payments.models import COUNTER_METHODS, Method, Payment, PaymentStatus, Refund
+from gasworks.payments.serializers import (
+    PaymentCreateSerializer,
+    PaymentSerializer,
+    RefundAnswerSerializer,
+    RefundOutSerializer,
+    RefundSerializer,
+)
 
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -26,9 +34,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "retrieve": ["payments.view_payment"],
         "create": ["payments.add_payment"],
         "refund": ["payments.refund_payment"],
+        "refunds": ["payments.view_payment"],
         "receipt": ["payments.view_payment"],
     }
-    customer_actions = ("list", "retrieve", "create", "receipt")
+    customer_actions = ("list", "retrieve", "create", "receipt", "refunds")
 
     def get_queryset(self):
         queryset = Payment.objects.select_related("customer").order_by("-pk")
@@ -75,28 +84,32 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 body["change"] = f"{payment.change_given:.2f}"
             return body, 201
 
-        body, code = idempotency.run_once(user, request.headers.get("Idempotency-Key", ""), request.data, act)
-        return Response(body, status=code)
+        body, code, replayed = idempotency.run_once(
+            "payments", user, request.headers.get(idempotency.HEADER), request.data, act
+        )
+        return idempotent_response(body, code, replayed)
 
-    @extend_schema(request=RefundSerializer, responses={201: dict})
+    @extend_schema(request=RefundSerializer, responses={201: RefundAnswerSerializer})
     @action(detail=True, methods=["post"])
     def refund(self, request, pk=None):
+        """201 with the refund as it stands: done, awaiting approval, processing at the gateway
+        (settled later by reconciliation: poll GET .../refunds/) or failed (the gateway refused;
+        nothing was refunded)."""
         payment = self.get_object()
         form = RefundSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         refund = services.request_refund(
             payment, form.validated_data["amount"], form.validated_data["reason"], request.user
         )
-        payment.refresh_from_db()
-        return Response(
-            {
-                "id": refund.pk,
-                "status": refund.status,
-                "amount": f"{refund.amount:.2f}",
-                "payment_status": payment.status,
-            },
-            status=201,
-        )
+        refund = Refund.objects.select_related("payment").get(pk=refund.pk)
+        return Response(RefundAnswerSerializer(refund).data, status=201)
+
+    @extend_schema(responses={200: RefundOutSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def refunds(self, request, pk=None):
+        """The payment's refunds, newest first."""
+        payment = self.get_object()
+        return Response(RefundOutSerializer(payment.refunds.order_by("-created_at", "-pk"), many=True).data)
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     @action(detail=True, methods=["get"])

@@ -148,22 +148,31 @@ class Payment(models.Model):
             )
         self.status = to
 
-    @property
-    def refundable(self):
-        return self.amount - self.refunded_amount
-
 
 class RefundStatus(models.TextChoices):
     AWAITING_APPROVAL = "awaiting", _("Awaiting approval")
+    PROCESSING = "processing", _("Processing at the gateway")
     DONE = "done", _("Refunded")
+    FAILED = "failed", _("Failed")
     REJECTED = "rejected", _("Rejected")
 
 
-REFUND_TRANSITIONS = {
-    RefundStatus.AWAITING_APPROVAL: {RefundStatus.DONE, RefundStatus.REJECTED},
-    RefundStatus.DONE: set(),
-    RefundStatus.REJECTED: set(),
+R = RefundStatus
+# A counter refund (cash, card, bank) goes from approval straight to done in one transaction. An
+# online one is first committed as processing, then the gateway is asked (outside any
+# transaction), then a second short transaction books its answer: done (the money is posted) or
+# failed (nothing posted). A failed refund may be sent again; reconciliation settles a refund
+# left in processing.
+REFUND_TRANSITIONS: dict[str, set[str]] = {
+    R.AWAITING_APPROVAL: {R.PROCESSING, R.DONE, R.REJECTED},
+    R.PROCESSING: {R.DONE, R.FAILED},
+    R.FAILED: {R.PROCESSING},
+    R.DONE: set(),
+    R.REJECTED: set(),
 }
+# Refunds that hold part of the payment: what is left to refund is the amount less these and
+# what is already refunded (done refunds are in Payment.refunded_amount).
+RESERVED_REFUND_STATUSES = (R.AWAITING_APPROVAL, R.PROCESSING)
 
 
 class Refund(models.Model):
@@ -172,6 +181,7 @@ class Refund(models.Model):
     reason = models.CharField(_("reason"), max_length=255)
     status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices)
     gateway_refund_id = models.CharField(_("gateway refund id"), max_length=64, blank=True)
+    gateway_error = models.CharField(_("gateway's answer"), max_length=255, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -180,12 +190,38 @@ class Refund(models.Model):
     )
     created_at = models.DateTimeField(_("requested at"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent to the gateway at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(name="refund_amount_positive", condition=Q(amount__gt=0))]
+        constraints = [
+            models.CheckConstraint(name="refund_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(name="refund_status_valid", condition=Q(status__in=RefundStatus.values)),
+        ]
+        indexes = [
+            # reconcile_payments: the few refunds still processing, oldest first.
+            models.Index(fields=["sent_at"], condition=Q(status="processing"), name="refund_processing_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.gateway_ref
+
+    @property
+    def gateway_ref(self) -> str:
+        """Our key for this refund at the gateway: the same on every call, so it refunds once."""
+        return f"RF{self.pk}"
+
+    def set_status(self, to: str) -> None:
+        if to not in REFUND_TRANSITIONS[self.status]:
+            raise DomainError(
+                "illegal_transition",
+                _("A refund cannot go from %(a)s to %(b)s.")
+                % {"a": RefundStatus(self.status).label, "b": RefundStatus(to).label},
+            )
+        self.status = to
 
 
 class ReceiptCounter(models.Model):
@@ -198,20 +234,6 @@ class ReceiptCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["station", "year"], name="receipt_counter_unique")]
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to an API write with an Idempotency-Key, replayed for a retry."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
-    request_hash = models.CharField(max_length=64)
-    response = models.JSONField(default=dict)
-    status_code = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
 
 
 class CallbackOutcome(models.TextChoices):
@@ -250,6 +272,7 @@ class SandboxTransaction(models.Model):
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     refunded = models.DecimalField(default=0, **MONEY)
+    refunds = models.JSONField(default=dict)  # our refund ref -> amount, as the gateway keys them
     paid_at = models.DateTimeField()
 
 

@@ -24,6 +24,14 @@ register(
         Decimal("1"),
     ),
     Spec(
+        "refund_reconcile_after_minutes",
+        int,
+        5,
+        _("Minutes after which reconciliation asks the gateway about a refund still processing"),
+        "payments",
+        Decimal("1"),
+    ),
+    Spec(
         "counter_max_amount",
         Decimal,
         Decimal("100000"),

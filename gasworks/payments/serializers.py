@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from gasworks.customers.models import Customer
 from gasworks.payments.gateways.base import gateway_codes
-from gasworks.payments.models import Method, Payment
+from gasworks.payments.models import Method, Payment, Refund
 
 
 class PaymentCreateSerializer(serializers.Serializer):
@@ -22,6 +22,42 @@ class PaymentCreateSerializer(serializers.Serializer):
 class RefundSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     reason = serializers.CharField(max_length=255)
+
+
+class RefundOutSerializer(serializers.ModelSerializer):
+    """A refund as the API shows it. `status`: awaiting (approval), processing (sent to the gateway,
+    not yet confirmed), done, failed (the gateway refused: `gateway_error` has its words; nothing
+    was refunded), rejected. `status_label` is the status in the caller's language."""
+
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "payment",
+            "amount",
+            "reason",
+            "status",
+            "status_label",
+            "gateway_refund_id",
+            "gateway_error",
+            "created_at",
+            "decided_at",
+            "sent_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class RefundAnswerSerializer(RefundOutSerializer):
+    """The answer to a refund request: the refund, and the payment's status after it."""
+
+    payment_status = serializers.CharField(source="payment.status", read_only=True)
+
+    class Meta(RefundOutSerializer.Meta):
+        fields = [*RefundOutSerializer.Meta.fields, "payment_status"]
+        read_only_fields = fields
 
 
 class PaymentSerializer(serializers.ModelSerializer):

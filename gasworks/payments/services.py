@@ -22,9 +22,10 @@ from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_money, to_decimal
-from gasworks.payments.gateways.base import Notification, get_gateway
+from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
 from gasworks.payments.models import (
     COUNTER_METHODS,
+    RESERVED_REFUND_STATUSES,
     CallbackOutcome,
     GatewayEvent,
     Method,
@@ -442,6 +443,39 @@ def reconcile(older_than_minutes: int | None = None, stdout=None) -> dict:
 
 
 # --- refunds --------------------------------------------------------------------------------
+#
+# A counter refund (cash, card, bank) is one transaction: the money leaves the drawer and the
+# ledger entry is posted together. An online refund cannot be: the gateway is slow I/O and cannot
+# take part in our transaction. So it goes in steps, none of which holds a lock across the call:
+#   1. a short transaction locks the payment, checks what is left, and commits the refund as
+#      processing (its amount is now reserved: a parallel refund sees it as taken);
+#   2. the gateway is asked, outside any transaction, under the refund's stable key RF{pk}, so a
+#      repeat refunds once at the provider;
+#   3. a second short transaction re-locks the payment and books the answer once: done (ledger
+#      reversal, payment refunded_amount and status) or failed (the gateway's words kept, nothing
+#      posted, the amount free again). No answer (unreachable, timed out, the process died) leaves
+#      the refund processing; reconcile_refunds asks the gateway again later.
+
+
+def refund_room(payment: Payment) -> Decimal:
+    """What can still be refunded: the amount less what was refunded and what refunds awaiting
+    approval or processing at the gateway hold. Lock the payment first when acting on it."""
+    reserved = payment.refunds.filter(status__in=RESERVED_REFUND_STATUSES).aggregate(t=DecimalSum("amount"))
+    return payment.amount - payment.refunded_amount - (reserved["t"] or 0)
+
+
+def _lock_for_refund(payment_id: int, amount: Decimal) -> Payment:
+    payment = Payment.objects.select_for_update().select_related("customer").get(pk=payment_id)
+    if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED):
+        raise DomainError("not_refundable", _("Only a paid payment can be refunded."))
+    room = refund_room(payment)
+    if amount > room:
+        raise InvalidInput(
+            "refund_too_large",
+            _("At most %(max)s can still be refunded.") % {"max": room},
+            {"amount": [_("Too large.")]},
+        )
+    return payment
 
 
 def request_refund(payment: Payment, amount, reason: str, by) -> Refund:
@@ -454,22 +488,8 @@ def request_refund(payment: Payment, amount, reason: str, by) -> Refund:
             "reason_required", _("Give a reason for the refund."), {"reason": [_("Required.")]}
         )
     now = timezone.now()
-    with transaction.atomic():
-        locked = Payment.objects.select_for_update().select_related("customer").get(pk=payment.pk)
-        if locked.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED):
-            raise DomainError("not_refundable", _("Only a paid payment can be refunded."))
-        waiting = (
-            locked.refunds.filter(status=RefundStatus.AWAITING_APPROVAL).aggregate(t=DecimalSum("amount"))[
-                "t"
-            ]
-            or 0
-        )
-        if value > locked.refundable - waiting:
-            raise InvalidInput(
-                "refund_too_large",
-                _("At most %(max)s can still be refunded.") % {"max": locked.refundable - waiting},
-                {"amount": [_("Too large.")]},
-            )
+    with transaction.atomic(durable=True):  # durable: committed before any gateway call
+        locked = _lock_for_refund(payment.pk, value)
         refund = Refund.objects.create(
             payment=locked,
             amount=value,
@@ -479,32 +499,59 @@ def request_refund(payment: Payment, amount, reason: str, by) -> Refund:
             created_at=now,
         )
         if value <= parameters.get("refund_approval_threshold") or by.has_perm("payments.approve_refund"):
-            _execute_refund(refund, locked, by, now)
-    return refund
+            _carry_out(refund, locked, by, now)
+    return _send_refund(refund, locked, by)
 
 
 def decide_refund(refund: Refund, approve: bool, by) -> Refund:
     if not by.has_perm("payments.approve_refund"):
         raise NotAllowed("approval_required", _("Only a supervisor may approve refunds."))
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         payment = Payment.objects.select_for_update().select_related("customer").get(pk=refund.payment_id)
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status != RefundStatus.AWAITING_APPROVAL:
             raise DomainError("refund_decided", _("This refund was already decided."))
         if approve:
-            _execute_refund(refund, payment, by, now)
+            _carry_out(refund, payment, by, now)
         else:
-            refund.status, refund.decided_by, refund.decided_at = RefundStatus.REJECTED, by, now
+            refund.set_status(RefundStatus.REJECTED)
+            refund.decided_by, refund.decided_at = by, now
             refund.save(update_fields=["status", "decided_by", "decided_at"])
-    return refund
+    return _send_refund(refund, payment, by)
 
 
-def _execute_refund(refund: Refund, payment: Payment, by, now) -> None:
+def retry_refund(refund: Refund, by) -> Refund:
+    """Send a refund the gateway refused once more (same key), if the payment still has room."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        refund = Refund.objects.get(pk=refund.pk)
+        if refund.status != RefundStatus.FAILED:
+            raise DomainError("refund_not_failed", _("Only a failed refund can be sent again."))
+        payment = _lock_for_refund(refund.payment_id, refund.amount)
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != RefundStatus.FAILED:  # retried by someone else meanwhile
+            raise DomainError("refund_not_failed", _("Only a failed refund can be sent again."))
+        refund.set_status(RefundStatus.PROCESSING)
+        refund.sent_at, refund.finished_at, refund.gateway_error = now, None, ""
+        refund.save(update_fields=["status", "sent_at", "finished_at", "gateway_error"])
+    return _send_refund(refund, payment, by)
+
+
+def _carry_out(refund: Refund, payment: Payment, by, now) -> None:
+    """An approved refund, in the caller's transaction (payment locked): a counter refund is booked
+    at once; an online one is marked processing, for _send_refund after the commit."""
+    refund.decided_by, refund.decided_at = by, now
     if payment.method == Method.ONLINE:
-        refund.gateway_refund_id = get_gateway(payment.gateway).refund(
-            payment, refund.amount, f"RF{refund.pk}"
-        )
+        refund.set_status(RefundStatus.PROCESSING)
+        refund.sent_at = now
+        refund.save(update_fields=["status", "decided_by", "decided_at", "sent_at"])
+    else:
+        _post_refund(refund, payment, by, now)
+
+
+def _post_refund(refund: Refund, payment: Payment, by, now) -> None:
+    """The money side of a refund, once: ledger reversal, payment totals, refund done."""
     ledger.post(
         payment.customer,
         EntryKind.REFUND,
@@ -519,8 +566,97 @@ def _execute_refund(refund: Refund, payment: Payment, by, now) -> None:
         PaymentStatus.REFUNDED if payment.refunded_amount == payment.amount else PaymentStatus.PARTLY_REFUNDED
     )
     payment.save(update_fields=["refunded_amount", "status"])
-    refund.status, refund.decided_by, refund.decided_at = RefundStatus.DONE, by, now
-    refund.save(update_fields=["status", "decided_by", "decided_at", "gateway_refund_id"])
+    refund.set_status(RefundStatus.DONE)
+    refund.finished_at = now
+    refund.save(
+        update_fields=[
+            "status",
+            "decided_by",
+            "decided_at",
+            "finished_at",
+            "gateway_refund_id",
+            "gateway_error",
+        ]
+    )
+
+
+def _send_refund(refund: Refund, payment: Payment, by) -> Refund:
+    """Step 2 and 3 for a refund committed as processing (anything else is returned as it is)."""
+    if refund.status != RefundStatus.PROCESSING:
+        return refund
+    try:
+        answer = get_gateway(payment.gateway).refund(payment, refund.amount, refund.gateway_ref)
+    except GatewayError as exc:
+        _note_no_answer(refund, exc.message)
+        return refund
+    return _book_refund(refund, answer, by)
+
+
+def _note_no_answer(refund: Refund, why) -> None:
+    """No answer from the gateway: the refund stays processing, with the reason shown to staff."""
+    refund.gateway_error = str(why)[:255]
+    Refund.objects.filter(pk=refund.pk, status=RefundStatus.PROCESSING).update(
+        gateway_error=refund.gateway_error
+    )
+
+
+def _book_refund(refund: Refund, answer: RefundAnswer, by) -> Refund:
+    """Step 3: book the gateway's answer in a short transaction that re-locks the payment. Once only:
+    a refund no longer processing (booked by a parallel run or by reconcile) is left alone."""
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        payment = Payment.objects.select_for_update().select_related("customer").get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != RefundStatus.PROCESSING:
+            return refund
+        refund.gateway_refund_id = answer.refund_id[:64] or refund.gateway_refund_id
+        refund.gateway_error = answer.message[:255]
+        if answer.state == RefundAnswer.DONE:
+            _post_refund(refund, payment, by, now)
+        elif answer.state == RefundAnswer.FAILED:
+            refund.set_status(RefundStatus.FAILED)
+            refund.finished_at = now
+            refund.save(update_fields=["status", "finished_at", "gateway_refund_id", "gateway_error"])
+        else:  # pending at the gateway: reconcile asks again
+            refund.save(update_fields=["gateway_refund_id", "gateway_error"])
+    return refund
+
+
+def reconcile_refunds(older_than_minutes: int | None = None, stdout=None) -> dict:
+    """Settle online refunds left processing (no answer, a crash, a gateway still working on it):
+    ask the gateway what became of each; one it never took is sent again under the same key.
+    Only refunds sent longer ago than `older_than_minutes` (default: the parameter), so a call
+    still in flight is not raced; a race would be harmless anyway (same key, booked once)."""
+    from datetime import timedelta
+
+    if older_than_minutes is None:
+        older_than_minutes = parameters.get("refund_reconcile_after_minutes")
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    counts = {"refunds_done": 0, "refunds_failed": 0, "refunds_processing": 0, "refund_errors": 0}
+    stuck = (
+        Refund.objects.filter(status=RefundStatus.PROCESSING, sent_at__lte=cutoff)
+        .select_related("payment")
+        .order_by("sent_at", "pk")
+    )
+    for refund in stuck.iterator():
+        payment = refund.payment
+        try:
+            gateway = get_gateway(payment.gateway)  # slow I/O below: outside any transaction
+            answer = gateway.refund_status(payment, refund.amount, refund.gateway_ref)
+            if answer is None:  # never taken: send it again, same key
+                answer = gateway.refund(payment, refund.amount, refund.gateway_ref)
+        except DomainError as exc:
+            counts["refund_errors"] += 1
+            _note_no_answer(refund, exc.message)
+            if stdout:
+                stdout.write(f"{refund.gateway_ref}: {exc.message}")
+            continue
+        booked = _book_refund(refund, answer, None)
+        counts[REFUND_OUTCOMES.get(booked.status, "refunds_processing")] += 1
+    return counts
+
+
+REFUND_OUTCOMES: dict[str, str] = {RefundStatus.DONE: "refunds_done", RefundStatus.FAILED: "refunds_failed"}
 
 
 # --- what is due ----------------------------------------------------------------------------

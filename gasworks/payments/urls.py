@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/receipt.pdf", views.payment_receipt, name="receipt"),
     path("<int:pk>/refund/", views.refund_create, name="refund"),
     path("refunds/", views.refund_list, name="refunds"),
+    path("refunds/<int:pk>/retry/", views.refund_retry, name="refund-retry"),
     path("refunds/<int:pk>/<slug:verdict>/", views.refund_decide, name="refund-decide"),
     path("shift/", views.shift_mine, name="shift"),
     path("shifts/", views.shift_list, name="shifts"),

@@ -144,6 +144,7 @@ def payment_detail(request, pk):
             "payment": payment,
             "paid": payment.status in PAID_STATUSES,
             "refunds": payment.refunds.select_related("requested_by", "decided_by"),
+            "room": services.refund_room(payment) if payment.status in PAID_STATUSES else 0,
             "can_refund": not is_customer(request.user) and request.user.has_perm("payments.refund_payment"),
         },
     )
@@ -162,11 +163,36 @@ def payment_receipt(request, pk):
 # --- refunds --------------------------------------------------------------------------------
 
 
+def _say_refund(request, refund: Refund) -> None:
+    """Tell the user where a refund stands after acting on it."""
+    if refund.status == RefundStatus.AWAITING_APPROVAL:
+        messages.info(request, _("The refund is above the threshold and waits for approval."))
+    elif refund.status == RefundStatus.PROCESSING:
+        messages.warning(
+            request,
+            _(
+                "The refund of %(amount)s is with the payment gateway, which has not confirmed it yet. "
+                "It is settled automatically; nothing needs to be done."
+            )
+            % {"amount": refund.amount},
+        )
+    elif refund.status == RefundStatus.FAILED:
+        messages.error(
+            request,
+            _("The payment gateway refused the refund: %(why)s. Nothing was refunded.")
+            % {"why": refund.gateway_error},
+        )
+    elif refund.status == RefundStatus.REJECTED:
+        messages.success(request, _("Refund rejected."))
+    else:
+        messages.success(request, _("Refunded %(amount)s.") % {"amount": refund.amount})
+
+
 @staff_required
 @permission_required("payments.refund_payment", raise_exception=True)
 def refund_create(request, pk):
     payment = get_object_or_404(Payment.objects.select_related("customer"), pk=pk)
-    form = RefundForm(request.POST or None, initial={"amount": payment.refundable})
+    form = RefundForm(request.POST or None, initial={"amount": services.refund_room(payment)})
     if request.method == "POST" and form.is_valid():
         try:
             refund = services.request_refund(
@@ -175,10 +201,7 @@ def refund_create(request, pk):
         except DomainError as exc:
             apply_error(form, exc)
         else:
-            if refund.status == RefundStatus.AWAITING_APPROVAL:
-                messages.info(request, _("The refund is above the threshold and waits for approval."))
-            else:
-                messages.success(request, _("Refunded %(amount)s.") % {"amount": refund.amount})
+            _say_refund(request, refund)
             return redirect("payments:detail", pk=payment.pk)
     return render(
         request, "web/form.html", {"form": form, "title": _("Refund %(no)s") % {"no": payment.receipt_no}}
@@ -188,10 +211,30 @@ def refund_create(request, pk):
 @staff_required
 @permission_required("payments.approve_refund", raise_exception=True)
 def refund_list(request):
-    waiting = Refund.objects.filter(status=RefundStatus.AWAITING_APPROVAL).select_related(
-        "payment__customer", "requested_by"
+    """The refunds someone may have to act on: awaiting approval, failed at the gateway, and those
+    still processing there (settled by reconciliation)."""
+    refunds = (
+        Refund.objects.filter(
+            status__in=(RefundStatus.AWAITING_APPROVAL, RefundStatus.FAILED, RefundStatus.PROCESSING)
+        )
+        .select_related("payment__customer", "requested_by")
+        .order_by("created_at", "pk")
     )
-    return render(request, "payments/refund_list.html", {"refunds": waiting})
+    groups = {
+        status: []
+        for status in (RefundStatus.AWAITING_APPROVAL, RefundStatus.FAILED, RefundStatus.PROCESSING)
+    }
+    for refund in refunds:
+        groups[refund.status].append(refund)
+    return render(
+        request,
+        "payments/refund_list.html",
+        {
+            "waiting": groups[RefundStatus.AWAITING_APPROVAL],
+            "failed": groups[RefundStatus.FAILED],
+            "processing": groups[RefundStatus.PROCESSING],
+        },
+    )
 
 
 @staff_required
@@ -202,12 +245,29 @@ def refund_decide(request, pk, verdict):
     if verdict not in ("approve", "reject"):
         raise Http404
     try:
-        services.decide_refund(refund, verdict == "approve", request.user)
+        refund = services.decide_refund(refund, verdict == "approve", request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Refund approved.") if verdict == "approve" else _("Refund rejected."))
+        _say_refund(request, refund)
     return redirect("payments:refunds")
+
+
+@staff_required
+@permission_required("payments.refund_payment", raise_exception=True)
+@require_POST
+def refund_retry(request, pk):
+    """Send a refund the gateway refused once more (same key at the gateway: it refunds once)."""
+    refund = get_object_or_404(Refund, pk=pk)
+    try:
+        refund = services.retry_refund(refund, request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        _say_refund(request, refund)
+    if request.POST.get("back") == "list" and request.user.has_perm("payments.approve_refund"):
+        return redirect("payments:refunds")
+    return redirect("payments:detail", pk=refund.payment_id)
 
 
 # --- shifts ---------------------------------------------------------------------------------

@@ -9,13 +9,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gasworks.accounts.access import is_customer, scope_to_customer
+from gasworks.api import idempotency
+from gasworks.api.idempotency import idempotent_response
 from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
 from gasworks.errors import InvalidInput
 from gasworks.safety import interlock, pdf
 from gasworks.safety import serializers as s
 from gasworks.safety.models import Emergency, Hazard, InspectionTask, PhotoKind
-from gasworks.safety.services import emergencies, hazards, idempotency, inspections, photos
+from gasworks.safety.services import emergencies, hazards, inspections, photos
 
 _TASK_CHANGE = ["safety.change_inspectiontask"]
 
@@ -259,17 +261,14 @@ class EmergencyViewSet(_Base):
         responses={201: s.EmergencySerializer},
     )
     def create(self, request):
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            _case, body, code = self._report(request)
+        key = request.headers.get(idempotency.HEADER)
+        if key is None:  # optional here: a phone on a bad line sends one, a form need not
+            body, code = self._report(request)
             return Response(body, status=code)
         body, code, replayed = idempotency.run_once(
-            request.user, key, request.data, lambda: self._report(request)
+            "emergencies", request.user, key, request.data, lambda: self._report(request)
         )
-        response = Response(body, status=code)
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return idempotent_response(body, code, replayed)
 
     def _report(self, request):
         data = self._input(s.EmergencyCreateSerializer)
@@ -287,7 +286,7 @@ class EmergencyViewSet(_Base):
             customer=customer,
             by=request.user,
         )
-        return case, self.get_serializer(case).data, status.HTTP_201_CREATED
+        return self.get_serializer(case).data, status.HTTP_201_CREATED
 
     @extend_schema(request=s.DispatchSerializer)
     @action(detail=True, methods=["post"], url_path="dispatch")

@@ -436,23 +436,3 @@ class Emergency(models.Model):
 
     def __str__(self) -> str:
         return f"E{self.pk} {self.get_priority_display()} {self.address[:30]}"
-
-
-class EmergencyRequest(models.Model):
-    """The first answer to POST /api/v1/emergencies/ with an Idempotency-Key, per user. The unique
-    (user, key) makes parallel retries meet in the database: one report, one answer."""
-
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
-    request_hash = models.CharField(max_length=64)
-    emergency = models.ForeignKey(Emergency, null=True, on_delete=models.CASCADE, related_name="+")
-    response = models.JSONField(default=dict)
-    status_code = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("emergency API request")
-        verbose_name_plural = _("emergency API requests")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="emergency_request_unique_user_key")
-        ]

@@ -8,6 +8,7 @@ class SystemConfig(AppConfig):
     verbose_name = _("System")
 
     def ready(self) -> None:
+        from gasworks.lib import db  # noqa: F401 - registers field__any and SQLite's exact sum
         from gasworks.system import audit
 
         audit.connect_default_models()

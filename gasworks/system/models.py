@@ -57,3 +57,24 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit log")
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["model", "object_id"], name="audit_object_idx")]
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to an API write sent with an Idempotency-Key, replayed for a retry. One
+    table for every route that takes the header (``scope`` names the route); the unique
+    (user, scope, key) makes parallel retries meet in the database: one effect, one answer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    response = models.JSONField(default=dict)
+    status_code = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotent API request")
+        verbose_name_plural = _("idempotent API requests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotent_request_unique_key")
+        ]

@@ -3,12 +3,13 @@ existence check, the COPY writer. Runs on SQLite and PostgreSQL, so both code pa
 to the same expectations."""
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from gasworks.lib.consumption import register_span, volume_used
@@ -106,6 +107,75 @@ def test_it_writes_rows_with_awkward_text_and_empty_fields():
     assert (second.consumption, second.seq, second.note, second.flags) == (None, None, "", [])
 
 
+def _rows(meter, customer_id, days):
+    return [
+        (
+            meter.pk,
+            customer_id,
+            D(100 + day),
+            at(day),
+            "periodic",
+            "accepted",
+            [],
+            D(1),
+            None,
+            NOW,
+            "import",
+            None,
+            "",
+        )
+        for day in days
+    ]
+
+
+def _copy_threads():
+    return [t for t in threading.enumerate() if t.name == "reading-copy"]
+
+
+def test_it_streams_a_batch_of_many_chunks_and_leaves_the_foreign_keys_deferred(monkeypatch):
+    monkeypatch.setattr(store.Writer, "CHUNK", 3)
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    store.write(_rows(meter, customer_id, range(1, 11)))
+    assert list(Reading.objects.filter(meter=meter).values_list("taken_at", flat=True)) == [
+        at(day) for day in range(1, 11)
+    ]
+    assert not _copy_threads()
+    if connection.vendor == "postgresql":
+        # Checked at commit again, as Django declares them: a dangling id passes the INSERT.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO metering_reading (meter_id, customer_id, value, taken_at, reason, status,"
+                " flags, created_at, source, note) VALUES (%s, %s, 1, %s, 'periodic', 'accepted',"
+                " '[]', %s, 'import', '')",
+                [meter.pk, customer_id + 10**9, at(50), NOW],
+            )
+            cursor.execute("DELETE FROM metering_reading WHERE taken_at = %s", [at(50)])
+
+
+def test_a_conflict_in_a_later_chunk_stores_nothing(monkeypatch):
+    monkeypatch.setattr(store.Writer, "CHUNK", 3)
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    rows = _rows(meter, customer_id, [1, 2, 3, 4, 5, 6, 7, 2, 9, 10])  # the 8th repeats day 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        store.write(rows)
+    assert not Reading.objects.filter(meter=meter).exists()
+    assert not _copy_threads()
+
+
+def test_an_error_while_producing_rows_abandons_the_chunks_sent(monkeypatch):
+    monkeypatch.setattr(store.Writer, "CHUNK", 3)
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    with pytest.raises(ValueError), transaction.atomic(), store.Writer() as writer:
+        for row in _rows(meter, customer_id, range(1, 8)):
+            writer.add(row)
+        raise ValueError("a bad row")
+    assert not Reading.objects.filter(meter=meter).exists()
+    assert not _copy_threads()
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     digits=st.integers(3, 8),
@@ -129,3 +199,40 @@ def test_it_computes_the_same_volume_as_the_library(digits, previous, current, h
     else:
         assert verdict.consumption == expected.volume
         assert verdict.rolled_over == expected.rolled_over
+
+
+STATUSES = [str(s) for s in ReadingStatus.values]
+
+
+@pytest.mark.postgres_only  # the window query is PostgreSQL's
+@settings(max_examples=60, deadline=None)
+@given(
+    history=st.lists(
+        st.tuples(st.sampled_from(STATUSES), st.sampled_from([None, "0", "0.000", "1.5", "20"])),
+        max_size=24,
+    )
+)
+@example(history=[("accepted", "20")] * 3 + [("flagged", "20")] * 12)  # too few billable in the window
+@example(history=[("accepted", "20")] * 3 + [("accepted", "0")] * 12)  # the last move is older
+@example(history=[("accepted", "20")] * 3 + [("estimated", "20")] * 12)  # the last real one too
+@example(history=[("accepted", "20")] * 3 + [("rejected", "20")] * 12)  # and the latest of all
+@example(history=[("accepted", "20")] * 3)  # a short history: no second query
+def test_the_window_of_newest_readings_gives_the_same_state_as_the_full_query(history):
+    """Any mix of statuses and volumes: long runs of flagged or zero readings push a part out
+    of the window, and the meter is read again in full."""
+    meter = make_meter()
+    customer_id = services.billing_customer(meter.premises_id).pk
+    store.write(
+        [
+            (meter.pk, customer_id, D(100 + day), at(day), "periodic", status, [],
+             None if volume is None else D(volume), None, NOW, "import", None, "")
+            for day, (status, volume) in enumerate(history, start=1)
+        ]
+    )  # fmt: skip
+    size = 7
+    full = store._full_states([meter.pk], size, None)[0]
+    fast = store._state_rows([meter.pk], size, None)[0]
+    n = full[1]
+    assert fast[:4] == full[:4]
+    assert list(fast[4]) == list(full[4] or []) and list(fast[5]) == list(full[5] or [])
+    assert fast[6:] == full[6:], (n, history)

@@ -1,6 +1,8 @@
 import pytest
 
+from gasworks.payments import rsa
 from gasworks.payments.gateways import sandbox
+from tests.payments.providers import Alipay, Wechat
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +18,29 @@ def pay_order():
         return sandbox.SandboxGateway().pay(payment)
 
     return pay
+
+
+@pytest.fixture(scope="session")
+def keys():
+    """Throwaway RSA-2048 pairs: the merchant's, the provider's, and a forger's."""
+    return {"merchant": rsa.generate(2048), "provider": rsa.generate(2048), "forger": rsa.generate(2048)}
+
+
+def _configured(provider, monkeypatch):
+    """The provider configured in the environment, its HTTP layer answering what the test queues."""
+    provider.env(monkeypatch)
+    provider.install(monkeypatch)
+    return provider
+
+
+@pytest.fixture
+def alipay(monkeypatch, keys):
+    return _configured(Alipay(keys["merchant"], keys["provider"]), monkeypatch)
+
+
+@pytest.fixture
+def wechat(monkeypatch, keys):
+    return _configured(Wechat(keys["merchant"], keys["provider"]), monkeypatch)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -5,7 +5,8 @@ from pypdf import PdfReader
 
 from gasworks.billing.models import LedgerEntry
 from gasworks.payments import services
-from gasworks.payments.models import IdempotencyRecord, Payment
+from gasworks.payments.models import Payment
+from gasworks.system.models import IdempotentRequest
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/payments/"
@@ -24,6 +25,7 @@ def test_it_takes_a_cash_payment_and_replays_a_retry(client, personas):
     assert data["status"] == "succeeded" and data["receipt_no"].startswith("R")
     again = _pay(client, body)
     assert again.status_code == 201 and again.json() == data
+    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
     assert Payment.objects.count() == 1 and LedgerEntry.objects.count() == 1
     other = _pay(client, {**body, "amount": "121.00"})
     assert other.status_code == 409
@@ -39,7 +41,24 @@ def test_it_needs_an_idempotency_key(client, personas):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert Payment.objects.count() == 0
+    assert response.json()["error"]["code"] == "idempotency_key_required"
+    too_long = _pay(
+        client, {"customer": personas["own_customer"].pk, "amount": "1", "method": "cash"}, "k" * 129
+    )
+    assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "invalid_idempotency_key"
+    assert Payment.objects.count() == 0 and not IdempotentRequest.objects.exists()
+
+
+def test_a_key_used_for_an_emergency_report_is_another_key_for_a_payment(client, personas):
+    """One table for every route, each route its own key space."""
+    client.force_login(personas["admin"])
+    report = {"address": "望京街道8号院", "description": "燃气味", "priority": "high"}
+    client.post(
+        "/api/v1/emergencies/", report, content_type="application/json", headers={"Idempotency-Key": "k-1"}
+    )
+    paid = _pay(client, {"customer": personas["own_customer"].pk, "amount": "5", "method": "cash"})
+    assert paid.status_code == 201 and "receipt_no" in paid.json()
+    assert sorted(IdempotentRequest.objects.values_list("scope", flat=True)) == ["emergencies", "payments"]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +81,7 @@ def test_it_answers_bad_input_with_400_and_writes_nothing(client, personas, body
     assert response.status_code == 400
     assert set(response.json()["error"]) == {"code", "message", "fields"}
     assert Payment.objects.count() == 0 and LedgerEntry.objects.count() == 0
-    assert IdempotencyRecord.objects.count() == 0
+    assert IdempotentRequest.objects.count() == 0
 
 
 def test_a_customer_creates_an_online_order_for_itself_only(client, personas):

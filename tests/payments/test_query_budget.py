@@ -49,7 +49,7 @@ def test_it_takes_a_counter_payment_in_a_pinned_number_of_queries():
     counter = next(i for i, s in enumerate(sql) if "payments_receiptcounter" in s)
     after = [s.split(" ")[0:2] for s in sql[counter + 1 :]]
     numbered_payment = [] if connection.vendor == "postgresql" else [["UPDATE", '"payments_payment"']]
-    assert after == [*numbered_payment, ["UPDATE", '"payments_idempotencyrecord"'], ["RELEASE", "SAVEPOINT"]]
+    assert after == [*numbered_payment, ["UPDATE", '"system_idempotentrequest"'], ["RELEASE", "SAVEPOINT"]]
     assert Payment.objects.count() == 2
 
 
@@ -63,4 +63,4 @@ def test_a_replayed_key_writes_nothing_and_reads_once():
     assert again.status_code == 201 and again.json() == first.json()
     assert Payment.objects.count() == 1
     writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
-    assert writes == [w for w in writes if "payments_idempotencyrecord" in w]  # only the refused insert
+    assert writes == [w for w in writes if "system_idempotentrequest" in w]  # only the refused insert

@@ -1,43 +1,59 @@
-"""Offline checks of the gateway adapters' signature verification, with notifications signed in
-the test by throwaway keys (and cross-checked against the openssl command line when present)."""
+"""The RSA helpers (on `cryptography`) that the sandbox signs with and that read the gateways'
+configured keys; cross-checked against the openssl command line when present. The adapters'
+notification checks are in test_alipay.py and test_wechat.py."""
 
 import base64
-import json
 import shutil
 import subprocess
-import time
-from decimal import Decimal
-from urllib.parse import urlencode
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from gasworks.payments import rsa
-from gasworks.payments.gateways.alipay import AlipayGateway, signing_string
-from gasworks.payments.gateways.base import BadNotification
-from gasworks.payments.gateways.wechat import WechatGateway, signing_message
+from gasworks.payments.gateways import config
+from gasworks.payments.gateways.base import GatewayError
 from tests.services import require
 
 
 @pytest.fixture(scope="module")
 def key():
-    return rsa.generate(1024)
+    return rsa.generate(2048)
 
 
-def test_it_signs_and_verifies_and_refuses_a_changed_message(key):
-    signature = rsa.sign(key, b"message")
-    rsa.verify(key.public(), b"message", signature)
+def _same(a, b) -> bool:
+    return a.public_numbers() == b.public_numbers()
+
+
+def test_it_signs_and_verifies_and_refuses_a_changed_message(key, keys):
+    signature = rsa.sign_b64(key, b"message")
+    rsa.verify_b64(key.public_key(), b"message", signature)
     with pytest.raises(rsa.SignatureError):
-        rsa.verify(key.public(), b"messagE", signature)
+        rsa.verify_b64(key.public_key(), b"messagE", signature)
     with pytest.raises(rsa.SignatureError):
-        rsa.verify(rsa.generate(1024).public(), b"message", signature)
+        rsa.verify_b64(keys["forger"].public_key(), b"message", signature)
+    with pytest.raises(rsa.SignatureError):
+        rsa.verify_b64(key.public_key(), b"message", "not base64!")
 
 
-def test_it_round_trips_pem(key):
-    assert rsa.load_private(rsa.private_pem(key)) == key
-    assert rsa.load_public(rsa.public_pem(key.public())) == key.public()
-    # Bare base64 body, as gateways' consoles hand out public keys.
-    body = "".join(rsa.public_pem(key.public()).splitlines()[1:-1])
-    assert rsa.load_public(body) == key.public()
+def test_it_reads_keys_in_the_forms_gateways_hand_out(key):
+    public = key.public_key()
+    assert _same(rsa.load_public(rsa.public_pem(key)), public)
+    assert rsa.load_private(rsa.private_pem(key)).private_numbers() == key.private_numbers()
+    # Bare base64 bodies, as Alipay's console hands out keys; PKCS#1 as older tools write them.
+    assert _same(rsa.load_public("".join(rsa.public_pem(public).splitlines()[1:-1])), public)
+    pkcs1 = key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    assert rsa.load_private(base64.b64encode(pkcs1).decode()).private_numbers() == key.private_numbers()
+    pkcs1_pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
+    assert _same(rsa.load_public(pkcs1_pem), public)
+    for junk in ("", "not a key", rsa.public_pem(key).replace("M", "N", 3)):
+        with pytest.raises(rsa.SignatureError):
+            rsa.load_public(junk)
+    with pytest.raises(rsa.SignatureError):
+        rsa.load_private(rsa.public_pem(key))
 
 
 def test_it_agrees_with_openssl(tmp_path, key):
@@ -48,133 +64,25 @@ def test_it_agrees_with_openssl(tmp_path, key):
         ["openssl", "dgst", "-sha256", "-sign", tmp_path / "k.pem", "-out", tmp_path / "sig", tmp_path / "m"],
         check=True,
     )
-    assert (tmp_path / "sig").read_bytes() == rsa.sign(key, b"gasworks")
+    assert base64.b64encode((tmp_path / "sig").read_bytes()).decode() == rsa.sign_b64(key, b"gasworks")
     subprocess.run(
-        [
-            "openssl",
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:1024",
-            "-out",
-            tmp_path / "o.pem",
-        ],
+        ["openssl", "genrsa", "-traditional", "-out", tmp_path / "o.pem", "2048"],
         check=True,
         capture_output=True,
     )
-    theirs = rsa.load_private((tmp_path / "o.pem").read_text())  # PKCS#8
-    rsa.verify(theirs.public(), b"x", rsa.sign(theirs, b"x"))
+    theirs = rsa.load_private((tmp_path / "o.pem").read_text())  # PKCS#1 "RSA PRIVATE KEY"
+    rsa.verify_b64(theirs.public_key(), b"x", rsa.sign_b64(theirs, b"x"))
 
 
-def _alipay_params(key, **overrides):
-    params = {
-        "app_id": "2021000000000001",
-        "notify_type": "trade_status_sync",
-        "out_trade_no": "GW20260301ABC",
-        "trade_no": "2026030122001400000000000001",
-        "trade_status": "TRADE_SUCCESS",
-        "total_amount": "88.50",
-        "charset": "utf-8",
-        "sign_type": "RSA2",
-    }
-    params.update(overrides)
-    params["sign"] = rsa.sign_b64(key, signing_string(params))
-    return params
-
-
-@pytest.fixture
-def alipay_env(monkeypatch, key):
-    monkeypatch.setenv("ALIPAY_APP_ID", "2021000000000001")
-    monkeypatch.setenv("ALIPAY_PUBLIC_KEY", rsa.public_pem(key.public()))
-
-
-def test_it_verifies_an_alipay_rsa2_notification(alipay_env, key):
-    params = _alipay_params(key)
-    note = AlipayGateway().verify_callback(urlencode(params).encode(), {})
-    assert note.order_no == "GW20260301ABC" and note.transaction_id.startswith("2026")
-    assert note.amount == Decimal("88.50") and note.paid and note.currency == "CNY"
-
-
-def test_it_refuses_a_tampered_alipay_notification(alipay_env, key):
-    params = _alipay_params(key)
-    params["total_amount"] = "8850.00"
-    with pytest.raises(BadNotification):
-        AlipayGateway().verify_callback(urlencode(params).encode(), {})
-
-
-def test_it_refuses_an_alipay_notification_for_another_app(alipay_env, key):
-    params = _alipay_params(key, app_id="2021999999999999")
-    with pytest.raises(BadNotification) as err:
-        AlipayGateway().verify_callback(urlencode(params).encode(), {})
-    assert err.value.code == "wrong_merchant"
-
-
-def _wechat(key, resource, timestamp=None):
-    body = json.dumps(
-        {
-            "id": "EV-1",
-            "event_type": "TRANSACTION.SUCCESS",
-            "resource_type": "encrypt-resource",
-            "resource": {
-                "algorithm": "AEAD_AES_256_GCM",
-                "ciphertext": base64.b64encode(json.dumps(resource).encode()).decode(),
-                "nonce": "n0nce",
-                "associated_data": "transaction",
-            },
-        }
-    ).encode()
-    ts, nonce = str(int(timestamp or time.time())), "5K8264ILTKCH16CQ2502SI8ZNMTM67VS"
-    headers = {
-        "Wechatpay-Timestamp": ts,
-        "Wechatpay-Nonce": nonce,
-        "Wechatpay-Signature": rsa.sign_b64(key, signing_message(ts, nonce, body)),
-        "Wechatpay-Serial": "PUB_KEY_ID_0001",
-    }
-    return body, headers
-
-
-RESOURCE = {
-    "out_trade_no": "GW20260301WX",
-    "transaction_id": "4200000000202603010000000001",
-    "trade_state": "SUCCESS",
-    "amount": {"total": 8850, "payer_total": 8850, "currency": "CNY"},
-}
-
-
-@pytest.fixture
-def wechat(monkeypatch, key):
-    monkeypatch.setenv("WECHATPAY_PLATFORM_PUBLIC_KEY", rsa.public_pem(key.public()))
-    gateway = WechatGateway()
-    # AES-GCM decryption needs `cryptography` (the SDK's dependency, not installed here); the test
-    # stands in a decoder for the envelope and checks everything around it.
-    monkeypatch.setattr(
-        gateway, "decrypt", lambda resource: json.loads(base64.b64decode(resource["ciphertext"]))
-    )
-    return gateway
-
-
-def test_it_verifies_a_wechat_v3_notification(wechat, key):
-    note = wechat.verify_callback(*_wechat(key, RESOURCE))
-    assert note.order_no == "GW20260301WX" and note.amount == Decimal("88.50") and note.paid
-
-
-def test_it_refuses_a_tampered_wechat_body(wechat, key):
-    body, headers = _wechat(key, RESOURCE)
-    with pytest.raises(BadNotification):
-        wechat.verify_callback(body.replace(b"EV-1", b"EV-2"), headers)
-
-
-def test_it_refuses_a_replayed_wechat_notification(wechat, key):
-    body, headers = _wechat(key, RESOURCE, timestamp=time.time() - 3600)
-    with pytest.raises(BadNotification):
-        wechat.verify_callback(body, headers)
-
-
-def test_it_reports_a_missing_sdk_clearly(monkeypatch):
-    from gasworks.payments.gateways.base import GatewayError
-
-    monkeypatch.setenv("ALIPAY_APP_ID", "x")
-    with pytest.raises(GatewayError) as err:
-        AlipayGateway()._client()
-    assert err.value.code in ("gateway_sdk_missing", "gateway_not_configured")
+def test_configured_keys_are_normalised_or_refused_clearly(key, monkeypatch, tmp_path):
+    monkeypatch.setenv("GW_TEST_PUBLIC", "".join(rsa.public_pem(key).splitlines()[1:-1]))
+    assert config.public_key_pem("GW_TEST_PUBLIC") == rsa.public_pem(key)
+    (tmp_path / "k.pem").write_text(rsa.private_pem(key) + "\n\n")
+    monkeypatch.setenv("GW_TEST_PRIVATE_FILE", str(tmp_path / "k.pem"))
+    assert config.private_key_pem("GW_TEST_PRIVATE") == rsa.private_pem(key)
+    assert config.public_key_pem("GW_TEST_UNSET", required=False) == ""
+    monkeypatch.setenv("GW_TEST_BAD", "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A")
+    for read in (config.public_key_pem, config.private_key_pem):
+        with pytest.raises(GatewayError) as err:
+            read("GW_TEST_BAD")
+        assert err.value.code == "gateway_not_configured" and "GW_TEST_BAD" in str(err.value.message)

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from gasworks.safety.models import Emergency, EmergencyRequest
+from gasworks.safety.models import Emergency
 from gasworks.safety.services import emergencies
+from gasworks.system.models import IdempotentRequest
 from tests.factories import make_user
 from tests.safety.conftest import form_token
 
@@ -30,7 +31,7 @@ def test_it_replays_the_first_answer_for_the_same_key_and_body(client, personas)
     again = _post(client, BODY, "call-1")
     assert again.status_code == 201 and again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
-    assert Emergency.objects.count() == 1 and EmergencyRequest.objects.count() == 1
+    assert Emergency.objects.count() == 1 and IdempotentRequest.objects.count() == 1
 
 
 def test_it_answers_409_for_the_same_key_with_another_body_and_writes_nothing(client, personas):
@@ -53,7 +54,7 @@ def test_it_makes_a_new_report_without_a_key(client, personas):
     client.force_login(personas["dispatcher"])
     _post(client, BODY)
     _post(client, BODY)
-    assert Emergency.objects.count() == 2 and not EmergencyRequest.objects.exists()
+    assert Emergency.objects.count() == 2 and not IdempotentRequest.objects.exists()
 
 
 def test_it_refuses_a_bad_key_or_body_and_keeps_nothing(client, personas):
@@ -62,7 +63,7 @@ def test_it_refuses_a_bad_key_or_body_and_keeps_nothing(client, personas):
     assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "invalid_idempotency_key"
     bad = _post(client, {**BODY, "description": ""}, "call-3")
     assert bad.status_code == 400
-    assert not Emergency.objects.exists() and not EmergencyRequest.objects.exists()
+    assert not Emergency.objects.exists() and not IdempotentRequest.objects.exists()
     # The refused request stored nothing, so the corrected retry with the same key goes through.
     assert _post(client, BODY, "call-3").status_code == 201
 

@@ -2,13 +2,16 @@
 
 A gateway (1) sends the customer somewhere to pay (`start` returns that URL), (2) turns a signed
 notification into a verified `Notification` or refuses it (`verify_callback`), (3) answers a
-question about an order for reconciliation (`query`) and (4) refunds. Verification is the adapter's
-job; what the notification *means* for our books is decided once, in services.settle()."""
+question about an order for reconciliation (`query`), (4) refunds (`refund`) and (5) says what
+became of a refund (`refund_status`). Verification is the adapter's job; what the notification or
+the refund answer *means* for our books is decided once, in services (settle, _book_refund)."""
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +22,27 @@ class GatewayError(DomainError):
     """The gateway could not be reached or refused the request (502 for the API)."""
 
     status = 502
+
+
+def refused(why) -> GatewayError:
+    return GatewayError(
+        "gateway_refused", _("The payment gateway refused the request: %(why)s") % {"why": why}
+    )
+
+
+def unreachable() -> GatewayError:
+    return GatewayError("gateway_unreachable", _("The payment gateway could not be reached."))
+
+
+def busy(why) -> GatewayError:
+    """The gateway answered that it could not carry the request out now: try again later."""
+    return GatewayError(
+        "gateway_busy", _("The payment gateway could not carry out the request now: %(why)s") % {"why": why}
+    )
+
+
+def bad_answer() -> GatewayError:
+    return GatewayError("gateway_bad_answer", _("The gateway's answer is not signed by it."))
 
 
 class BadNotification(InvalidInput):
@@ -33,6 +57,22 @@ class Notification:
     currency: str
     paid: bool  # False: the gateway reports the payment failed or closed
     raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundAnswer:
+    """What a gateway says about one of our refunds. DONE: the money went back; PENDING: the gateway
+    has the refund but no final outcome yet; FAILED: it refused, no money moved (`message` keeps its
+    words). A gateway that cannot tell (unreachable, timed out, busy, an unsigned answer) raises
+    GatewayError instead: the outcome is unknown and the refund stays processing."""
+
+    DONE: ClassVar[str] = "done"
+    PENDING: ClassVar[str] = "pending"
+    FAILED: ClassVar[str] = "failed"
+
+    state: str
+    refund_id: str = ""
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,8 +103,23 @@ class Gateway(ABC):
         """Ask the gateway about an order: a Notification when it knows the outcome, else None."""
 
     @abstractmethod
-    def refund(self, payment, amount: Decimal, refund_ref: str) -> str:
-        """Refund part or all of a paid order; returns the gateway's refund id."""
+    def refund(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer:
+        """Refund part or all of a paid order. `refund_ref` is our stable key for this refund: sent
+        again, the gateway refunds once. Raises GatewayError when the outcome is unknown."""
+
+    @abstractmethod
+    def refund_status(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer | None:
+        """What became of the refund `refund_ref`; None when the gateway has no such refund (it never
+        arrived, or was refused), so sending it again with the same key is safe. Raises GatewayError
+        when the gateway cannot say."""
+
+
+def order_expires_at(payment) -> datetime:
+    """When an unpaid online order closes in our books; the gateways are told to close it then too,
+    so a customer cannot pay an order that reconciliation has already expired."""
+    from gasworks.system import parameters
+
+    return payment.created_at + timedelta(minutes=parameters.get("payment_order_expiry_minutes"))
 
 
 def _registry() -> dict[str, type[Gateway]]:

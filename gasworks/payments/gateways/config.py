@@ -1,11 +1,13 @@
-"""Gateway credentials come from the environment (nothing secret is committed). A key may be
-given inline (`..._KEY`) or as a file path (`..._KEY_FILE`)."""
+"""Gateway credentials come from the environment (nothing secret is committed). A value may be
+given inline (`NAME`) or as a file path (`NAME_FILE`). RSA keys are accepted as PEM or as the
+bare base64 body the providers' consoles hand out, and handed to the SDKs as standard PEM."""
 
 import os
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from gasworks.payments import rsa
 from gasworks.payments.gateways.base import GatewayError
 
 
@@ -17,11 +19,30 @@ def value(name: str, required: bool = True) -> str:
         raise GatewayError(
             "gateway_not_configured", _("Payment gateway setting %(name)s is not set.") % {"name": name}
         )
-    return inline
+    return inline.strip()
 
 
-def sdk_missing(package: str) -> GatewayError:
+def _bad_key(name: str) -> GatewayError:
     return GatewayError(
-        "gateway_sdk_missing",
-        _("The gateway SDK “%(package)s” is not installed on this server.") % {"package": package},
+        "gateway_not_configured",
+        _("Payment gateway setting %(name)s is not a valid RSA key.") % {"name": name},
     )
+
+
+def private_key_pem(name: str) -> str:
+    """The RSA private key in setting `name` as PKCS#8 PEM."""
+    try:
+        return rsa.private_pem(rsa.load_private(value(name)))
+    except rsa.SignatureError as exc:
+        raise _bad_key(name) from exc
+
+
+def public_key_pem(name: str, required: bool = True) -> str:
+    """The RSA public key in setting `name` as SubjectPublicKeyInfo PEM ("" when optional and unset)."""
+    text = value(name, required)
+    if not text:
+        return ""
+    try:
+        return rsa.public_pem(rsa.load_public(text))
+    except rsa.SignatureError as exc:
+        raise _bad_key(name) from exc

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.payments import rsa
-from gasworks.payments.gateways.base import BadNotification, Gateway, Notification
+from gasworks.payments.gateways.base import BadNotification, Gateway, Notification, RefundAnswer
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 _lock = threading.Lock()
@@ -76,7 +76,7 @@ class SandboxGateway(Gateway):
     def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> Notification:
         signature = headers.get(SIGNATURE_HEADER, "")
         try:
-            rsa.verify_b64(private_key().public(), body, signature)
+            rsa.verify_b64(private_key().public_key(), body, signature)
         except rsa.SignatureError as exc:
             raise BadNotification("bad_signature", _("The notification signature is not valid.")) from exc
         try:
@@ -116,10 +116,30 @@ class SandboxGateway(Gateway):
         body, headers = signed_notification(txn.order_no, txn.transaction_id, txn.amount, txn.currency)
         return self.verify_callback(body, headers)
 
-    def refund(self, payment, amount: Decimal, refund_ref: str) -> str:
-        from django.db.models import F
+    def refund(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer:
+        """Like the real providers: once per refund_ref, never above what is left of the trade."""
+        from django.db import transaction
 
         from gasworks.payments.models import SandboxTransaction
 
-        SandboxTransaction.objects.filter(order_no=payment.order_no).update(refunded=F("refunded") + amount)
-        return f"SBXR-{refund_ref}"
+        with transaction.atomic():
+            txn = SandboxTransaction.objects.select_for_update().filter(order_no=payment.order_no).first()
+            if txn is None:
+                return RefundAnswer(RefundAnswer.FAILED, message=str(_("No such trade at the sandbox.")))
+            if refund_ref not in txn.refunds:
+                if amount > txn.amount - txn.refunded:
+                    return RefundAnswer(
+                        RefundAnswer.FAILED, message=str(_("The refund is above what is left of the trade."))
+                    )
+                txn.refunds[refund_ref] = f"{amount:.2f}"
+                txn.refunded += amount
+                txn.save(update_fields=["refunds", "refunded"])
+        return RefundAnswer(RefundAnswer.DONE, f"SBXR-{refund_ref}")
+
+    def refund_status(self, payment, amount: Decimal, refund_ref: str) -> RefundAnswer | None:
+        from gasworks.payments.models import SandboxTransaction
+
+        txn = SandboxTransaction.objects.filter(order_no=payment.order_no).first()
+        if txn is None or refund_ref not in txn.refunds:
+            return None
+        return RefundAnswer(RefundAnswer.DONE, f"SBXR-{refund_ref}")
