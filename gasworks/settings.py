@@ -205,8 +205,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS_URL = env_str("REDIS_URL")
+# With Redis the cache is shared by every worker process: throttle counts, and the parameters'
+# 5-second cache (a changed limit then applies everywhere at once, not per process).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
