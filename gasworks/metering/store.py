@@ -10,6 +10,7 @@ the hot paths never build a model instance per reading.
 import datetime as dt
 import json
 import queue
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -407,8 +408,10 @@ class Writer:
     A batch smaller than a chunk is one COPY in this thread. Elsewhere rows are collected and
     bulk-created on close. Use inside the caller's transaction; run no other query while open."""
 
-    CHUNK = 2000
-    QUEUED = 4  # chunks waiting for the sender at most (bounded memory)
+    # Measured on 2 cores (bench_metering, 120,000 readings): 8,000-row chunks stored 71k/s
+    # against 61k/s for 2,000 (fewer COPY round trips and end-of-statement waits).
+    CHUNK = 8000
+    QUEUED = 3  # chunks waiting for the sender at most (about 1 MB of text each)
 
     def __init__(self):
         self.rows: list[tuple] = []
@@ -476,7 +479,14 @@ class _Sender:
     may be shared between threads; Django's wrapper is bypassed, the transaction is the same).
     The first error stops it and is raised in the producer at its next send or at close."""
 
+    # While it streams, threads take turns every millisecond instead of Python's 5: the sender
+    # wakes from each socket wait and needs the GIL for a moment to hand the server more work,
+    # and otherwise waits for the producer's whole slice (store 71k -> 76k readings/s).
+    SWITCH_SECONDS = 0.001
+
     def __init__(self, queued: int):
+        self.switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(self.switch, self.SWITCH_SECONDS))
         self.raw = _raw()
         self.fks = _foreign_keys()
         with self.raw.cursor() as cursor:
@@ -506,6 +516,7 @@ class _Sender:
                 self.queue.put(_copy_lines(rows))
             self.queue.put(None)
             self.thread.join()
+        sys.setswitchinterval(self.switch)
         if self.error is not None:
             error, self.error = self.error, None
             with connection.wrap_database_errors:  # psycopg's error as Django's (IntegrityError...)

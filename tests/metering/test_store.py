@@ -3,6 +3,7 @@ existence check, the COPY writer. Runs on SQLite and PostgreSQL, so both code pa
 to the same expectations."""
 
 import datetime as dt
+import sys
 import threading
 from decimal import Decimal
 
@@ -136,7 +137,9 @@ def test_it_streams_a_batch_of_many_chunks_and_leaves_the_foreign_keys_deferred(
     monkeypatch.setattr(store.Writer, "CHUNK", 3)
     meter = make_meter()
     customer_id = services.billing_customer(meter.premises_id).pk
+    switch = sys.getswitchinterval()
     store.write(_rows(meter, customer_id, range(1, 11)))
+    assert sys.getswitchinterval() == switch
     assert list(Reading.objects.filter(meter=meter).values_list("taken_at", flat=True)) == [
         at(day) for day in range(1, 11)
     ]
@@ -158,8 +161,10 @@ def test_a_conflict_in_a_later_chunk_stores_nothing(monkeypatch):
     meter = make_meter()
     customer_id = services.billing_customer(meter.premises_id).pk
     rows = _rows(meter, customer_id, [1, 2, 3, 4, 5, 6, 7, 2, 9, 10])  # the 8th repeats day 2
+    switch = sys.getswitchinterval()
     with pytest.raises(IntegrityError), transaction.atomic():
         store.write(rows)
+    assert sys.getswitchinterval() == switch
     assert not Reading.objects.filter(meter=meter).exists()
     assert not _copy_threads()
 
