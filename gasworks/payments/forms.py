@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.payments.gateways import available_gateways
 from gasworks.payments.models import COUNTER_METHODS, Method
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
@@ -21,6 +22,13 @@ class CounterForm(forms.Form):
 
 class OnlinePayForm(forms.Form):
     amount = forms.DecimalField(label=_("Amount"), **MONEY)
+    gateway = forms.ChoiceField(label=_("Pay with"), choices=[], widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        gateways = available_gateways()  # only those configured here
+        self.fields["gateway"].choices = [(g.code, g.label) for g in gateways]
+        self.fields["gateway"].initial = gateways[0].code
 
 
 class RefundForm(forms.Form):

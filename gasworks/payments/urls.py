@@ -24,5 +24,7 @@ urlpatterns = [
     path("cards/<int:pk>/replace/", views.card_replace, name="card-replace"),
     path("my/", views.my_payments, name="my"),
     path("pay/", views.pay_bill, name="pay-bill"),
+    path("order/<str:order_no>/qr/", views.qr_pay, name="qr-pay"),
+    path("order/<str:order_no>/status/", views.order_status, name="order-status"),
     path("sandbox/<str:order_no>/", views.sandbox_pay, name="sandbox-pay"),
 ]

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
+from gasworks.lib import qr
 from gasworks.metering.models import Meter
 from gasworks.payments import cards, receipts, services
 from gasworks.payments.forms import (
@@ -26,11 +28,14 @@ from gasworks.payments.forms import (
     ShiftCloseForm,
     TopUpForm,
 )
+from gasworks.payments.gateways import get_gateway
+from gasworks.payments.gateways.base import order_expires_at
 from gasworks.payments.gateways.sandbox import SandboxGateway
 from gasworks.payments.models import (
     PAID_STATUSES,
     CardStatus,
     ICCard,
+    Method,
     Payment,
     PaymentStatus,
     Refund,
@@ -414,18 +419,90 @@ def my_payments(request):
     suggested = request.GET.get("amount") or services.due_summary(customer)["owed"] or None
     form = OnlinePayForm(request.POST or None, initial={"amount": suggested})
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            payment = services.create_online_order(customer, form.cleaned_data["amount"], request.user)
+            payment = services.create_online_order(customer, data["amount"], request.user, data["gateway"])
+            return _go_pay(request, payment)
         except DomainError as exc:
             apply_error(form, exc)
-        else:
-            return redirect(services.pay_url(payment, request.build_absolute_uri))
     history = customer.payments.order_by("-pk")[:50]
     return render(
         request,
         "payments/my.html",
         {"customer": customer, "due": services.due_summary(customer), "form": form, "history": history},
     )
+
+
+def _code_key(payment: Payment) -> str:
+    return f"payments:code:{payment.order_no}"
+
+
+def _go_pay(request, payment: Payment):
+    """Send the customer on to pay: to the gateway's page (Alipay, the sandbox), or to our page
+    showing the code the gateway answered as a QR code to scan (WeChat Native)."""
+    url = services.pay_url(payment, request.build_absolute_uri)
+    if not get_gateway(payment.gateway).shows_qr_code:
+        return redirect(url)
+    request.session[_code_key(payment)] = url
+    return redirect("payments:qr-pay", order_no=payment.order_no)
+
+
+def _own_online_orders(request):
+    """The logged-in customer's own online orders; staff have the counter and the payment pages."""
+    if not is_customer(request.user):
+        raise PermissionDenied
+    return Payment.objects.filter(customer_id=request.user.customer_id, method=Method.ONLINE)
+
+
+def _order_state(payment: Payment) -> str:
+    """paid, pending, expired (closed by us, or past the time the gateway was told), or failed."""
+    if payment.status in PAID_STATUSES:
+        return "paid"
+    if payment.status == PaymentStatus.PENDING:
+        return "expired" if timezone.now() >= order_expires_at(payment) else "pending"
+    return "expired" if payment.status == PaymentStatus.EXPIRED else "failed"
+
+
+@login_required
+def qr_pay(request, order_no):
+    """The code a gateway answered (WeChat Native's weixin://…) as a QR code made here, with the
+    amount and the order number; the order's state is polled until the gateway's notification
+    has settled it."""
+    payment = get_object_or_404(_own_online_orders(request), order_no=order_no)
+    gateway = get_gateway(payment.gateway)
+    if not gateway.shows_qr_code:
+        raise Http404
+    state = _order_state(payment)
+    if state == "paid":
+        return redirect("payments:detail", pk=payment.pk)
+    code_url = request.session.get(_code_key(payment), "")
+    if state == "pending" and not code_url:
+        # Another browser, or the session ended: ask again; the same order gets the same code.
+        try:
+            code_url = services.pay_url(payment, request.build_absolute_uri)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("payments:detail", pk=payment.pk)
+        request.session[_code_key(payment)] = code_url
+    context = {
+        "payment": payment,
+        "state": state,
+        "gateway": gateway,
+        "qr": qr.png_data_uri(code_url) if state == "pending" else "",
+    }
+    return render(request, "payments/qr_pay.html", context)
+
+
+@login_required
+def order_status(request, order_no):
+    """The state of the customer's own order, polled by the QR page (htmx): once paid, htmx is
+    sent on to the payment's page (its receipt)."""
+    payment = get_object_or_404(_own_online_orders(request), order_no=order_no)
+    state = _order_state(payment)
+    response = render(request, "payments/_order_status.html", {"payment": payment, "state": state})
+    if state == "paid":
+        response["HX-Redirect"] = reverse("payments:detail", args=[payment.pk])
+    return response
 
 
 @login_required

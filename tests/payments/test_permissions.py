@@ -17,11 +17,13 @@ def objects(personas):
     own = services.take_counter_payment(personas["own_customer"], "10", "cash", cashier)
     other = services.take_counter_payment(personas["other_customer"], "10", "cash", cashier)
     order = services.create_online_order(personas["own_customer"], "5", personas["customer"])
+    other_order = services.create_online_order(personas["other_customer"], "5", cashier)
     card = cards.issue_card(personas["other_customer"], cashier)
     return {
         "own": own,
         "other": other,
         "order": order,
+        "other_order": other_order,
         "card": card,
         "shift": Shift.objects.get(cashier=cashier),
     }
@@ -48,6 +50,9 @@ def routes(o, personas):
         (f"/payments/cards/{o['card'].pk}/replace/", {r: 200 for r in STAFF_PAY}, 403),
         ("/payments/my/", {"customer": 200}, 403),
         (f"/payments/sandbox/{o['order'].order_no}/", {"admin": 200, "cashier": 200, "customer": 200}, 404),
+        (f"/payments/order/{o['order'].order_no}/status/", {"customer": 200}, 403),
+        (f"/payments/order/{o['other_order'].order_no}/status/", {"customer": 404}, 403),
+        (f"/payments/order/{o['other_order'].order_no}/qr/", {"customer": 404}, 403),
         ("/api/v1/payments/", {"admin": 200, "cashier": 200, "customer": 200}, 403),
         (f"/api/v1/payments/{o['own'].pk}/", {"admin": 200, "cashier": 200, "customer": 200}, 403),
         (f"/api/v1/payments/{o['other'].pk}/", {"admin": 200, "cashier": 200, "customer": 404}, 403),
@@ -94,3 +99,6 @@ def test_anonymous_users_are_sent_to_log_in_or_refused(client, objects):
     assert client.get("/payments/counter/").status_code == 302
     assert client.get(f"/payments/{objects['own'].pk}/receipt.pdf").status_code == 302
     assert client.get("/api/v1/payments/").status_code in (401, 403)
+    for page in ("qr", "status"):
+        response = client.get(f"/payments/order/{objects['order'].order_no}/{page}/")
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")

@@ -1,5 +1,11 @@
 """Payment gateways: one adapter per provider behind gasworks.payments.gateways.base.Gateway."""
 
-from gasworks.payments.gateways.base import Gateway, GatewayError, Notification, get_gateway
+from gasworks.payments.gateways.base import (
+    Gateway,
+    GatewayError,
+    Notification,
+    available_gateways,
+    get_gateway,
+)
 
-__all__ = ["Gateway", "GatewayError", "Notification", "get_gateway"]
+__all__ = ["Gateway", "GatewayError", "Notification", "available_gateways", "get_gateway"]

@@ -45,6 +45,7 @@ ALIPAY_TIME = ZoneInfo("Asia/Shanghai")  # Alipay's times are Beijing time
 class AlipayGateway(Gateway):
     code = "alipay"
     label = _("Alipay")
+    required_settings = ("ALIPAY_APP_ID", "ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY")
 
     def _client(self, notify_url: str | None = None):
         from alipay import AliPay

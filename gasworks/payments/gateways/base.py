@@ -86,6 +86,16 @@ class Ack:
 class Gateway(ABC):
     code: str = ""
     label: str = ""
+    # The settings (environment variables) without which the gateway cannot work.
+    required_settings: tuple[str, ...] = ()
+    # True when `start` answers a code the customer scans (WeChat Native's weixin://…), not a page.
+    shows_qr_code: bool = False
+
+    @classmethod
+    def configured(cls) -> bool:
+        from gasworks.payments.gateways import config
+
+        return all(config.is_set(name) for name in cls.required_settings)
 
     @abstractmethod
     def start(self, payment, notify_url: str, return_url: str) -> str:
@@ -130,8 +140,15 @@ def _registry() -> dict[str, type[Gateway]]:
     return {g.code: g for g in (SandboxGateway, AlipayGateway, WechatGateway)}
 
 
-def gateway_codes() -> list[str]:
-    return list(_registry())
+def available_gateways() -> list[type[Gateway]]:
+    """The gateways customers may choose: every real one whose settings are present, and the
+    sandbox in DEBUG (the demo) or when no real gateway is configured."""
+    from django.conf import settings
+
+    registry = _registry()
+    sandbox = registry.pop("sandbox")
+    real = [cls for cls in registry.values() if cls.configured()]
+    return [sandbox, *real] if settings.DEBUG or not real else real
 
 
 def get_gateway(code: str) -> Gateway:

@@ -22,6 +22,11 @@ def value(name: str, required: bool = True) -> str:
     return inline.strip()
 
 
+def is_set(name: str) -> bool:
+    """Whether setting `name` is given, inline or as a file (without reading the file)."""
+    return bool(os.environ.get(name, "").strip() or os.environ.get(f"{name}_FILE", "").strip())
+
+
 def _bad_key(name: str) -> GatewayError:
     return GatewayError(
         "gateway_not_configured",

@@ -86,6 +86,14 @@ def _client(mchid, appid, serial, private_key, apiv3_key, public_key, public_key
 class WechatGateway(Gateway):
     code = "wechat"
     label = _("WeChat Pay")
+    required_settings = (
+        "WECHATPAY_MCHID",
+        "WECHATPAY_APPID",
+        "WECHATPAY_CERT_SERIAL_NO",
+        "WECHATPAY_PRIVATE_KEY",
+        "WECHATPAY_APIV3_KEY",
+    )
+    shows_qr_code = True
 
     def _client(self):
         public_key = config.public_key_pem("WECHATPAY_PLATFORM_PUBLIC_KEY", required=False)
