@@ -1,4 +1,5 @@
-"""Browser tests: a cashier at the counter, a customer paying online through the sandbox."""
+"""Browser tests: a cashier at the counter, a customer paying online through the sandbox and by
+WeChat Pay's QR code."""
 
 import re
 from decimal import Decimal
@@ -91,3 +92,28 @@ def test_a_customer_pays_online_through_the_sandbox(page, live_server, personas)
     page.screenshot(path=str(SHOTS / "payments_portal.png"), full_page=True)
     payment = Payment.objects.get(customer=customer)
     assert payment.status == PaymentStatus.SUCCEEDED and payment.receipt_no
+
+
+def test_a_customer_scans_the_wechat_code_and_the_page_moves_to_the_receipt(
+    page, live_server, personas, wechat, settings
+):
+    from gasworks.payments import services
+
+    settings.DEBUG = False
+    wechat.answer(200, {"code_url": "weixin://wxpay/bizpayurl?pr=browser1"})
+    _login(page, live_server, personas["customer"])
+    page.goto(f"{live_server.url}/payments/my/")
+    page.fill("input[name=amount]", "42.00")
+    page.check("input[name=gateway][value=wechat]")
+    page.click("[data-testid=pay-online]")
+    page.wait_for_selector("[data-testid=pay-qr]")
+    assert page.evaluate("document.querySelector('[data-testid=pay-qr]').naturalWidth") > 0  # a real image
+    assert page.get_attribute("[data-testid=order-state]", "data-state") == "pending"
+    payment = Payment.objects.get()
+    assert page.inner_text("[data-testid=order-no]") == payment.order_no
+    page.screenshot(path=str(SHOTS / "payments_wechat_qr.png"), full_page=True)
+    # The customer pays in WeChat; WeChat Pay notifies us; the page's poll notices.
+    services.handle_callback("wechat", *wechat.notification(wechat.transaction(payment.order_no, 4200)))
+    page.wait_for_selector("[data-testid=receipt-link]", timeout=10_000)
+    assert page.url == f"{live_server.url}/payments/{payment.pk}/"
+    assert page.inner_text("[data-testid=status]") == "Succeeded"
