@@ -4,17 +4,16 @@ Chinese without font files), with a QR code that opens the online payment page."
 import io
 from datetime import timedelta
 
-import qrcode
 from django.conf import settings
 from django.utils import translation
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from gasworks.billing.models import Bill, BillLine
+from gasworks.lib import qr
 from gasworks.system import parameters
 
 FONT = "STSong-Light"
@@ -58,14 +57,6 @@ def _font() -> str:
 def pay_url(bill: Bill) -> str:
     base = getattr(settings, "SITE_URL", "") or ""
     return f"{base.rstrip('/')}/payments/pay/?bill={bill.pk}"
-
-
-def _qr(data: str) -> ImageReader:
-    image = qrcode.make(data, box_size=4, border=1)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    buffer.seek(0)
-    return ImageReader(buffer)
 
 
 def render_bill(bill: Bill, language: str = "en") -> bytes:
@@ -146,7 +137,7 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
             text(left, key, 11)
             text(columns[3], f"{value}", 11)
             y -= 7 * mm
-        pdf.drawImage(_qr(pay_url(bill)), width - 60 * mm, 40 * mm, 40 * mm, 40 * mm)
+        pdf.drawImage(qr.pdf_image(pay_url(bill)), width - 60 * mm, 40 * mm, 40 * mm, 40 * mm)
         pdf.setFont(font, 9)
         pdf.drawString(width - 60 * mm, 35 * mm, label["scan"])
     pdf.showPage()

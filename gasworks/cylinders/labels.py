@@ -3,22 +3,14 @@ model and tare, for printing on self-adhesive sheets."""
 
 import io
 
-import qrcode
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
+
+from gasworks.lib import qr
 
 COLUMNS, ROWS = 3, 8
 MARGIN_X, MARGIN_Y = 8 * mm, 10 * mm
-
-
-def _qr_image(text: str) -> ImageReader:
-    image = qrcode.make(text, border=1, box_size=4)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    buffer.seek(0)
-    return ImageReader(buffer)
 
 
 def label_sheet(cylinders, url_for) -> bytes:
@@ -40,7 +32,7 @@ def label_sheet(cylinders, url_for) -> bytes:
         pdf.setLineWidth(0.3)
         pdf.rect(x + 1 * mm, y + 1 * mm, cell_w - 2 * mm, cell_h - 2 * mm)
         qr_size = cell_h - 6 * mm
-        pdf.drawImage(_qr_image(url_for(cylinder.code)), x + 3 * mm, y + 3 * mm, qr_size, qr_size)
+        pdf.drawImage(qr.pdf_image(url_for(cylinder.code)), x + 3 * mm, y + 3 * mm, qr_size, qr_size)
         text_x = x + qr_size + 5 * mm
         pdf.setFont("Helvetica-Bold", 10)
         pdf.drawString(text_x, y + cell_h - 9 * mm, cylinder.code)

@@ -1,4 +1,5 @@
-"""QR codes made here (no external service): PNG bytes, or a data: URI for an <img> on a page."""
+"""QR codes made here (no external service): PNG bytes, a data: URI for an <img> on a page, or an
+image for a reportlab PDF (bills, cylinder labels)."""
 
 import base64
 import io
@@ -18,3 +19,10 @@ def png(text: str, box_size: int = BOX_SIZE, border: int = BORDER) -> bytes:
 
 def png_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(png(text)).decode()
+
+
+def pdf_image(text: str):
+    """A small QR code (4-pixel modules, 1-module border) for reportlab's drawImage."""
+    from reportlab.lib.utils import ImageReader
+
+    return ImageReader(io.BytesIO(png(text, box_size=4, border=1)))
