@@ -42,7 +42,7 @@ from gasworks.billing.tariffs import Pricer, load_specs
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError
-from gasworks.lib.db import DecimalSum
+from gasworks.lib.db import DecimalSum, array_literal
 from gasworks.lib.tiers import TariffError
 from gasworks.metering.models import BILLABLE_STATUSES, Reading
 from gasworks.system import parameters
@@ -537,7 +537,10 @@ def _create_accounts(rows: list[tuple], now) -> dict[int, int]:
         )
         default_alert = Account._meta.get_field("low_balance_alert").default
         with connection.cursor() as cursor:
-            cursor.execute(sql, [default_alert, now, _array(r[0] for r in rows), _array(r[1] for r in rows)])
+            cursor.execute(
+                sql,
+                [default_alert, now, array_literal(r[0] for r in rows), array_literal(r[1] for r in rows)],
+            )
             return dict(cursor.fetchall())
     Account.objects.bulk_create([Account(customer_id=cid, balance=balance) for cid, balance in rows])
     return dict(Account.objects.filter(customer_id__in=[r[0] for r in rows]).values_list("customer_id", "pk"))
@@ -684,12 +687,6 @@ def _post_charges(bills: list[tuple], bill_ids: list[int], settled: dict, now, p
     )
 
 
-def _array(values) -> str:
-    """Ints or Decimals as a PostgreSQL array literal: much cheaper to send than a list the
-    driver adapts value by value."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
 def _text(value) -> str:
     """One value in COPY text format."""
     if value is None:
@@ -723,7 +720,7 @@ def _write_balances(balances: dict[int, Decimal]) -> None:
                 f"UPDATE {Account._meta.db_table} AS a SET"  # noqa: S608 - table name from the model
                 " balance = v.balance, updated_at = %s "
                 "FROM unnest(%s::bigint[], %s::numeric[]) AS v(id, balance) WHERE a.id = v.id",
-                [timezone.now(), _array(balances), _array(balances.values())],
+                [timezone.now(), array_literal(balances), array_literal(balances.values())],
             )
         return
     rows = [Account(pk=pk, balance=balance, updated_at=timezone.now()) for pk, balance in balances.items()]
