@@ -42,7 +42,7 @@ from gasworks.billing.tariffs import Pricer, load_specs
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError
-from gasworks.lib.db import DecimalSum, array_literal
+from gasworks.lib.db import DecimalSum, array_literal, copy_text
 from gasworks.lib.tiers import TariffError
 from gasworks.metering.models import BILLABLE_STATUSES, Reading
 from gasworks.system import parameters
@@ -614,12 +614,12 @@ def _insert_bills(bills, settled, period, run_id, today, due_on, now) -> list[in
         ids = [pk for (pk,) in cursor.fetchall()]
     # The columns that are the same for every bill of the chunk, formatted once.
     tail = "\t".join(
-        _text(v)
+        copy_text(v)
         for v in (period.key, period.start, period.end, BillStatus.ISSUED.value, run_id, today, due_on, now)
     )
     lines = [
         f"{pk}\t{cid}\t{volume!s}\t{total!s}\t{priced.minimum_top_up!s}\t{priced.meter_rent!s}"
-        f"\t{settled[cid][1]!s}\t{_text(rfrom)}\t{_text(rto)}\t{tariff_id}\t{tail}\n"
+        f"\t{settled[cid][1]!s}\t{copy_text(rfrom)}\t{copy_text(rto)}\t{tariff_id}\t{tail}\n"
         for pk, (cid, volume, rfrom, rto, priced, total, tariff_id, _lines) in zip(ids, bills, strict=True)
     ]
     _copy(Bill, BILL_COLUMNS, lines)
@@ -639,7 +639,9 @@ def _insert_lines(bills: list[tuple], bill_ids: list[int]) -> None:
         lines = bill[7]
         formatted = texts.get(id(lines))
         if formatted is None:
-            formatted = texts[id(lines)] = ["\t" + "\t".join(_text(v) for v in line) + "\n" for line in lines]
+            formatted = texts[id(lines)] = [
+                "\t" + "\t".join(copy_text(v) for v in line) + "\n" for line in lines
+            ]
         prefix = str(pk)
         out.extend(prefix + text for text in formatted)
     _copy(BillLine, LINE_COLUMNS, out)
@@ -675,8 +677,8 @@ def _post_charges(bills: list[tuple], bill_ids: list[int], settled: dict, now, p
         )
         return
     head = f"\t{kind}\t"
-    middle = f"\t{_text(reference[:120])}\tbill:"
-    tail = f"\t{_text(now)}\n"
+    middle = f"\t{copy_text(reference[:120])}\tbill:"
+    tail = f"\t{copy_text(now)}\n"
     _copy(
         LedgerEntry,
         ENTRY_COLUMNS,
@@ -685,17 +687,6 @@ def _post_charges(bills: list[tuple], bill_ids: list[int], settled: dict, now, p
             for account_pk, amount, after, pk in rows
         ],
     )
-
-
-def _text(value) -> str:
-    """One value in COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return str(value)
 
 
 def _copy(model, columns, lines: list[str]) -> None:

@@ -56,6 +56,21 @@ class DecimalSum(Sum):
         return converters
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_NULL = "\\N"
+
+
+def copy_text(value) -> str:
+    """One value in PostgreSQL COPY text format (NULL, escaped text, t/f, str() of the rest)."""
+    if value is None:
+        return COPY_NULL
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)
+
+
 def array_literal(values) -> str:
     """Ints, Decimals or aware datetimes as one PostgreSQL array literal (no element needs
     quoting): psycopg adapts a list value by value in Python, which for 20,000 values costs far
