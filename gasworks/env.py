@@ -1,6 +1,14 @@
-"""Tiny typed readers of environment variables, so settings.py stays declarative."""
+"""Tiny typed readers of environment variables, so settings.py stays declarative.
+
+A value that cannot be read is an error at start-up, never a quiet default: `DEBUG=flase` must
+not mean False, and `CONN_MAX_AGE=6O` must not crash later with a bare ValueError."""
 
 import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -8,15 +16,26 @@ def env_str(name: str, default: str = "") -> str:
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = os.environ.get(name, "").strip().lower()
+    if value == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes/no value: use one of {sorted(TRUE | FALSE)}"
+    )
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={os.environ[name]!r} is not a whole number") from None
 
 
 def env_list(name: str, default: str = "") -> list[str]:
