@@ -1,13 +1,13 @@
 """API v1 of billing: tariffs, billing runs, bills (api.md "Tariffs and billing")."""
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gasworks.accounts.access import scope_to_customer
+from gasworks.api.lookups import get_object_or_404, id_param
 from gasworks.api.permissions import ActionPerms
 from gasworks.billing import runs, tariffs
 from gasworks.billing.models import Bill, BillingRun, Tariff
@@ -170,8 +170,9 @@ class BillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             "billing.view_bill",
         )
         params = self.request.query_params
-        if params.get("customer", "").isdigit():
-            queryset = queryset.filter(customer_id=int(params["customer"]))
+        customer = id_param(self.request, "customer")
+        if customer is not None:
+            queryset = queryset.filter(customer_id=customer)
         if params.get("period"):
             queryset = queryset.filter(period=params["period"])
         return queryset

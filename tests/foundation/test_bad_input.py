@@ -14,17 +14,25 @@ pytestmark = pytest.mark.django_db
 DEEP = "[" * 50_000
 
 
-def _write_routes() -> list[tuple[str, str]]:
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    routes = []
-    for path, operations in schema["paths"].items():
-        for method in ("post", "put", "patch"):
-            if method in operations:
-                routes.append((method, re.sub(r"\{[^}]+\}", "1", path)))
-    return routes
-
-
-WRITE_ROUTES = _write_routes()
+SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
+WRITE_ROUTES = [
+    (method, re.sub(r"\{[^}]+\}", "1", path))
+    for path, operations in SCHEMA["paths"].items()
+    for method in ("post", "put", "patch")
+    if method in operations
+]
+# Every route with an id in its path, with each method it answers.
+ID_ROUTES = [
+    (method, path)
+    for path, operations in SCHEMA["paths"].items()
+    if re.search(r"\{(id|pk)\}", path)
+    for method in ("get", "post", "patch")
+    if method in operations
+]
+LIST_ROUTES = [
+    path for path, operations in SCHEMA["paths"].items() if "{" not in path and "get" in operations
+]
+NOT_IDS = ["abc", "null,null", "99999999999999999999999", "²"]
 
 
 def assert_envelope(response, status: int | tuple[int, ...]):
@@ -104,3 +112,66 @@ def test_pages_keep_the_html_error_pages(admin_client, settings):
 
 def test_an_unknown_api_route_is_a_404_in_the_envelope(admin_client):
     assert assert_envelope(admin_client.get("/api/v1/no-such-thing/"), 404)["code"] == "not_found"
+
+
+def test_the_schema_lists_the_id_routes_named_in_the_issue():
+    assert ("get", "/api/v1/bills/{id}/pdf/") in ID_ROUTES
+    assert ("get", "/api/v1/payments/{id}/receipt/") in ID_ROUTES
+
+
+@pytest.mark.parametrize("bad", NOT_IDS)
+@pytest.mark.parametrize(("method", "path"), ID_ROUTES)
+def test_an_id_that_is_not_one_is_a_404_on_every_route(admin_client, method, path, bad):
+    url = re.sub(r"\{(id|pk)\}", bad, path).replace("{", "").replace("}", "")
+    response = getattr(admin_client, method)(url, {}, content_type="application/json")
+    # A write may refuse the empty body (400) before it looks the object up; never a 500.
+    assert_envelope(response, 404 if method == "get" else (400, 404, 405))
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_a_customer_filter_that_is_not_an_id_is_never_a_500(admin_client, path):
+    for bad in ("99999999999999999999999", "abc", "0"):
+        response = admin_client.get(path, {"customer": bad})
+        assert response.status_code in (200, 400), (path, bad, response.status_code)
+        if response.status_code == 400:
+            assert "customer" in assert_envelope(response, 400)["fields"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/bills/", "/api/v1/hazards/", "/api/v1/inspections/", "/api/v1/lpg-orders/"]
+)
+def test_the_customer_filters_refuse_an_id_out_of_range_with_a_400(admin_client, path):
+    error = assert_envelope(admin_client.get(path, {"customer": "99999999999999999999999"}), 400)
+    assert list(error["fields"]) == ["customer"]
+    assert admin_client.get(path, {"customer": "1"}).status_code == 200
+
+
+def test_the_bill_list_page_ignores_a_customer_filter_that_is_not_an_id(admin_client):
+    assert admin_client.get("/billing/bills/", {"customer": "99999999999999999999999"}).status_code == 200
+
+
+def test_the_pay_page_is_a_404_for_a_bill_that_is_not_an_id(client, personas):
+    client.force_login(personas["customer"])
+    for bad in ("²", "abc", "99999999999999999999999"):
+        assert client.get("/payments/pay/", {"bill": bad}).status_code == 404
+
+
+@pytest.mark.parametrize("period", ["9999-12", "9999-01", "2999-05"])
+def test_a_billing_run_for_a_far_period_is_a_400(admin_client, period):
+    response = admin_client.post("/api/v1/billing/runs/", {"period": period}, content_type="application/json")
+    assert assert_envelope(response, 400)["code"] == "period_in_future"
+
+
+def test_no_api_module_uses_djangos_get_object_or_404():
+    # Django's lets a non-numeric pk through as a ValueError (a 500); gasworks.api.lookups has DRF's.
+    from pathlib import Path
+
+    import gasworks
+
+    root = Path(gasworks.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("api*.py")
+        if "from django.shortcuts import" in path.read_text() and "get_object_or_404" in path.read_text()
+    ]
+    assert offenders == []
