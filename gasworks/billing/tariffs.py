@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from gasworks.billing.models import PriceVersion, Tariff, TariffTier
 from gasworks.customers.models import Category, GasUse
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib import decimals
 from gasworks.lib import tiers as tiermath
 from gasworks.lib.money import round_money, to_decimal
 from gasworks.system import parameters
@@ -64,6 +65,17 @@ def parse_tiers(raw_tiers) -> tuple[tiermath.Tier, ...]:
         except (AttributeError, KeyError, TypeError, ValueError):
             message = _("Tier %(n)s needs a number for up_to (or null) and a price.") % {"n": number}
             raise InvalidInput("invalid_tier", message, fields={"tiers": [message]}) from None
+        for name, value in (("up_to", result[-1].up_to), ("price", result[-1].price)):
+            problem = (
+                None if value is None else decimals.input_error(value, **decimals.limits(TariffTier, name))
+            )
+            if problem is not None:
+                message = _("Tier %(n)s, %(field)s: %(problem)s") % {
+                    "n": number,
+                    "field": name,
+                    "problem": problem,
+                }
+                raise InvalidInput("invalid_tier", message, fields={"tiers": [message]})
     try:
         tiermath.validate_tiers(result)
     except tiermath.TariffError as exc:
