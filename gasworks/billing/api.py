@@ -12,6 +12,7 @@ from gasworks.api.permissions import ActionPerms
 from gasworks.api.serializers import decimal_for
 from gasworks.billing import runs, tariffs
 from gasworks.billing.models import Bill, BillingRun, Tariff, TariffTier
+from gasworks.lib.dates import PlausibleDate
 
 
 class TierSerializer(serializers.Serializer):
@@ -20,7 +21,7 @@ class TierSerializer(serializers.Serializer):
 
 
 class TariffSerializer(serializers.ModelSerializer):
-    effective_from = serializers.DateField(write_only=True)
+    effective_from = serializers.DateField(validators=[PlausibleDate()], write_only=True)
     tiers = TierSerializer(many=True, write_only=True)
     gas_use = serializers.CharField(required=False, allow_blank=True, default="")
     minimum_charge = decimal_for(Tariff, "minimum_charge", required=False, default="0")

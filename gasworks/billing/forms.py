@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gasworks.billing.models import Adjustment, Tariff
 from gasworks.customers.models import Category, GasUse
+from gasworks.lib.dates import PlausibleDate
 from gasworks.web.forms import decimal_for
 
 
@@ -11,7 +12,9 @@ class TariffForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     gas_use = forms.ChoiceField(label=_("Gas use"), choices=[("", _("Any")), *GasUse.choices], required=False)
     effective_from = forms.DateField(
-        label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"})
+        validators=[PlausibleDate()],
+        label=_("Effective from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     tiers = forms.CharField(
         label=_("Tiers"),

@@ -1,9 +1,6 @@
 """Decimals against their columns: input is refused unless it fits exactly; a write never stores
 what the column cannot hold (every decimal column of every model is guarded)."""
 
-import importlib
-import inspect
-import pkgutil
 from decimal import Decimal
 
 import pytest
@@ -12,10 +9,10 @@ from django.apps import apps
 from django.db import models, transaction
 from rest_framework import serializers
 
-import gasworks
 from gasworks.errors import InvalidInput
 from gasworks.lib import decimals
 from gasworks.lib.fields import DecimalField
+from tests.lib.inputs import declared_fields
 
 
 @pytest.mark.parametrize(
@@ -63,31 +60,14 @@ def test_every_decimal_column_of_every_model_is_guarded():
     assert plain == [], "use gasworks.lib.fields.DecimalField for these columns"
 
 
-def _classes_in_gasworks():
-    for info in pkgutil.walk_packages(gasworks.__path__, "gasworks."):
-        if ".migrations" in info.name or info.name.endswith((".wsgi", ".celery")):
-            continue
-        module = importlib.import_module(info.name)
-        for _name, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ == module.__name__:
-                yield cls
-
-
 def test_every_decimal_input_field_has_digits_and_places():
     # A DecimalField without max_digits accepts 1E+20 and hands it to the write (the adjustment bug).
-    loose = []
-    for cls in _classes_in_gasworks():
-        if issubclass(cls, forms.BaseForm):
-            declared = cls.base_fields
-        elif issubclass(cls, serializers.BaseSerializer) and hasattr(cls, "_declared_fields"):
-            declared = cls._declared_fields
-        else:
-            continue
-        for name, field in declared.items():
-            if isinstance(field, forms.DecimalField | serializers.DecimalField) and (
-                field.max_digits is None or field.decimal_places is None
-            ):
-                loose.append(f"{cls.__module__}.{cls.__name__}.{name}")
+    loose = [
+        where
+        for where, field in declared_fields()
+        if isinstance(field, forms.DecimalField | serializers.DecimalField)
+        and (field.max_digits is None or field.decimal_places is None)
+    ]
     assert loose == []
 
 
