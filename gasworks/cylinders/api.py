@@ -23,9 +23,7 @@ class CylinderIn(serializers.Serializer):
     model = serializers.ChoiceField(choices=CylinderModel.choices)
     tare_kg = serializers.DecimalField(min_value=Decimal("0.001"), **KG)
     rated_fill_kg = serializers.DecimalField(min_value=Decimal("0.001"), required=False, **KG)
-    manufactured_on = serializers.DateField(
-        validators=[PlausibleDate()],
-    )
+    manufactured_on = serializers.DateField(validators=[PlausibleDate()])
     next_inspection_on = serializers.DateField(validators=[rules.NEXT_INSPECTION], required=False)
     last_inspection_on = serializers.DateField(validators=[PlausibleDate()], required=False)
     maker = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")

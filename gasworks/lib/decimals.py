@@ -21,12 +21,14 @@ def limits(model, name: str) -> dict[str, int]:
 
 
 def _shape(value: Decimal) -> tuple[int, int]:
-    """(digits before the point, digits after it) of a finite Decimal, trailing zeros dropped."""
-    _sign, digits, exponent = value.normalize().as_tuple()
+    """(digits before the point, digits after it) of a finite Decimal, trailing zeros dropped.
+    From the digit tuple alone: no context arithmetic, so 1E+99999999999999 cannot overflow."""
+    _sign, digits, exponent = value.as_tuple()
+    while len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], exponent + 1
     if digits == (0,):
         return 0, 0
-    places = max(0, -exponent)
-    return max(0, len(digits) + exponent), places
+    return max(0, len(digits) + exponent), max(0, -exponent)
 
 
 def describe(max_digits: int, decimal_places: int) -> str:

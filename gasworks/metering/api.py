@@ -72,9 +72,7 @@ class ReadingSerializer(serializers.ModelSerializer):
 class ReadingInSerializer(serializers.Serializer):
     meter = serializers.CharField(max_length=40)
     value = serializers.DecimalField(min_value=0, **VOLUME)
-    taken_at = serializers.DateTimeField(
-        validators=[PlausibleDate()],
-    )
+    taken_at = serializers.DateTimeField(validators=[PlausibleDate()])
     reason = serializers.ChoiceField(choices=ReadingReason.choices, default=ReadingReason.PERIODIC)
     pressure_kpa = serializers.DecimalField(max_digits=10, decimal_places=3, required=False, allow_null=True)
     temperature_c = serializers.DecimalField(max_digits=6, decimal_places=2, required=False, allow_null=True)

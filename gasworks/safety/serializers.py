@@ -77,9 +77,7 @@ class InspectionSerializer(serializers.ModelSerializer):
 
 class InspectionCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    due_on = serializers.DateField(
-        validators=[PlausibleDate()],
-    )
+    due_on = serializers.DateField(validators=[PlausibleDate()])
     inspector = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
@@ -92,12 +90,8 @@ class AssignSerializer(serializers.Serializer):
 
 
 class AppointmentSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField(
-        validators=[PlausibleDate()],
-    )
-    ends_at = serializers.DateTimeField(
-        validators=[PlausibleDate()],
-    )
+    starts_at = serializers.DateTimeField(validators=[PlausibleDate()])
+    ends_at = serializers.DateTimeField(validators=[PlausibleDate()])
 
 
 class ResultSerializer(serializers.Serializer):

@@ -175,3 +175,36 @@ def test_no_api_module_uses_djangos_get_object_or_404():
         if "from django.shortcuts import" in path.read_text() and "get_object_or_404" in path.read_text()
     ]
     assert offenders == []
+
+
+def _page_routes_with_ids() -> list[str]:
+    """Every page URL pattern (outside /api/ and the Django admin) with an int in its path, the
+    ints made too large for any id column and any str made "x"."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found = []
+
+    def walk(patterns, prefix):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, prefix + str(entry.pattern))
+            elif isinstance(entry, URLPattern):
+                route = prefix + str(entry.pattern)
+                if "<int:" in route and not route.startswith(("api/", "django-admin/")):
+                    route = re.sub(r"<int:\w+>", "99999999999999999999999", route)
+                    found.append("/" + re.sub(r"<(str|slug|path):\w+>", "x", route))
+
+    walk(get_resolver().url_patterns, "")
+    return sorted(set(found))
+
+
+PAGE_ID_ROUTES = _page_routes_with_ids()
+
+
+def test_there_are_pages_with_ids():
+    assert "/billing/runs/99999999999999999999999/" in PAGE_ID_ROUTES
+
+
+@pytest.mark.parametrize("url", PAGE_ID_ROUTES)
+def test_a_page_with_an_id_out_of_range_is_a_404_not_a_500(admin_client, url):
+    assert admin_client.get(url).status_code in (404, 405)

@@ -25,6 +25,7 @@ from tests.lib.inputs import declared_fields
         ("-12.5", True),
         ("1e30", False),
         ("1E+20", False),
+        ("1e999999", False),  # no context arithmetic: no Overflow on the way to the refusal
         ("123456789", False),  # 9 whole digits where 8 fit
         ("1.23456", False),  # 5 places where 4 fit: refused, not rounded
         ("NaN", False),
