@@ -170,3 +170,17 @@ def test_the_tariff_page_refuses_a_price_that_does_not_fit(admin_client):
     )
     assert page.status_code == 200 and "1E+30" in page.content.decode()
     assert not Tariff.objects.exists()
+
+
+def test_a_tariff_whose_tier_cannot_be_stored_leaves_no_tariff_or_version_behind():
+    # Tiers already parsed skip the input check: the write guard refuses, the whole tariff rolls back.
+    from gasworks.billing import tariffs
+    from gasworks.errors import InvalidInput
+    from gasworks.lib import tiers as tiermath
+
+    with pytest.raises(InvalidInput) as caught:
+        tariffs.create_tariff("x", "residential", "2026-01-01", (tiermath.Tier(None, Decimal("1e30")),))
+    assert caught.value.code == "out_of_range" and "price" in caught.value.fields
+    assert (
+        not Tariff.objects.exists() and not PriceVersion.objects.exists() and not TariffTier.objects.exists()
+    )
