@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gasworks.reports.views import dashboard
 
+handler400 = "gasworks.api.errors.bad_request"
+handler404 = "gasworks.api.errors.page_not_found"
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -1,8 +1,10 @@
 """Every 4xx answer of the API has one shape: {"error": {"code", "message", "fields"}}."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,6 +19,7 @@ _CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    413: "too_large",
     415: "unsupported_media_type",
     429: "throttled",
 }
@@ -47,9 +50,24 @@ def _flatten(detail) -> dict[str, list[str]]:
     return out
 
 
+def request_refusal(exc) -> tuple[int, dict] | None:
+    """Django's refusals of an oversized request (a body above DATA_UPLOAD_MAX_MEMORY_SIZE, too
+    many form fields or files) as (status, envelope); None for any other exception."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        message = _("The request body is too large: at most %(n)s bytes.") % {"n": limit}
+        return 413, error_body("too_large", message)
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return 400, error_body("too_many_fields", _("The request has too many fields or files."))
+    return None
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+    refusal = request_refusal(exc)
+    if refusal is not None:
+        return Response(refusal[1], status=refusal[0])
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -71,3 +89,22 @@ def exception_handler(exc, context):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         response.data = error_body(code, str(detail))
     return response
+
+
+# Django's own error pages (handler400 / handler404 in the root URLconf): under /api/ they answer in
+# the envelope too, e.g. a body too large refused before any API view ran, or an unknown route.
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    if not _is_api(request):
+        return defaults.bad_request(request, exception, template_name)
+    status_code, body = request_refusal(exception) or (400, error_body("invalid", _("Bad request.")))
+    return JsonResponse(body, status=status_code)
+
+
+def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception, template_name)
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)

@@ -5,6 +5,13 @@ from rest_framework import serializers
 
 from gasworks.accounts.roles import Role
 from gasworks.customers.models import Category, Customer, GasUse, Status
+from gasworks.lib import decimals
+
+
+def decimal_for(model, name: str, **kwargs) -> serializers.DecimalField:
+    """A serializer field for ``model``'s DecimalField ``name``: digits and places from the column,
+    so the API refuses (400) what the column cannot hold instead of failing at the write."""
+    return serializers.DecimalField(**decimals.limits(model, name), **kwargs)
 
 
 class TokenRequestSerializer(serializers.Serializer):

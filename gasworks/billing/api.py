@@ -1,29 +1,31 @@
 """API v1 of billing: tariffs, billing runs, bills (api.md "Tariffs and billing")."""
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gasworks.accounts.access import scope_to_customer
+from gasworks.api.lookups import get_object_or_404, id_param
 from gasworks.api.permissions import ActionPerms
+from gasworks.api.serializers import decimal_for
 from gasworks.billing import runs, tariffs
-from gasworks.billing.models import Bill, BillingRun, Tariff
+from gasworks.billing.models import Bill, BillingRun, Tariff, TariffTier
+from gasworks.lib.dates import PlausibleDate
 
 
 class TierSerializer(serializers.Serializer):
-    up_to = serializers.DecimalField(max_digits=14, decimal_places=3, allow_null=True)
-    price = serializers.DecimalField(max_digits=12, decimal_places=4)
+    up_to = decimal_for(TariffTier, "up_to", allow_null=True)
+    price = decimal_for(TariffTier, "price")
 
 
 class TariffSerializer(serializers.ModelSerializer):
-    effective_from = serializers.DateField(write_only=True)
+    effective_from = serializers.DateField(validators=[PlausibleDate()], write_only=True)
     tiers = TierSerializer(many=True, write_only=True)
     gas_use = serializers.CharField(required=False, allow_blank=True, default="")
-    minimum_charge = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, default="0")
-    meter_rent = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, default="0")
+    minimum_charge = decimal_for(Tariff, "minimum_charge", required=False, default="0")
+    meter_rent = decimal_for(Tariff, "meter_rent", required=False, default="0")
     versions = serializers.SerializerMethodField()
 
     class Meta:
@@ -170,8 +172,9 @@ class BillViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             "billing.view_bill",
         )
         params = self.request.query_params
-        if params.get("customer", "").isdigit():
-            queryset = queryset.filter(customer_id=int(params["customer"]))
+        customer = id_param(self.request, "customer")
+        if customer is not None:
+            queryset = queryset.filter(customer_id=customer)
         if params.get("period"):
             queryset = queryset.filter(period=params["period"])
         return queryset

@@ -1,7 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.billing.models import Adjustment, Tariff
 from gasworks.customers.models import Category, GasUse
+from gasworks.lib.dates import PlausibleDate
+from gasworks.web.forms import decimal_for
 
 
 class TariffForm(forms.Form):
@@ -9,7 +12,9 @@ class TariffForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     gas_use = forms.ChoiceField(label=_("Gas use"), choices=[("", _("Any")), *GasUse.choices], required=False)
     effective_from = forms.DateField(
-        label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"})
+        validators=[PlausibleDate()],
+        label=_("Effective from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     tiers = forms.CharField(
         label=_("Tiers"),
@@ -18,10 +23,10 @@ class TariffForm(forms.Form):
             "One tier per line: “up to m³ per year” and price, e.g. “350 2.61”; the last line “- 4.23”."
         ),
     )
-    minimum_charge = forms.DecimalField(
-        label=_("Minimum monthly charge"), initial=0, min_value=0, decimal_places=2
+    minimum_charge = decimal_for(
+        Tariff, "minimum_charge", label=_("Minimum monthly charge"), initial=0, min_value=0
     )
-    meter_rent = forms.DecimalField(label=_("Meter rent per month"), initial=0, min_value=0, decimal_places=2)
+    meter_rent = decimal_for(Tariff, "meter_rent", label=_("Meter rent per month"), initial=0, min_value=0)
 
     def tier_rows(self) -> list[dict]:
         rows = []
@@ -41,7 +46,10 @@ class RunForm(forms.Form):
 
 
 class AdjustmentForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount"), decimal_places=2, help_text=_("Positive credits the account, negative charges it.")
+    amount = decimal_for(
+        Adjustment,
+        "amount",
+        label=_("Amount"),
+        help_text=_("Positive credits the account, negative charges it."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=255)

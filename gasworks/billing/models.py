@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.fields import DecimalField
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -22,10 +24,10 @@ class Account(models.Model):
     the transaction that adds an entry, under a row lock, and verify_ledger checks it."""
 
     customer = models.OneToOneField("customers.Customer", on_delete=models.PROTECT, related_name="account")
-    balance = models.DecimalField(_("balance"), default=0, **MONEY)
+    balance = DecimalField(_("balance"), default=0, **MONEY)
     prepaid = models.BooleanField(_("prepaid"), default=False)
-    credit_limit = models.DecimalField(_("credit limit"), default=0, **MONEY)
-    low_balance_alert = models.DecimalField(_("low-balance alert at"), default=20, **MONEY)
+    credit_limit = DecimalField(_("credit limit"), default=0, **MONEY)
+    low_balance_alert = DecimalField(_("low-balance alert at"), default=20, **MONEY)
     # Set when the balance fell below the alert threshold; cleared when it rises again.
     low_balance_since = models.DateTimeField(_("low balance since"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -46,8 +48,8 @@ class LedgerEntry(models.Model):
     # account is served by ledger_account_time_idx, the key by its unique constraint.
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
-    amount = models.DecimalField(_("amount"), **MONEY)
-    balance_after = models.DecimalField(_("balance after"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY)
+    balance_after = DecimalField(_("balance after"), **MONEY)
     reference = models.CharField(_("reference"), max_length=120, blank=True)
     # Whoever posts money passes a key that is unique per cause (bill id, payment id...): a
     # repeated post with the same key finds the first entry instead of charging twice.
@@ -100,8 +102,8 @@ class Tariff(models.Model):
     category = models.CharField(_("category"), max_length=16)
     # "" applies to every gas use of the category; a specific use wins over "".
     gas_use = models.CharField(_("gas use"), max_length=16, blank=True, default="")
-    minimum_charge = models.DecimalField(_("minimum monthly charge"), default=0, **MONEY)
-    meter_rent = models.DecimalField(_("meter rent per month"), default=0, **MONEY)
+    minimum_charge = DecimalField(_("minimum monthly charge"), default=0, **MONEY)
+    meter_rent = DecimalField(_("meter rent per month"), default=0, **MONEY)
     household_scaling = models.BooleanField(_("raise quotas for large households"), default=True)
     year_start_month = models.PositiveSmallIntegerField(_("tariff year starts: month"), default=1)
     year_start_day = models.PositiveSmallIntegerField(_("tariff year starts: day"), default=1)
@@ -141,8 +143,8 @@ class PriceVersion(models.Model):
 class TariffTier(models.Model):
     version = models.ForeignKey(PriceVersion, on_delete=models.CASCADE, related_name="tiers")
     number = models.PositiveSmallIntegerField(_("tier"))
-    up_to = models.DecimalField(_("up to, m³ per tariff year"), null=True, blank=True, **VOLUME)
-    price = models.DecimalField(_("price per m³"), **PRICE)
+    up_to = DecimalField(_("up to, m³ per tariff year"), null=True, blank=True, **VOLUME)
+    price = DecimalField(_("price per m³"), **PRICE)
 
     class Meta:
         verbose_name = _("tier")
@@ -220,13 +222,13 @@ class Bill(models.Model):
     period = models.CharField(_("period"), max_length=7)
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))  # exclusive
-    volume = models.DecimalField(_("volume, m³"), **VOLUME)
-    total = models.DecimalField(_("total"), **MONEY)
-    minimum_top_up = models.DecimalField(_("minimum charge top-up"), default=0, **MONEY)
-    meter_rent = models.DecimalField(_("meter rent"), default=0, **MONEY)
-    previous_balance = models.DecimalField(_("previous balance"), default=0, **MONEY)
-    reading_from = models.DecimalField(_("previous reading"), null=True, blank=True, **VOLUME)
-    reading_to = models.DecimalField(_("current reading"), null=True, blank=True, **VOLUME)
+    volume = DecimalField(_("volume, m³"), **VOLUME)
+    total = DecimalField(_("total"), **MONEY)
+    minimum_top_up = DecimalField(_("minimum charge top-up"), default=0, **MONEY)
+    meter_rent = DecimalField(_("meter rent"), default=0, **MONEY)
+    previous_balance = DecimalField(_("previous balance"), default=0, **MONEY)
+    reading_from = DecimalField(_("previous reading"), null=True, blank=True, **VOLUME)
+    reading_to = DecimalField(_("current reading"), null=True, blank=True, **VOLUME)
     status = models.CharField(
         _("status"), max_length=16, choices=BillStatus.choices, default=BillStatus.ISSUED
     )
@@ -259,9 +261,9 @@ class BillLine(models.Model):
         Bill, on_delete=models.CASCADE, related_name="lines", db_index=False
     )  # billline_bill_idx
     tier = models.PositiveSmallIntegerField(_("tier"))
-    volume = models.DecimalField(_("volume, m³"), **VOLUME)
-    unit_price = models.DecimalField(_("unit price"), **PRICE)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    volume = DecimalField(_("volume, m³"), **VOLUME)
+    unit_price = DecimalField(_("unit price"), **PRICE)
+    amount = DecimalField(_("amount"), **MONEY)
     effective_from = models.DateField(_("price from"))
     # First day of the tariff year this volume counts toward (prior use for later bills).
     tariff_year = models.DateField(_("tariff year"))
@@ -288,9 +290,9 @@ class BillReview(models.Model):
     run = models.ForeignKey(
         BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
     )
-    volume = models.DecimalField(_("volume, m³"), **VOLUME)
-    amount = models.DecimalField(_("amount"), **MONEY)
-    average_volume = models.DecimalField(_("average volume, m³"), **VOLUME)
+    volume = DecimalField(_("volume, m³"), **VOLUME)
+    amount = DecimalField(_("amount"), **MONEY)
+    average_volume = DecimalField(_("average volume, m³"), **VOLUME)
     reason = models.CharField(_("reason"), max_length=32, default="implausible")
     status = models.CharField(
         _("status"), max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.OPEN
@@ -315,7 +317,7 @@ class AdjustmentStatus(models.TextChoices):
 
 class Adjustment(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="adjustments")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY)
     reason = models.CharField(_("reason"), max_length=255)
     status = models.CharField(
         _("status"), max_length=16, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING
@@ -345,8 +347,8 @@ class PrepaidCharge(models.Model):
         "metering.Reading", on_delete=models.PROTECT, related_name="prepaid_charge"
     )
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
-    volume = models.DecimalField(_("volume, m³"), **VOLUME)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    volume = DecimalField(_("volume, m³"), **VOLUME)
+    amount = DecimalField(_("amount"), **MONEY)
     tariff_year = models.DateField(_("tariff year"))
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"))

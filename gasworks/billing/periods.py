@@ -39,12 +39,12 @@ def parse_period(text, today: date | None = None) -> Period:
         )
     year = int(match.group(1))
     start = date(year, month, 1)
-    end = date(year + (month == 12), month % 12 + 1, 1)
     today = today or timezone.localdate()
-    if start > today:
+    if start > today:  # checked before the end is computed: 9999-12 ends in no representable year
         raise InvalidInput(
             "period_in_future",
             _("The period %(p)s has not started yet.") % {"p": text},
             fields={"period": [_("Not started yet.")]},
         )
+    end = date(year + (month == 12), month % 12 + 1, 1)
     return Period(f"{year:04d}-{month:02d}", start, end)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from gasworks.billing.models import PriceVersion, Tariff, TariffTier
 from gasworks.customers.models import Category, GasUse
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib import decimals
 from gasworks.lib import tiers as tiermath
 from gasworks.lib.money import round_money, to_decimal
 from gasworks.system import parameters
@@ -49,6 +50,20 @@ def _tier_error(exc: tiermath.TariffError) -> InvalidInput:
     return InvalidInput(exc.code, exc.message, fields={"tiers": [exc.message]})
 
 
+def _check_columns(number: int, tier: tiermath.Tier) -> None:
+    """A tier's threshold and price fit TariffTier's columns exactly (5 decimals are refused,
+    not rounded; 1e30 is refused, not stored to break every read)."""
+    for name, value in (("up_to", tier.up_to), ("price", tier.price)):
+        problem = None if value is None else decimals.input_error(value, **decimals.limits(TariffTier, name))
+        if problem is not None:
+            message = _("Tier %(n)s, %(field)s: %(problem)s") % {
+                "n": number,
+                "field": name,
+                "problem": problem,
+            }
+            raise InvalidInput("invalid_tier", message, fields={"tiers": [message]})
+
+
 def parse_tiers(raw_tiers) -> tuple[tiermath.Tier, ...]:
     """API/form input [{"up_to": "350"|null, "price": "2.61"}, ...] to validated Tiers."""
     if not isinstance(raw_tiers, list | tuple) or not raw_tiers:
@@ -64,6 +79,7 @@ def parse_tiers(raw_tiers) -> tuple[tiermath.Tier, ...]:
         except (AttributeError, KeyError, TypeError, ValueError):
             message = _("Tier %(n)s needs a number for up_to (or null) and a price.") % {"n": number}
             raise InvalidInput("invalid_tier", message, fields={"tiers": [message]}) from None
+        _check_columns(number, result[-1])
     try:
         tiermath.validate_tiers(result)
     except tiermath.TariffError as exc:

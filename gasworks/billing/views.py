@@ -24,6 +24,7 @@ from gasworks.billing.models import (
 )
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
+from gasworks.lib.ids import parse_id
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
@@ -108,8 +109,8 @@ def bill_list(request):
     customer = request.GET.get("customer", "").strip()
     if period:
         queryset = queryset.filter(period=period)
-    if customer.isdigit():
-        queryset = queryset.filter(customer_id=int(customer))
+    if parse_id(customer) is not None:
+        queryset = queryset.filter(customer_id=parse_id(customer))
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/bill_list.html", {"page": page, "period": period, "customer": customer})
 

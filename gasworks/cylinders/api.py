@@ -11,8 +11,9 @@ from rest_framework.views import APIView
 
 from gasworks.api.pagination import Pagination
 from gasworks.api.permissions import ActionPerms
-from gasworks.cylinders import services
+from gasworks.cylinders import rules, services
 from gasworks.cylinders.models import Cylinder, CylinderModel, Standard
+from gasworks.lib.dates import PlausibleDate
 
 KG = {"max_digits": 8, "decimal_places": 3}
 
@@ -22,9 +23,9 @@ class CylinderIn(serializers.Serializer):
     model = serializers.ChoiceField(choices=CylinderModel.choices)
     tare_kg = serializers.DecimalField(min_value=Decimal("0.001"), **KG)
     rated_fill_kg = serializers.DecimalField(min_value=Decimal("0.001"), required=False, **KG)
-    manufactured_on = serializers.DateField()
-    next_inspection_on = serializers.DateField(required=False)
-    last_inspection_on = serializers.DateField(required=False)
+    manufactured_on = serializers.DateField(validators=[PlausibleDate()])
+    next_inspection_on = serializers.DateField(validators=[rules.NEXT_INSPECTION], required=False)
+    last_inspection_on = serializers.DateField(validators=[PlausibleDate()], required=False)
     maker = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     standard = serializers.ChoiceField(choices=Standard.choices, required=False, default=Standard.GB5842_2006)
 

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gasworks.accounts.access import is_customer, scope_to_customer
+from gasworks.api.lookups import id_param
 from gasworks.api.permissions import ActionPerms
 from gasworks.cylinders import deposits, orders
 from gasworks.cylinders import serializers as s
@@ -27,8 +28,8 @@ class _Base(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericVi
         return form.validated_data
 
     def _customer_filter(self, queryset):
-        customer = self.request.query_params.get("customer", "")
-        return queryset.filter(customer_id=customer) if customer.isdigit() else queryset
+        customer = id_param(self.request, "customer")
+        return queryset if customer is None else queryset.filter(customer_id=customer)
 
 
 class LpgOrderViewSet(_Base):

@@ -3,7 +3,9 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.cylinders import rules
 from gasworks.cylinders.models import CylinderModel, Standard
+from gasworks.lib.dates import PlausibleDate
 from gasworks.web.forms import BootstrapMixin
 
 KG = {"max_digits": 8, "decimal_places": 3, "min_value": Decimal("0.001")}
@@ -18,10 +20,13 @@ class CylinderForm(BootstrapMixin, forms.Form):
     )
     maker = forms.CharField(label=_("Maker"), max_length=120, required=False)
     manufactured_on = forms.DateField(
-        label=_("Manufactured on"), widget=forms.DateInput(attrs={"type": "date"})
+        validators=[PlausibleDate()],
+        label=_("Manufactured on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     standard = forms.ChoiceField(label=_("Standard"), choices=Standard.choices)
     next_inspection_on = forms.DateField(
+        validators=[rules.NEXT_INSPECTION],
         label=_("Next inspection due"),
         required=False,
         help_text=_("Blank: computed from the standard."),
@@ -103,13 +108,18 @@ class PriceForm(BootstrapMixin, forms.Form):
         label=_("Price, CNY"), max_digits=12, decimal_places=4, min_value=Decimal("0.0001")
     )
     effective_from = forms.DateField(
-        label=_("Effective from"), widget=forms.DateInput(attrs={"type": "date"})
+        validators=[PlausibleDate()],
+        label=_("Effective from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
 
 class InspectionPassForm(BootstrapMixin, forms.Form):
     next_on = forms.DateField(
-        label=_("Next inspection due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        validators=[rules.NEXT_INSPECTION],
+        label=_("Next inspection due"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
 

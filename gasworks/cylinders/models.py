@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.fields import DecimalField
+
 KG = {"max_digits": 8, "decimal_places": 3}
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PRICE = {"max_digits": 12, "decimal_places": 4}
@@ -65,8 +67,8 @@ class Cylinder(models.Model):
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     model = models.CharField(_("model"), max_length=8, choices=CylinderModel.choices)
-    tare_kg = models.DecimalField(_("tare, kg"), **KG)
-    rated_fill_kg = models.DecimalField(_("rated fill, kg"), **KG)
+    tare_kg = DecimalField(_("tare, kg"), **KG)
+    rated_fill_kg = DecimalField(_("rated fill, kg"), **KG)
     maker = models.CharField(_("maker"), max_length=120, blank=True)
     manufactured_on = models.DateField(_("manufactured on"))
     standard = models.CharField(
@@ -141,7 +143,7 @@ class CylinderEvent(models.Model):
         "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     order = models.ForeignKey("LpgOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    mass_kg = models.DecimalField(_("mass, kg"), null=True, blank=True, **KG)
+    mass_kg = DecimalField(_("mass, kg"), null=True, blank=True, **KG)
     note = models.CharField(_("note"), max_length=255, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(_("at"))
@@ -156,9 +158,9 @@ class CylinderEvent(models.Model):
 class Filling(models.Model):
     cylinder = models.ForeignKey(Cylinder, on_delete=models.PROTECT, related_name="fillings")
     station = models.ForeignKey(Station, on_delete=models.PROTECT)
-    gross_kg = models.DecimalField(_("gross, kg"), **KG)
-    tare_kg = models.DecimalField(_("tare, kg"), **KG)
-    net_kg = models.DecimalField(_("net, kg"), **KG)
+    gross_kg = DecimalField(_("gross, kg"), **KG)
+    tare_kg = DecimalField(_("tare, kg"), **KG)
+    net_kg = DecimalField(_("net, kg"), **KG)
     scale_id = models.CharField(_("scale"), max_length=40, blank=True)
     filled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     filled_at = models.DateTimeField(_("filled at"))
@@ -179,9 +181,9 @@ class ResidualWeighing(models.Model):
     cylinder = models.ForeignKey(Cylinder, on_delete=models.PROTECT, related_name="residuals")
     customer = models.ForeignKey("customers.Customer", null=True, blank=True, on_delete=models.PROTECT)
     filling = models.ForeignKey(Filling, null=True, blank=True, on_delete=models.PROTECT)
-    gross_kg = models.DecimalField(_("gross, kg"), **KG)
-    residual_kg = models.DecimalField(_("residual, kg"), **KG)
-    used_kg = models.DecimalField(_("used by customer, kg"), null=True, blank=True, **KG)
+    gross_kg = DecimalField(_("gross, kg"), **KG)
+    residual_kg = DecimalField(_("residual, kg"), **KG)
+    used_kg = DecimalField(_("used by customer, kg"), null=True, blank=True, **KG)
     scale_id = models.CharField(_("scale"), max_length=40, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(_("at"))
@@ -220,7 +222,7 @@ class LpgPrice(models.Model):
 
     model = models.CharField(_("model"), max_length=8, choices=CylinderModel.choices, blank=True)
     per_kg = models.BooleanField(_("price per kg"), default=False)
-    price = models.DecimalField(_("price"), **PRICE)
+    price = DecimalField(_("price"), **PRICE)
     effective_from = models.DateField(_("effective from"))
 
     class Meta:
@@ -281,8 +283,8 @@ class LpgOrder(models.Model):
         related_name="lpg_deliveries",
     )
     vehicle = models.CharField(_("vehicle"), max_length=20, blank=True)
-    amount = models.DecimalField(_("charged"), null=True, blank=True, **MONEY)
-    deposit_amount = models.DecimalField(_("deposits charged"), null=True, blank=True, **MONEY)
+    amount = DecimalField(_("charged"), null=True, blank=True, **MONEY)
+    deposit_amount = DecimalField(_("deposits charged"), null=True, blank=True, **MONEY)
     empties_returned = models.PositiveSmallIntegerField(_("empties returned"), default=0)
     deposits_taken = models.PositiveSmallIntegerField(_("deposits taken"), default=0)
     created_by = models.ForeignKey(
@@ -314,10 +316,10 @@ class DeliveryLine(models.Model):
     order = models.ForeignKey(LpgOrder, on_delete=models.PROTECT, related_name="lines")
     cylinder = models.ForeignKey(Cylinder, on_delete=models.PROTECT, related_name="+")
     direction = models.CharField(max_length=4, choices=[(OUT, _("Full out")), (BACK, _("Empty back"))])
-    net_kg = models.DecimalField(_("net, kg"), null=True, blank=True, **KG)
+    net_kg = DecimalField(_("net, kg"), null=True, blank=True, **KG)
     # An empty back may be weighed on the spot: residual = gross − tare (also on its return event).
-    residual_kg = models.DecimalField(_("residual, kg"), null=True, blank=True, **KG)
-    amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
+    residual_kg = DecimalField(_("residual, kg"), null=True, blank=True, **KG)
+    amount = DecimalField(_("amount"), null=True, blank=True, **MONEY)
 
     class Meta:
         constraints = [
@@ -338,7 +340,7 @@ class CylinderReturn(models.Model):
     )
     cylinders = models.ManyToManyField(Cylinder, verbose_name=_("cylinders"), related_name="+")
     deposits_refunded = models.PositiveSmallIntegerField(_("deposits refunded"), default=0)
-    amount = models.DecimalField(_("refunded"), default=0, **MONEY)
+    amount = DecimalField(_("refunded"), default=0, **MONEY)
     entry = models.ForeignKey(
         "billing.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

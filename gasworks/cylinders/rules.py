@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.cylinders.models import CylinderModel, Standard
+from gasworks.lib.dates import PlausibleDate
 from gasworks.system import parameters
 from gasworks.system.parameters import Spec
 
@@ -119,6 +120,19 @@ def first_inspection_due(standard: str, manufactured_on: datetime.date) -> datet
     else:
         years = parameters.get("lpg_inspection_interval_years")
     return min(add_years(manufactured_on, years), scrap_date(standard, manufactured_on))
+
+
+def longest_inspection_gap_years() -> int:
+    """How far ahead a next inspection can lawfully be: a new GB 5842-2006 cylinder's design
+    life, or one interval. A date beyond it would keep a cylinder fillable past its inspection."""
+    return max(
+        int(parameters.get("lpg_gb2006_design_life_years")),
+        int(parameters.get("lpg_inspection_interval_years")),
+    )
+
+
+# The window of a next-inspection date typed in: the usual past, and at most the longest gap ahead.
+NEXT_INSPECTION = PlausibleDate(future_years=longest_inspection_gap_years)
 
 
 def next_inspection_after(inspected_on: datetime.date, scrap_on: datetime.date) -> datetime.date:

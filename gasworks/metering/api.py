@@ -12,6 +12,7 @@ from gasworks.accounts.access import is_customer
 from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
+from gasworks.lib.dates import PlausibleDate
 from gasworks.metering import ingest, services
 from gasworks.metering.models import Meter, MeterKind, Reading, ReadingReason
 
@@ -23,7 +24,7 @@ class MeterSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=MeterKind.choices, default=MeterKind.DIAPHRAGM)
     digits = serializers.IntegerField(min_value=3, max_value=10, default=5)
     initial_reading = serializers.DecimalField(min_value=0, default="0", **VOLUME)
-    installed_on = serializers.DateField(required=False)
+    installed_on = serializers.DateField(validators=[PlausibleDate()], required=False)
     premises = serializers.IntegerField(source="premises_id", read_only=True)
 
     class Meta:
@@ -71,7 +72,7 @@ class ReadingSerializer(serializers.ModelSerializer):
 class ReadingInSerializer(serializers.Serializer):
     meter = serializers.CharField(max_length=40)
     value = serializers.DecimalField(min_value=0, **VOLUME)
-    taken_at = serializers.DateTimeField()
+    taken_at = serializers.DateTimeField(validators=[PlausibleDate()])
     reason = serializers.ChoiceField(choices=ReadingReason.choices, default=ReadingReason.PERIODIC)
     pressure_kpa = serializers.DecimalField(max_digits=10, decimal_places=3, required=False, allow_null=True)
     temperature_c = serializers.DecimalField(max_digits=6, decimal_places=2, required=False, allow_null=True)

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.dates import PlausibleDate
 from gasworks.metering.models import MeterKind, ReadingReason
 
 VOLUME = {"max_digits": 14, "decimal_places": 3, "min_value": 0}
@@ -13,7 +14,9 @@ class MeterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=MeterKind.choices)
     digits = forms.IntegerField(label=_("Register digits"), min_value=3, max_value=10, initial=5)
     initial_reading = forms.DecimalField(label=_("Initial reading"), initial=0, **VOLUME)
-    installed_on = forms.DateField(label=_("Installed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    installed_on = forms.DateField(
+        validators=[PlausibleDate()], label=_("Installed on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     correction_factor = forms.DecimalField(
         label=_("Fixed correction factor"), required=False, max_digits=10, decimal_places=6, min_value=0
     )
@@ -23,7 +26,9 @@ class ReadingForm(forms.Form):
     meter = forms.CharField(label=_("Meter serial number"), max_length=40)
     value = forms.DecimalField(label=_("Register value"), **VOLUME)
     taken_at = forms.DateTimeField(
-        label=_("Taken at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        validators=[PlausibleDate()],
+        label=_("Taken at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     reason = forms.ChoiceField(label=_("Reason"), choices=ReadingReason.choices)
     pressure_kpa = forms.DecimalField(
@@ -44,14 +49,18 @@ class RouteReadingForm(forms.Form):
 
 class ReplaceForm(forms.Form):
     final_value = forms.DecimalField(label=_("Final reading of this meter"), **VOLUME)
-    on = forms.DateField(label=_("Replaced on"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(
+        validators=[PlausibleDate()], label=_("Replaced on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     new_serial_no = forms.CharField(label=_("New meter serial number"), max_length=40)
     new_initial = forms.DecimalField(label=_("Initial reading of the new meter"), initial=0, **VOLUME)
 
 
 class RemoveForm(forms.Form):
     final_value = forms.DecimalField(label=_("Final reading"), **VOLUME)
-    on = forms.DateField(label=_("Removed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(
+        validators=[PlausibleDate()], label=_("Removed on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class RouteForm(forms.Form):

@@ -15,7 +15,6 @@ check runs before any write; readings, alerts and counters are then written set-
 import datetime as dt
 import hashlib
 import hmac
-import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError
+from gasworks.lib import safejson
 from gasworks.lib.consumption import ConsumptionError, register_span
 from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import services, store, vee
@@ -105,7 +105,7 @@ def parse_body(body: bytes, span: Decimal, limit: dt.datetime) -> list[_Item]:
     """The readings of a message, or DomainError(400) naming every bad field. ``span``: the
     meter's register span; ``limit``: readings taken later are refused as in the future."""
     try:
-        data = json.loads(body)
+        data = safejson.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise DomainError("invalid", _("The body is not JSON."), status=400) from None
     readings = data.get("readings") if isinstance(data, dict) else None

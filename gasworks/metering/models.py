@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.fields import DecimalField
+
 VOLUME = {"max_digits": 14, "decimal_places": 3}
 
 
@@ -33,18 +35,14 @@ class Meter(models.Model):
     )
     installed_on = models.DateField(_("installed on"))
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
-    initial_reading = models.DecimalField(_("initial reading"), default=0, **VOLUME)
+    initial_reading = DecimalField(_("initial reading"), default=0, **VOLUME)
     # Volume correction: a fixed factor, or P/T sent with each reading (industrial correctors).
-    correction_factor = models.DecimalField(
+    correction_factor = DecimalField(
         _("fixed correction factor"), max_digits=10, decimal_places=6, null=True, blank=True
     )
-    max_flow_m3h = models.DecimalField(
-        _("rated maximum flow, m³/h"), max_digits=10, decimal_places=3, default=6
-    )
+    max_flow_m3h = DecimalField(_("rated maximum flow, m³/h"), max_digits=10, decimal_places=3, default=6)
     # Per-meter override of the vee_spike_factor parameter (blank: use the parameter).
-    spike_factor = models.DecimalField(
-        _("spike factor"), max_digits=6, decimal_places=2, null=True, blank=True
-    )
+    spike_factor = DecimalField(_("spike factor"), max_digits=6, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("meter")
@@ -98,7 +96,7 @@ class Reading(models.Model):
         related_name="readings",
         db_index=False,
     )
-    value = models.DecimalField(_("register value"), **VOLUME)
+    value = DecimalField(_("register value"), **VOLUME)
     taken_at = models.DateTimeField(_("taken at"))
     reason = models.CharField(
         _("reason"), max_length=16, choices=ReadingReason.choices, default=ReadingReason.PERIODIC
@@ -107,16 +105,12 @@ class Reading(models.Model):
         _("status"), max_length=16, choices=ReadingStatus.choices, default=ReadingStatus.ACCEPTED
     )
     flags = models.JSONField(_("flags"), default=list, blank=True)
-    consumption = models.DecimalField(_("consumption, m³"), null=True, blank=True, **VOLUME)
-    corrected_consumption = models.DecimalField(
-        _("corrected consumption, m³"), null=True, blank=True, **VOLUME
-    )
-    pressure_kpa = models.DecimalField(
+    consumption = DecimalField(_("consumption, m³"), null=True, blank=True, **VOLUME)
+    corrected_consumption = DecimalField(_("corrected consumption, m³"), null=True, blank=True, **VOLUME)
+    pressure_kpa = DecimalField(
         _("gauge pressure, kPa"), max_digits=10, decimal_places=3, null=True, blank=True
     )
-    temperature_c = models.DecimalField(
-        _("temperature, °C"), max_digits=6, decimal_places=2, null=True, blank=True
-    )
+    temperature_c = DecimalField(_("temperature, °C"), max_digits=6, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     source = models.CharField(_("source"), max_length=16, default="manual")
     seq = models.BigIntegerField(_("device message counter"), null=True, blank=True)
@@ -162,7 +156,7 @@ class MeterEvent(models.Model):
     meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
     on = models.DateField(_("on"))
-    register_value = models.DecimalField(_("register value"), null=True, blank=True, **VOLUME)
+    register_value = DecimalField(_("register value"), null=True, blank=True, **VOLUME)
     note = models.CharField(_("note"), max_length=255, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(_("recorded at"), auto_now_add=True)

@@ -26,6 +26,7 @@ from django.db import close_old_connections
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from gasworks.lib import safejson
 from gasworks.metering import ingest
 
 
@@ -64,7 +65,7 @@ def decode(message) -> ingest.Message:
     parts = message.topic.split("/")
     serial = parts[2] if len(parts) == 4 else ""
     try:
-        data = json.loads(message.payload)
+        data = safejson.loads(message.payload)
         return ingest.Message(serial, str(data["body"]).encode(), str(data["signature"]))
     except (ValueError, KeyError, TypeError):
         return ingest.Message(serial, b"", "")  # refused as a bad signature, then acknowledged

@@ -1,7 +1,6 @@
 """API v1 of payments (api.md "Payments"). Thin: parse, call one service, answer."""
 
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.api import idempotency
 from gasworks.api.idempotency import idempotent_response
+from gasworks.api.lookups import get_object_or_404
 from gasworks.api.permissions import ActionPerms
 from gasworks.errors import DomainError, NotAllowed
 from gasworks.payments import receipts, services

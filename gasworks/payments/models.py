@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.errors import DomainError
+from gasworks.lib.fields import DecimalField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -59,7 +60,7 @@ class Shift(models.Model):
     opened_at = models.DateTimeField(_("opened at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     totals = models.JSONField(_("totals by method"), default=dict, blank=True)
-    cash_counted = models.DecimalField(_("cash counted"), null=True, blank=True, **MONEY)
+    cash_counted = DecimalField(_("cash counted"), null=True, blank=True, **MONEY)
     handed_to = models.CharField(_("handed over to"), max_length=120, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
 
@@ -87,7 +88,7 @@ class Payment(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="payments"
     )
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     method = models.CharField(_("method"), max_length=8, choices=Method.choices)
     status = models.CharField(
@@ -98,9 +99,9 @@ class Payment(models.Model):
     needs_review = models.BooleanField(_("needs review"), default=False)
     review_note = models.CharField(_("review note"), max_length=255, blank=True)
     receipt_no = models.CharField(_("receipt number"), max_length=32, null=True, blank=True, unique=True)
-    refunded_amount = models.DecimalField(_("refunded"), default=0, **MONEY)
-    tendered = models.DecimalField(_("cash tendered"), null=True, blank=True, **MONEY)
-    change_given = models.DecimalField(_("change given"), null=True, blank=True, **MONEY)
+    refunded_amount = DecimalField(_("refunded"), default=0, **MONEY)
+    tendered = DecimalField(_("cash tendered"), null=True, blank=True, **MONEY)
+    change_given = DecimalField(_("change given"), null=True, blank=True, **MONEY)
     shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     purpose = models.CharField(_("purpose"), max_length=16, default="account")  # account | ic_card
     created_by = models.ForeignKey(
@@ -177,7 +178,7 @@ RESERVED_REFUND_STATUSES = (R.AWAITING_APPROVAL, R.PROCESSING)
 
 class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY)
     reason = models.CharField(_("reason"), max_length=255)
     status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices)
     gateway_refund_id = models.CharField(_("gateway refund id"), max_length=64, blank=True)
@@ -252,7 +253,7 @@ class GatewayEvent(models.Model):
     transaction_id = models.CharField(max_length=64)
     order_no = models.CharField(max_length=32)
     payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="events")
-    amount = models.DecimalField(**MONEY)
+    amount = DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     outcome = models.CharField(max_length=10, choices=CallbackOutcome.choices)
     source = models.CharField(max_length=10, default="callback")  # callback | query
@@ -269,9 +270,9 @@ class SandboxTransaction(models.Model):
 
     order_no = models.CharField(max_length=32, unique=True)
     transaction_id = models.CharField(max_length=64, unique=True)
-    amount = models.DecimalField(**MONEY)
+    amount = DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
-    refunded = models.DecimalField(default=0, **MONEY)
+    refunded = DecimalField(default=0, **MONEY)
     refunds = models.JSONField(default=dict)  # our refund ref -> amount, as the gateway keys them
     paid_at = models.DateTimeField()
 
@@ -324,10 +325,8 @@ class CardPurchase(models.Model):
     card = models.ForeignKey(ICCard, on_delete=models.PROTECT, related_name="topups")
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="card_purchase")
     sequence = models.PositiveIntegerField(_("purchase number on the card"))
-    amount = models.DecimalField(_("amount loaded"), **MONEY)
-    volume = models.DecimalField(
-        _("volume loaded, m³"), max_digits=14, decimal_places=3, null=True, blank=True
-    )
+    amount = DecimalField(_("amount loaded"), **MONEY)
+    volume = DecimalField(_("volume loaded, m³"), max_digits=14, decimal_places=3, null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
     written_at = models.DateTimeField(_("written to card at"), null=True, blank=True)
     created_at = models.DateTimeField()

@@ -18,6 +18,7 @@ from gasworks.customers import services as customer_services
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.lib import qr
+from gasworks.lib.ids import parse_id
 from gasworks.metering.models import Meter
 from gasworks.payments import cards, receipts, services
 from gasworks.payments.forms import (
@@ -532,9 +533,9 @@ def pay_bill(request):
         bills = bills.filter(customer_id=request.user.customer_id)
     elif not request.user.has_perm("payments.take_counter_payment"):
         raise PermissionDenied
-    bill = get_object_or_404(bills, pk=bill_id) if bill_id.isdigit() else None
-    if bill is None:
+    if parse_id(bill_id) is None:
         raise Http404
+    bill = get_object_or_404(bills, pk=parse_id(bill_id))
     if not is_customer(request.user):
         return redirect("payments:counter-customer", pk=bill.customer_id)
     outstanding = bill_outstanding(bill)

@@ -1,7 +1,6 @@
 """API v1 of the safety app: inspections, hazards, emergencies. Thin: parse, call a service."""
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.api import idempotency
 from gasworks.api.idempotency import idempotent_response
+from gasworks.api.lookups import get_object_or_404, id_param
 from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
 from gasworks.errors import InvalidInput
@@ -61,8 +61,9 @@ class InspectionViewSet(_Base):
             queryset = queryset.filter(status=params["status"])
         if params.get("mine") in {"1", "true"}:
             queryset = queryset.filter(inspector=self.request.user)
-        if params.get("customer", "").isdigit():
-            queryset = queryset.filter(customer_id=params["customer"])
+        customer = id_param(self.request, "customer")
+        if customer is not None:
+            queryset = queryset.filter(customer_id=customer)
         return queryset
 
     @extend_schema(request=s.InspectionCreateSerializer, responses={201: s.InspectionSerializer})
@@ -163,8 +164,9 @@ class HazardViewSet(_Base):
             queryset = queryset.filter(status=params["status"])
         if params.get("level"):
             queryset = queryset.filter(level=params["level"])
-        if params.get("customer", "").isdigit():
-            queryset = queryset.filter(customer_id=params["customer"])
+        customer = id_param(self.request, "customer")
+        if customer is not None:
+            queryset = queryset.filter(customer_id=customer)
         if params.get("overdue") in {"1", "true"}:
             queryset = hazards.overdue(queryset)
         return queryset.order_by("deadline", "pk")

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.accounts.roles import Role
+from gasworks.lib.dates import PlausibleDate
 from gasworks.safety.models import Crew, HazardLevel, InspectorArea, Priority
 
 _DATE = forms.DateInput(attrs={"type": "date", "class": "form-control"})
@@ -22,7 +23,7 @@ class AccountField(forms.CharField):
 
 class TaskForm(forms.Form):
     account_no = AccountField()
-    due_on = forms.DateField(label=_("Due on"), widget=_DATE)
+    due_on = forms.DateField(validators=[PlausibleDate()], label=_("Due on"), widget=_DATE)
     inspector = forms.ModelChoiceField(
         label=_("Inspector"),
         queryset=get_user_model().objects.filter(role=Role.INSPECTOR, is_active=True),
@@ -31,6 +32,7 @@ class TaskForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     appointment_at = forms.DateTimeField(
+        validators=[PlausibleDate()],
         label=_("Appointment"),
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}),
@@ -44,6 +46,7 @@ class HazardForm(forms.Form):
     )
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={**_TEXT, "rows": 3}))
     deadline = forms.DateField(
+        validators=[PlausibleDate()],
         label=_("Rectification deadline"),
         required=False,
         widget=_DATE,
@@ -190,7 +193,7 @@ ChecklistItemFormSet = forms.formset_factory(ChecklistItemForm, extra=2, can_del
 
 
 class AppointmentForm(forms.Form):
-    day = forms.DateField(label=_("Day"), widget=_DATE)
+    day = forms.DateField(validators=[PlausibleDate()], label=_("Day"), widget=_DATE)
     starts = forms.TimeField(
         label=_("From"), widget=forms.TimeInput(attrs={"type": "time", "class": "form-control"})
     )

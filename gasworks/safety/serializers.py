@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from gasworks.customers.models import Customer
+from gasworks.lib.dates import PlausibleDate
 from gasworks.safety.models import (
     Crew,
     Emergency,
@@ -76,21 +77,21 @@ class InspectionSerializer(serializers.ModelSerializer):
 
 class InspectionCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    due_on = serializers.DateField()
+    due_on = serializers.DateField(validators=[PlausibleDate()])
     inspector = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.all(), required=False, allow_null=True
     )
-    appointment_at = serializers.DateTimeField(required=False, allow_null=True)
+    appointment_at = serializers.DateTimeField(validators=[PlausibleDate()], required=False, allow_null=True)
 
 
 class AssignSerializer(serializers.Serializer):
     inspector = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
-    appointment_at = serializers.DateTimeField(required=False, allow_null=True)
+    appointment_at = serializers.DateTimeField(validators=[PlausibleDate()], required=False, allow_null=True)
 
 
 class AppointmentSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(validators=[PlausibleDate()])
+    ends_at = serializers.DateTimeField(validators=[PlausibleDate()])
 
 
 class ResultSerializer(serializers.Serializer):
@@ -154,7 +155,7 @@ class HazardCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
     level = serializers.ChoiceField(choices=HazardLevel.choices)
     description = serializers.CharField(max_length=2000)
-    deadline = serializers.DateField(required=False, allow_null=True)
+    deadline = serializers.DateField(validators=[PlausibleDate()], required=False, allow_null=True)
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -4,6 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from gasworks.accounts.roles import Role
 from gasworks.customers.models import Category, GasUse
+from gasworks.lib import decimals
+
+
+def decimal_for(model, name: str, **kwargs) -> forms.DecimalField:
+    """A form field for ``model``'s DecimalField ``name``, refusing what its column cannot hold
+    (digits and places taken from the column: a form can never accept more than it stores)."""
+    return forms.DecimalField(**decimals.limits(model, name), **kwargs)
 
 
 class BootstrapMixin:

@@ -89,3 +89,19 @@ def test_it_sums_exactly_where_binary_floating_point_would_not():
         ledger.post(customer, "adjustment", Decimal(amount), reference="float probe")
     assert ledger.balance(customer) == Decimal("0.00")
     assert verify_ledger() == (1, [])
+
+
+@pytest.mark.parametrize("amount", ["1E+20", "123456789012345", "10.001"])
+def test_the_adjustment_page_refuses_an_amount_its_column_cannot_hold(admin_client, amount):
+    customer = make_customer()
+    page = admin_client.post(f"/billing/adjustments/new/{customer.pk}/", {"amount": amount, "reason": "fix"})
+    assert page.status_code == 200 and page.context["form"].errors["amount"]
+    assert not Adjustment.objects.exists()
+    assert admin_client.get("/billing/adjustments/").status_code == 200
+
+
+def test_an_adjustment_too_wide_for_its_column_is_refused_by_the_service_too():
+    customer = make_customer()
+    with pytest.raises(InvalidInput):
+        adjustments.request_adjustment(customer, Decimal("1E+20"), "fix", make_user("admin"))
+    assert not Adjustment.objects.exists() and not LedgerEntry.objects.exists()

@@ -127,3 +127,60 @@ def test_it_creates_a_tariff_through_the_page(admin_client):
     )
     assert bad.status_code == 200 and "negative" in bad.content.decode()
     assert Tariff.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("tier", "message_part"),
+    [
+        ({"up_to": None, "price": "1e30"}, "price"),
+        ({"up_to": "1e30", "price": "2.61"}, "up_to"),
+        ({"up_to": None, "price": "2.61234"}, "price"),  # 5 places: refused, not rounded
+        ({"up_to": "350.0001", "price": "2.61"}, "up_to"),
+    ],
+)
+def test_a_tier_that_does_not_fit_its_column_is_a_400_and_stores_nothing(admin_client, tier, message_part):
+    tiers = [tier] if tier["up_to"] is None else [tier, {"up_to": None, "price": "4.23"}]
+    response = admin_client.post(URL, {**BODY, "tiers": tiers}, content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid_tier" and message_part in error["message"]
+    assert not Tariff.objects.exists() and not PriceVersion.objects.exists()
+    assert admin_client.get(URL).status_code == 200
+    assert admin_client.get("/billing/tariffs/").status_code == 200
+
+
+@pytest.mark.parametrize("field", ["minimum_charge", "meter_rent"])
+def test_a_charge_that_does_not_fit_is_a_400(admin_client, field):
+    response = admin_client.post(URL, {**BODY, field: "1E+20"}, content_type="application/json")
+    assert response.status_code == 400 and field in response.json()["error"]["fields"]
+    assert not Tariff.objects.exists()
+
+
+def test_the_tariff_page_refuses_a_price_that_does_not_fit(admin_client):
+    page = admin_client.post(
+        "/billing/tariffs/new/",
+        {
+            "name": "x",
+            "category": "residential",
+            "effective_from": "2026-01-01",
+            "tiers": "- 1e30",
+            "minimum_charge": "0",
+            "meter_rent": "0",
+        },
+    )
+    assert page.status_code == 200 and "1E+30" in page.content.decode()
+    assert not Tariff.objects.exists()
+
+
+def test_a_tariff_whose_tier_cannot_be_stored_leaves_no_tariff_or_version_behind():
+    # Tiers already parsed skip the input check: the write guard refuses, the whole tariff rolls back.
+    from gasworks.billing import tariffs
+    from gasworks.errors import InvalidInput
+    from gasworks.lib import tiers as tiermath
+
+    with pytest.raises(InvalidInput) as caught:
+        tariffs.create_tariff("x", "residential", "2026-01-01", (tiermath.Tier(None, Decimal("1e30")),))
+    assert caught.value.code == "out_of_range" and "price" in caught.value.fields
+    assert (
+        not Tariff.objects.exists() and not PriceVersion.objects.exists() and not TariffTier.objects.exists()
+    )

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib import safejson
 from gasworks.payments import rsa
 from gasworks.payments.gateways.base import BadNotification, Gateway, Notification, RefundAnswer
 
@@ -80,7 +81,7 @@ class SandboxGateway(Gateway):
         except rsa.SignatureError as exc:
             raise BadNotification("bad_signature", _("The notification signature is not valid.")) from exc
         try:
-            data = json.loads(body)
+            data = safejson.loads(body)
             return Notification(
                 order_no=str(data["order_no"]),
                 transaction_id=str(data["transaction_id"]),

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib import safejson
 from gasworks.lib.money import round_money
 from gasworks.payments.gateways import config
 from gasworks.payments.gateways.base import (
@@ -120,7 +121,7 @@ class WechatGateway(Gateway):
         except Exception as exc:  # the SDK raises bare Exception, e.g. for an answer not signed by WeChat
             raise bad_answer() from exc
         try:
-            return status, json.loads(text) if text else {}
+            return status, safejson.loads(text) if text else {}
         except (TypeError, ValueError):
             return status, {}
 
