@@ -302,7 +302,7 @@ class SetPosting:
         held = batch.lock(customer_ids)   # lock_accounts, without creating accounts
         before = batch.settle(amounts)    # {customer id: amount} -> {customer id: balance before}
         ...                               # the caller writes what the entries name (the bills)
-        batch.post(keys)                  # {customer id: idempotency key}: entries and balances
+        batch.post("bill:", ids)          # keys "bill:<id>" from {customer id: id}: entries, balances
 
     settle() validates every amount as post() does (_validated: kind, rounding, zero; a zero
     amount is allowed only here and means "no entry this time", the account is still opened)
@@ -347,10 +347,12 @@ class SetPosting:
                     settled[cid] = (found.pk, amount, found.balance, found.balance + amount, True)
         return {cid: row[2] for cid, row in settled.items()}
 
-    def post(self, keys: dict[int, str]) -> None:
+    def post(self, key_prefix: str, ids: dict[int, int]) -> None:
+        """The entries of the settled customers in ``ids``, each with the idempotency key
+        key_prefix + its id (the cause's row: "bill:" and the bill's id)."""
         rows, balances, funded = [], {}, set()
         settled = self.settled
-        for cid, key in keys.items():
+        for cid, key in ids.items():
             pk, amount, _before, after, existed = settled[cid]
             if not amount:
                 continue
@@ -359,7 +361,7 @@ class SetPosting:
                 balances[pk] = after
                 if amount > 0 and self.held[cid].prepaid:
                     funded.add(cid)
-        store.ledger_insert_entries(rows, self.kind, self.reference, self.at)
+        store.ledger_insert_entries(rows, self.kind, self.reference, self.at, key_prefix)
         store.ledger_write_balances(balances)
         _after_money_in(funded)
 

@@ -3,8 +3,10 @@
 A run is cut into chunks of CHUNK_SPAN accounts (customer-id ranges). Each chunk is one
 transaction: one set-based read (readings, history and prior use aggregated per customer in
 SQL), pricing over plain tuples with a per-chunk cache (accounts sharing a tariff, household
-factor, volume and prior use share one price), and bulk writes (COPY) of bills, lines, ledger
-entries and the cached balances. A crash rolls back only the chunk in flight; a rerun of the
+factor, volume and prior use share one price), and bulk writes (COPY) of bills and lines
+(billing/store.py, which also holds the read) and of the ledger entries and cached balances
+(ledger.SetPosting: the ledger stays the one writer of money, with post()'s validation and
+account lock). Billable volume is gasworks.metering.billable's definition. A crash rolls back only the chunk in flight; a rerun of the
 period plans only accounts that have no bill or review yet (and the unique constraint on
 customer + period stops a duplicate even from a concurrent process), so it continues where it
 stopped. Chunks may run in several processes (or Celery workers). Accounts whose bill looks
@@ -244,7 +246,7 @@ def bill_chunk(
         store.insert_lines(bills, bill_ids)
         stage("lines")
         # The same idempotency key ledger.post would be given for the bill (bill:<id>).
-        charges.post({bill[0]: f"bill:{pk}" for pk, bill in zip(bill_ids, bills, strict=True)})
+        charges.post("bill:", {bill[0]: pk for pk, bill in zip(bill_ids, bills, strict=True)})
         stage("ledger")
         if reviews:
             BillReview.objects.filter(

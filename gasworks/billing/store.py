@@ -325,9 +325,10 @@ def insert_lines(bills: list[tuple], bill_ids: list[int]) -> None:
 # --- the ledger's fast paths (called by gasworks.billing.ledger only) -------------------------
 
 
-def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at) -> None:
-    """Insert ledger entries given as (account pk, amount, balance after, idempotency key),
-    all of one kind and reference: COPY on PostgreSQL, bulk_create elsewhere."""
+def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at, key_prefix: str) -> None:
+    """Insert ledger entries given as (account pk, amount, balance after, key id), all of one
+    kind and reference, each with the idempotency key key_prefix + its key id: COPY on
+    PostgreSQL, bulk_create elsewhere."""
     if not rows:
         return
     if connection.vendor != "postgresql":
@@ -339,7 +340,7 @@ def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at) -> N
                     amount=amount,
                     balance_after=after,
                     reference=reference,
-                    idempotency_key=key,
+                    idempotency_key=f"{key_prefix}{key}",
                     created_at=at,
                 )
                 for account_pk, amount, after, key in rows
@@ -348,14 +349,14 @@ def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at) -> N
         )
         return
     head = f"\t{kind}\t"
-    middle = f"\t{copy_text(reference)}\t"
+    middle = f"\t{copy_text(reference)}\t{copy_text(key_prefix)}"
     tail = f"\t{copy_text(at)}\n"
     copy_lines(
         connection,
         LedgerEntry._meta.db_table,
         ENTRY_COLUMNS,
         [
-            f"{account_pk}{head}{amount!s}\t{after!s}{middle}{copy_text(key)}{tail}"
+            f"{account_pk}{head}{amount!s}\t{after!s}{middle}{key}{tail}"
             for account_pk, amount, after, key in rows
         ],
     )
