@@ -1,8 +1,6 @@
 """Who may see what. Staff see through their role's permissions; a customer login sees only its
 own customer and what hangs off it. Pages and the API both ask here."""
 
-import functools
-
 from django.db.models import QuerySet
 
 from gasworks.accounts.roles import Role
@@ -41,52 +39,10 @@ def load_permissions(user) -> set[str]:
         return set()
     if hasattr(user, "_perm_cache"):
         return user._perm_cache
-    from django.contrib.auth.models import Permission
-    from django.db import connections, router
+    from gasworks.accounts import store
 
-    connection = connections[router.db_for_read(Permission)]
-    with connection.cursor() as cursor:
-        cursor.execute(_permissions_sql(connection.alias), [user.pk, user.pk])
-        rows = cursor.fetchall()
+    rows = store.permission_rows(user.pk)
     user._user_perm_cache = {f"{app}.{codename}" for source, app, codename in rows if source == "user"}
     user._group_perm_cache = {f"{app}.{codename}" for source, app, codename in rows if source == "group"}
     user._perm_cache = user._user_perm_cache | user._group_perm_cache
     return user._perm_cache
-
-
-@functools.cache
-def _permissions_sql(alias: str) -> str:
-    """ModelBackend's two permission queries as one UNION ALL, tagged by where each row came from."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-    from django.db import connections
-
-    qn = connections[alias].ops.quote_name
-    user_model = get_user_model()
-    own, memberships, granted = (
-        user_model.user_permissions.through._meta,
-        user_model.groups.through._meta,
-        Group.permissions.through._meta,
-    )
-
-    def col(alias: str, meta, field: str) -> str:
-        return f"{alias}.{qn(meta.get_field(field).column)}"
-
-    def select(source: str) -> str:
-        return (
-            f"SELECT '{source}', ct.{qn('app_label')}, p.{qn('codename')} "  # noqa: S608 (names from the models)
-            f"FROM {qn(Permission._meta.db_table)} p "
-            f"JOIN {qn(ContentType._meta.db_table)} ct ON ct.{qn('id')} = p.{qn('content_type_id')} "
-        )
-
-    return (
-        select("user")
-        + f"JOIN {qn(own.db_table)} up ON {col('up', own, 'permission')} = p.{qn('id')} "
-        + f"WHERE {col('up', own, 'user')} = %s UNION ALL "
-        + select("group")
-        + f"JOIN {qn(granted.db_table)} gp ON {col('gp', granted, 'permission')} = p.{qn('id')} "
-        + f"JOIN {qn(memberships.db_table)} ug "
-        + f"ON {col('ug', memberships, 'group')} = {col('gp', granted, 'group')} "
-        + f"WHERE {col('ug', memberships, 'user')} = %s"
-    )

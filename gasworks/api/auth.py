@@ -1,10 +1,7 @@
-import functools
-
-from django.contrib.auth import get_user_model
-from django.db import connection
 from rest_framework.authentication import TokenAuthentication as BaseTokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from gasworks.accounts import store
 from gasworks.accounts.access import load_permissions
 from gasworks.system.audit import _actor
 
@@ -26,23 +23,9 @@ class TokenAuthentication(BaseTokenAuthentication):
         return result
 
     def authenticate_credentials(self, key):
-        user = next(iter(get_user_model().objects.raw(_token_user_sql(), [key])), None)
+        user = store.user_by_token(key)
         if user is None or not user.is_active:
             return super().authenticate_credentials(key)  # DRF's own refusal, in its words
         token = Token(key=key, user=user)  # request.auth: the key and its user are all anyone reads
         load_permissions(user)
         return user, token
-
-
-@functools.cache
-def _token_user_sql() -> str:
-    qn = connection.ops.quote_name
-    user_model = get_user_model()
-    columns = ", ".join(f"u.{qn(f.column)}" for f in user_model._meta.concrete_fields)
-    token = Token._meta
-    return (
-        f"SELECT {columns} "  # noqa: S608 (model names)
-        f"FROM {qn(token.db_table)} t JOIN {qn(user_model._meta.db_table)} u "
-        f"ON u.{qn(user_model._meta.pk.column)} = t.{qn(token.get_field('user').column)} "
-        f"WHERE t.{qn(token.pk.column)} = %s"
-    )

@@ -1,30 +1,100 @@
 """The ledger service: the only way money moves. Every entry is posted in a transaction that
-locks the account row, appends the entry and updates the cached balance together."""
+locks the account row, appends the entry and updates the cached balance together.
+
+Three entry points share one validation (_validated: a known kind, rounded to the fen, not
+zero) and one account lock (lock_accounts: pk order, one query): post() for one entry,
+post_many() for a list of entries (a bank statement chunk), and SetPosting for a set-based job
+that writes thousands of entries of one kind in bulk (the billing run). Their SQL fast paths
+live in gasworks.billing.store (the ledger_* functions), called from here only."""
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gasworks.billing import store
 from gasworks.billing.models import Account, EntryKind, LedgerEntry
 from gasworks.errors import DomainError, InvalidInput
-from gasworks.lib.money import round_money
+from gasworks.lib.money import MONEY_PLACES, round_money
+
+_KINDS = frozenset(EntryKind.values)
+MONEY0 = Decimal("0.00")
+
+
+def _checked_kind(kind: str) -> str:
+    if kind not in _KINDS:
+        raise InvalidInput("invalid_entry_kind", _("Unknown ledger entry kind."))
+    return kind
+
+
+def _checked_amount(amount) -> Decimal:
+    # A Decimal (the bulk paths' case) is quantized directly; anything else goes through
+    # round_money, which refuses floats and bad text. Same rounding (half up to the fen).
+    amount = (
+        amount.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+        if type(amount) is Decimal
+        else round_money(amount)
+    )
+    if amount == 0:
+        raise InvalidInput("zero_amount", _("The amount must not be zero."))
+    return amount
+
+
+def _validated(kind: str, amount) -> Decimal:
+    """The rule every entry passes, whatever the entry point: a known kind, an amount rounded
+    half up to the fen that is not zero. Returns the rounded amount."""
+    _checked_kind(kind)
+    return _checked_amount(amount)
+
+
+class Held(NamedTuple):
+    """A locked account, as the ledger needs it."""
+
+    pk: int
+    balance: Decimal
+    prepaid: bool
+    credit_limit: Decimal
+
+
+def lock_accounts(customer_ids, create: bool = True) -> dict[int, Held]:
+    """The one account lock: {customer id: Held} of the customers' accounts, rows locked
+    (select_for_update) in pk order in one query, for the rest of the caller's transaction, so
+    two writers never lock the same two accounts in opposite orders. With create=True a missing
+    account is created first (at 0; a concurrent creator wins harmlessly); with create=False the
+    missing ones are left out (SetPosting creates them with their first balance)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return {}
+    rows = (
+        Account.objects.select_for_update()
+        .filter(customer_id__gte=ids[0], customer_id__lte=ids[-1])
+        .filter(customer_id__any=ids)
+        .order_by("pk")
+        .values_list("customer_id", "pk", "balance", "prepaid", "credit_limit")
+    )
+    held = {cid: Held(pk, balance, prepaid, limit) for cid, pk, balance, prepaid, limit in rows}
+    missing = [cid for cid in ids if cid not in held] if create else []
+    if missing:  # first posting for these customers: rare, so two extra queries are fine
+        Account.objects.bulk_create([Account(customer_id=c) for c in missing], ignore_conflicts=True)
+        held.update(lock_accounts(missing, create=False))
+    return held
 
 
 def account_for(customer, lock: bool = False) -> Account:
     """The customer's account, created on first use. With lock=True the row is locked
-    (select_for_update) for the rest of the caller's transaction."""
-    account = Account.objects.filter(customer_id=customer.pk).first()
-    if account is None:
-        try:
-            with transaction.atomic():
-                account = Account.objects.create(customer_id=customer.pk)
-        except IntegrityError:
-            pass  # another transaction created it first
-    queryset = Account.objects.select_for_update() if lock else Account.objects
-    return queryset.get(customer_id=customer.pk)
+    (lock_accounts) for the rest of the caller's transaction."""
+    if lock:
+        lock_accounts([customer.pk])
+    else:
+        account = Account.objects.filter(customer_id=customer.pk).first()
+        if account is not None:
+            return account
+        with transaction.atomic():
+            lock_accounts([customer.pk])
+    return Account.objects.get(customer_id=customer.pk)
 
 
 def post(
@@ -41,17 +111,13 @@ def post(
     """Append one entry. Positive amounts are money in, negative are charges. With an
     idempotency key, a second post with the same key returns the first entry and changes nothing.
     allow_below_limit=False refuses a charge that would take the balance below the credit limit."""
-    if kind not in EntryKind.values:
-        raise InvalidInput("invalid_entry_kind", _("Unknown ledger entry kind."))
-    amount = round_money(amount)
-    if amount == 0:
-        raise InvalidInput("zero_amount", _("The amount must not be zero."))
+    amount = _validated(kind, amount)
     with transaction.atomic():
         if idempotency_key:
             existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing
-        account = account_for(customer, lock=True)
+        account = lock_accounts([customer.pk])[customer.pk]
         # Re-check under the lock: a concurrent post with the same key may have committed.
         if idempotency_key:
             existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
@@ -65,7 +131,7 @@ def post(
                 % {"balance": account.balance, "amount": -amount},
             )
         entry = LedgerEntry.objects.create(
-            account=account,
+            account_id=account.pk,
             kind=kind,
             amount=amount,
             balance_after=new_balance,
@@ -75,9 +141,9 @@ def post(
             created_at=at or timezone.now(),
             created_by=by,
         )
-        Account.objects.filter(pk=account.pk).update(balance=new_balance)
+        store.ledger_write_balances({account.pk: new_balance})
         if amount > 0 and account.prepaid:
-            _after_money_in({account.customer_id})
+            _after_money_in({customer.pk})
     return entry
 
 
@@ -134,17 +200,6 @@ class Posting:
     at: object = None
 
 
-def _lock_accounts(customer_ids: list[int]) -> dict[int, Account]:
-    """Lock the customers' accounts in pk order (one query), creating the missing ones."""
-    locked = Account.objects.select_for_update().order_by("pk")
-    accounts = {a.customer_id: a for a in locked.filter(customer_id__any=customer_ids)}
-    missing = [c for c in customer_ids if c not in accounts]
-    if missing:  # first posting for these customers: rare, so two extra queries are fine
-        Account.objects.bulk_create([Account(customer_id=c) for c in missing], ignore_conflicts=True)
-        accounts.update({a.customer_id: a for a in locked.filter(customer_id__any=missing)})
-    return accounts
-
-
 def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
     """Append many entries at once (a bank statement chunk, a batch job) with post()'s rules:
     the affected accounts are locked once, in pk order; entries go in row order, each with its
@@ -160,21 +215,14 @@ def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
     account on PostgreSQL, its lock and balance update are then a single UPDATE ... RETURNING."""
     if not rows:
         return []
-    amounts = []
-    for row in rows:
-        if row.kind not in EntryKind.values:
-            raise InvalidInput("invalid_entry_kind", _("Unknown ledger entry kind."))
-        amount = round_money(row.amount)
-        if amount == 0:
-            raise InvalidInput("zero_amount", _("The amount must not be zero."))
-        amounts.append(amount)
+    amounts = [_validated(row.kind, row.amount) for row in rows]
     now = timezone.now()
     customer_ids = sorted({row.customer_id for row in rows})
     # No savepoint of its own (a round trip less per call): a failure here rolls back the caller.
     with transaction.atomic(savepoint=False):
-        if fresh and len(customer_ids) == 1 and connection.vendor == "postgresql":
+        if fresh and len(customer_ids) == 1 and store.ledger_adds_in_database():
             return _post_fresh(customer_ids[0], rows, amounts, now)
-        accounts = _lock_accounts(customer_ids)
+        accounts = lock_accounts(customer_ids)
         # Under the account locks no concurrent post can slip the same key in between.
         keys = [row.idempotency_key for row in rows if row.idempotency_key and not fresh]
         done = (
@@ -183,18 +231,19 @@ def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
             else {}
         )
         balances = {cid: account.balance for cid, account in accounts.items()}
-        result, new = [], []
+        result, new, changed, funded = [], [], set(), set()
         for row, amount in zip(rows, amounts, strict=True):
             key = row.idempotency_key
             if key and key in done:
                 result.append(done[key])
                 continue
-            balances[row.customer_id] += amount
+            cid = row.customer_id
+            balances[cid] += amount
             entry = LedgerEntry(
-                account=accounts[row.customer_id],
+                account_id=accounts[cid].pk,
                 kind=row.kind,
                 amount=amount,
-                balance_after=balances[row.customer_id],
+                balance_after=balances[cid],
                 reference=row.reference[:120],
                 idempotency_key=key,
                 created_at=row.at or now,
@@ -204,16 +253,12 @@ def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
                 done[key] = entry
             result.append(entry)
             new.append(entry)
+            changed.add(cid)
+            if amount > 0 and accounts[cid].prepaid:
+                funded.add(cid)
         LedgerEntry.objects.bulk_create(new)
-        changed = {entry.account.customer_id for entry in new}
-        for cid in changed:
-            accounts[cid].balance = balances[cid]
-        if len(changed) == 1:
-            account = accounts[changed.pop()]
-            Account.objects.filter(pk=account.pk).update(balance=account.balance)
-        elif changed:
-            Account.objects.bulk_update([accounts[cid] for cid in changed], ["balance"])
-        _after_money_in({e.account.customer_id for e in new if e.amount > 0 and e.account.prepaid})
+        store.ledger_write_balances({accounts[cid].pk: balances[cid] for cid in changed})
+        _after_money_in(funded)
     return result
 
 
@@ -222,10 +267,10 @@ def _post_fresh(customer_id: int, rows: list[Posting], amounts: list[Decimal], n
     balance moved by one UPDATE ... RETURNING (numeric arithmetic in the database is exact; on
     SQLite it would not be, so SQLite takes the general path), then the entries are inserted with
     their running balance_after. Lock order is unchanged: the account before the receipt counter."""
-    account = _add_to_balance(customer_id, sum(amounts))
+    account = store.ledger_add_to_balance(customer_id, sum(amounts))
     if account is None:  # the customer's first posting: make the account, then move it
         Account.objects.bulk_create([Account(customer_id=customer_id)], ignore_conflicts=True)
-        account = _add_to_balance(customer_id, sum(amounts))
+        account = store.ledger_add_to_balance(customer_id, sum(amounts))
     running = account.balance - sum(amounts)
     entries = []
     for row, amount in zip(rows, amounts, strict=True):
@@ -248,19 +293,77 @@ def _post_fresh(customer_id: int, rows: list[Posting], amounts: list[Decimal], n
     return entries
 
 
-def _add_to_balance(customer_id: int, delta: Decimal) -> Account | None:
-    """PostgreSQL: lock the customer's account and add delta to its balance in one statement;
-    the account as it is afterwards, or None when the customer has no account yet."""
-    qn = connection.ops.quote_name
-    fields = Account._meta.concrete_fields
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qn(Account._meta.db_table)} SET balance = balance + %s WHERE customer_id = %s "  # noqa: S608 (model's table)
-            f"RETURNING {', '.join(qn(f.column) for f in fields)}",
-            [delta, customer_id],
-        )
-        row = cursor.fetchone()
-    return None if row is None else Account.from_db(connection.alias, [f.attname for f in fields], row)
+class SetPosting:
+    """Set-based posting: many entries of one kind at once, one per customer, written in bulk
+    (the billing run: a charge per bill of a chunk of 10,000 accounts). Three steps inside the
+    caller's transaction::
+
+        batch = ledger.SetPosting(EntryKind.CHARGE, reference, at=now)
+        held = batch.lock(customer_ids)   # lock_accounts, without creating accounts
+        before = batch.settle(amounts)    # {customer id: amount} -> {customer id: balance before}
+        ...                               # the caller writes what the entries name (the bills)
+        batch.post("bill:", ids)          # keys "bill:<id>" from {customer id: id}: entries, balances
+
+    settle() validates every amount as post() does (_validated: kind, rounding, zero; a zero
+    amount is allowed only here and means "no entry this time", the account is still opened)
+    and creates a missing account directly with its balance after the entry, one insert instead
+    of an insert and an update; an account a concurrent transaction created meanwhile is locked
+    and charged like the others. post() inserts the entries (COPY on PostgreSQL) with
+    balance_after continuing each account's chain, and moves every changed cached balance in
+    one statement. The keys are unique in the database: a second posting of a key fails the
+    caller's transaction, so a caller that may repeat (a resumed run) leaves out what it did."""
+
+    def __init__(self, kind: str, reference: str, at=None):
+        self.kind = _checked_kind(kind)
+        self.reference = reference[:120]
+        self.at = at or timezone.now()
+        self.held: dict[int, Held] = {}
+        # {customer id: (account pk, amount, balance before, balance after, account existed)}
+        self.settled: dict[int, tuple] = {}
+
+    def lock(self, customer_ids) -> dict[int, Held]:
+        self.held = lock_accounts(customer_ids, create=False)
+        return self.held
+
+    def settle(self, amounts: dict[int, Decimal]) -> dict[int, Decimal]:
+        settled, missing = self.settled, []
+        for cid, amount in amounts.items():
+            amount = _checked_amount(amount) if amount else MONEY0
+            found = self.held.get(cid)
+            if found is None:
+                missing.append((cid, amount))
+            else:
+                settled[cid] = (found.pk, amount, found.balance, found.balance + amount, True)
+        if missing:
+            created = store.ledger_insert_accounts(missing, self.at)
+            late = [cid for cid, _amount in missing if cid not in created]
+            if late:  # created by someone else meanwhile: lock and charge it like any other
+                self.held.update(lock_accounts(late, create=False))
+            for cid, amount in missing:
+                if cid in created:
+                    settled[cid] = (created[cid], amount, MONEY0, amount, False)
+                else:
+                    found = self.held[cid]
+                    settled[cid] = (found.pk, amount, found.balance, found.balance + amount, True)
+        return {cid: row[2] for cid, row in settled.items()}
+
+    def post(self, key_prefix: str, ids: dict[int, int]) -> None:
+        """The entries of the settled customers in ``ids``, each with the idempotency key
+        key_prefix + its id (the cause's row: "bill:" and the bill's id)."""
+        rows, balances, funded = [], {}, set()
+        settled = self.settled
+        for cid, key in ids.items():
+            pk, amount, _before, after, existed = settled[cid]
+            if not amount:
+                continue
+            rows.append((pk, amount, after, key))
+            if existed:
+                balances[pk] = after
+                if amount > 0 and self.held[cid].prepaid:
+                    funded.add(cid)
+        store.ledger_insert_entries(rows, self.kind, self.reference, self.at, key_prefix)
+        store.ledger_write_balances(balances)
+        _after_money_in(funded)
 
 
 def _after_money_in(customer_ids) -> None:

@@ -28,7 +28,8 @@ from gasworks.billing.tariffs import household_factor, household_rule, load_spec
 from gasworks.errors import DomainError
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.tiers import TariffError
-from gasworks.metering.models import BILLABLE_STATUSES, Meter, MeterKind, MeterStatus, Reading
+from gasworks.metering import billable
+from gasworks.metering.models import Meter, MeterKind, MeterStatus, Reading
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,8 @@ log = logging.getLogger(__name__)
 def charge_prepaid_reading(reading) -> PrepaidCharge | None:
     """Charge a prepaid account for one billable reading, once (idempotent per reading).
     Returns None when the account is not prepaid or the reading carries no volume."""
-    volume = (
-        reading.corrected_consumption if reading.corrected_consumption is not None else reading.consumption
-    )
-    if reading.status not in BILLABLE_STATUSES or not volume:
+    volume = billable.volume(reading.consumption, reading.corrected_consumption)
+    if not billable.is_billable(reading.status) or not volume:
         return None
     account = Account.objects.filter(customer_id=reading.customer_id, prepaid=True).first()
     if account is None:
@@ -183,7 +182,7 @@ def charge_arrived(customer_ids: list[int]) -> int:
         return 0
     pending = (
         Reading.objects.filter(
-            customer_id__in=prepaid_ids, status__in=BILLABLE_STATUSES, prepaid_charge__isnull=True
+            customer_id__in=prepaid_ids, status__in=billable.STATUSES, prepaid_charge__isnull=True
         )
         .select_related("customer")
         .order_by("customer_id", "taken_at")

@@ -114,3 +114,23 @@ class AnyOf(Lookup):
 
 for _field in (IntegerField, CharField, ForeignKey):
     _field.register_lookup(AnyOf)
+
+
+def copy_lines(connection, table: str, columns, lines: list[str], batch: int = 2000) -> None:
+    """COPY rows already formatted as COPY text lines (copy_text, tab-separated, newline-ended)
+    into ``table`` (PostgreSQL): the bulk path of the billing run and the ledger."""
+    if not lines:
+        return
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for start in range(0, len(lines), batch):
+            copy.write("".join(lines[start : start + batch]))
+
+
+def copy_rows(connection, table: str, columns, rows) -> None:
+    """COPY Python tuples into ``table`` (PostgreSQL), psycopg adapting each value: for generated
+    data, where the rows are not on a hot path."""
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

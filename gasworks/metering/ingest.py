@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -223,17 +223,7 @@ def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outc
 
 def _save_counters(devices) -> None:
     """New message counters (and a reset failure run) of the locked devices, in one UPDATE."""
-    counters = {d.pk: d.last_seq for d in devices}
-    if connection.vendor != "postgresql":
-        for pk, seq in counters.items():
-            DeviceKey.objects.filter(pk=pk).update(last_seq=seq, signature_failures=0)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE metering_devicekey d SET last_seq = v.seq, signature_failures = 0"
-            " FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, seq) WHERE d.id = v.id",
-            [list(counters), list(counters.values())],
-        )
+    store.save_device_counters({d.pk: d.last_seq for d in devices})
 
 
 class _Batch:

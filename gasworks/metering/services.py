@@ -5,7 +5,6 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +14,7 @@ from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span, volume_used
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_volume
-from gasworks.metering import events, store, vee
+from gasworks.metering import billable, events, store, vee
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     AlertKind,
@@ -471,11 +470,13 @@ def estimate_reading(meter: Meter, at: dt.datetime, by=None) -> Reading:
 
 
 def billable_volume(customer, start: dt.datetime, end: dt.datetime) -> Decimal:
-    """What billing charges for [start, end): Coalesce(corrected, consumption) of billable readings."""
-    total = Reading.objects.filter(
-        customer=customer, taken_at__gte=start, taken_at__lt=end, status__in=BILLABLE_STATUSES
-    ).aggregate(v=DecimalSum(Coalesce("corrected_consumption", "consumption")))["v"]
-    return total or Decimal("0.000")
+    """The customer's billable volume in [start, end) (gasworks.metering.billable: the one
+    definition the billing run uses too; the run leaves out readings a prepaid meter has
+    already charged one by one)."""
+    total = (
+        billable.readings(start, end).filter(customer=customer).aggregate(v=DecimalSum(billable.VOLUME))["v"]
+    )
+    return total if total is not None else billable.ZERO
 
 
 def open_alerts():

@@ -26,7 +26,7 @@ from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.lib.db import COPY_NULL, array_literal, copy_text
 from gasworks.metering import events, vee
-from gasworks.metering.models import BILLABLE_STATUSES, Meter, Reading, ReadingStatus
+from gasworks.metering.models import BILLABLE_STATUSES, DeviceKey, Meter, Reading, ReadingStatus
 
 # A stored reading, in this order (pressure and temperature stay empty on the batch paths).
 COLUMNS = (
@@ -520,3 +520,17 @@ def write(rows: list[tuple]) -> None:
     with Writer() as writer:
         for row in rows:
             writer.add(row)
+
+
+def save_device_counters(counters: dict[int, int]) -> None:
+    """{device key pk: last message counter}: the counters, and a reset failure run, in one UPDATE."""
+    if connection.vendor != "postgresql":
+        for pk, seq in counters.items():
+            DeviceKey.objects.filter(pk=pk).update(last_seq=seq, signature_failures=0)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {DeviceKey._meta.db_table} d SET last_seq = v.seq, signature_failures = 0"  # noqa: S608 (model's table)
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, seq) WHERE d.id = v.id",
+            [list(counters), list(counters.values())],
+        )

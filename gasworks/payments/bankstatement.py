@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import ledger
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
-from gasworks.payments import services
+from gasworks.payments import services, store
 from gasworks.payments.models import Method, Payment, PaymentStatus
 
 COLUMNS = ("account_no", "amount", "bank_txn_id")
@@ -143,20 +143,5 @@ def _post_chunk(rows: list[_Row], by, now) -> tuple[int, int]:
         # fresh: the keys name the payments just inserted above
         ledger.post_many([services.payment_posting(p, now, by) for p in payments], fresh=True)
         numbers = services.reserve_receipt_numbers(now, len(payments))  # the counter lock: last
-        _set_receipts(payments, numbers)
+        store.set_receipt_numbers(payments, numbers)
     return len(payments), len(rows) - len(payments)
-
-
-def _set_receipts(payments: list[Payment], numbers: list[str]) -> None:
-    for payment, number in zip(payments, numbers, strict=True):
-        payment.receipt_no = number
-    if connection.vendor == "postgresql":  # one statement, whatever the chunk size
-        table = connection.ops.quote_name(Payment._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS p SET receipt_no = v.receipt_no "  # noqa: S608 (table name from the model)
-                "FROM unnest(%s::bigint[], %s::varchar[]) AS v(id, receipt_no) WHERE p.id = v.id",
-                [[p.pk for p in payments], numbers],
-            )
-    else:
-        Payment.objects.bulk_update(payments, ["receipt_no"], batch_size=200)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_money, to_decimal
+from gasworks.payments import store
 from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
 from gasworks.payments.models import (
     COUNTER_METHODS,
@@ -31,12 +32,12 @@ from gasworks.payments.models import (
     Method,
     Payment,
     PaymentStatus,
-    ReceiptCounter,
     Refund,
     RefundStatus,
     Shift,
     ShiftStatus,
 )
+from gasworks.payments.store import receipt_no, receipt_prefix  # noqa: F401 (part of this module's API)
 from gasworks.system import parameters
 
 
@@ -70,38 +71,12 @@ def new_order_no(now) -> str:
 # --- receipts -------------------------------------------------------------------------------
 
 
-def receipt_prefix(year: int) -> str:
-    return f"R{year}-"
-
-
-def receipt_no(year: int, number: int) -> str:
-    """R2026-000042: the year's receipt book and the number in it, at least 6 digits (_NUMBER_SQL
-    writes the same)."""
-    return f"{receipt_prefix(year)}{number:06d}"
-
-
 def reserve_receipt_numbers(at, count: int = 1) -> list[str]:
     """`count` consecutive numbers of this station's receipt book for the year of `at`, in one
     UPDATE ... RETURNING. That UPDATE locks the counter row until the caller's transaction ends,
     and every payment of the station queues on that row: call it LAST, just before commit, with
     as little as possible after it. A rolled-back transaction gives its numbers back: no gaps."""
-    station, year = settings.STATION_CODE, timezone.localtime(at).year
-    table, col = connection.ops.quote_name(ReceiptCounter._meta.db_table), connection.ops.quote_name("last")
-    where = "WHERE station = %s AND year = %s"
-    sql = f"UPDATE {table} SET {col} = {col} + %s {where} RETURNING {col}"  # noqa: S608 (model names)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [count, station, year])
-        row = cursor.fetchone()
-        if row is None:  # the year's first receipt; a concurrent creator makes this a no-op
-            _open_receipt_book(station, year)
-            cursor.execute(sql, [count, station, year])
-            row = cursor.fetchone()
-    last = row[0]
-    return [receipt_no(year, n) for n in range(last - count + 1, last + 1)]
-
-
-def _open_receipt_book(station: str, year: int) -> None:
-    ReceiptCounter.objects.bulk_create([ReceiptCounter(station=station, year=year)], ignore_conflicts=True)
+    return store.take_numbers(settings.STATION_CODE, timezone.localtime(at).year, count)
 
 
 def next_receipt_no(at) -> str:
@@ -109,38 +84,10 @@ def next_receipt_no(at) -> str:
     return reserve_receipt_numbers(at)[0]
 
 
-# PostgreSQL: take the next number and write it onto the payment in one statement, so the counter
-# row (every cashier's queue) is held for one round trip less. Formats like receipt_no().
-_NUMBER_SQL = """
-WITH book AS (
-    UPDATE {counter} SET {last} = {last} + 1 WHERE station = %s AND year = %s RETURNING {last}
-)
-UPDATE {payment} SET receipt_no = %s || lpad(book.{last}::text, greatest(6, length(book.{last}::text)), '0')
-FROM book WHERE {payment}.id = %s RETURNING receipt_no
-"""
-
-
 def assign_receipt(payment: Payment, at) -> None:
     """Number a succeeded payment's receipt: the last step of its transaction (but for the
     caller's own answer, see reserve_receipt_numbers)."""
-    if connection.vendor != "postgresql":
-        payment.receipt_no = next_receipt_no(at)
-        Payment.objects.filter(pk=payment.pk).update(receipt_no=payment.receipt_no)
-        return
-    station, year = settings.STATION_CODE, timezone.localtime(at).year
-    qn = connection.ops.quote_name
-    sql = _NUMBER_SQL.format(
-        counter=qn(ReceiptCounter._meta.db_table), last=qn("last"), payment=qn(Payment._meta.db_table)
-    )
-    params = [station, year, receipt_prefix(year), payment.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:  # the year's first receipt
-            _open_receipt_book(station, year)
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-    payment.receipt_no = row[0]
+    payment.receipt_no = store.number_payment(payment, settings.STATION_CODE, timezone.localtime(at).year)
 
 
 def payment_posting(payment: Payment, at, by=None) -> ledger.Posting:

@@ -8,11 +8,12 @@ some years back and is overdue now. Written in chunks: COPY on PostgreSQL, bulk_
 import datetime
 import time
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from gasworks.customers.models import Customer
-from gasworks.safety.models import InspectionTask, TaskKind, TaskStatus
+from gasworks.safety import store
+from gasworks.safety.models import TaskKind, TaskStatus
 from gasworks.safety.services import checklists
 from gasworks.safety.services.inspections import add_months, interval_months
 
@@ -96,25 +97,4 @@ def generate(customer_ids: range, rng, stdout) -> None:
 
 
 def _write(opened: list[tuple], history: list[tuple]) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("CREATE TEMP TABLE safety_gen_opened (id bigint, opened_on date) ON COMMIT DROP")
-            with cursor.copy("COPY safety_gen_opened (id, opened_on) FROM STDIN") as copy:
-                for row in opened:
-                    copy.write_row(row)
-            cursor.execute(
-                "UPDATE customers_customer c SET opened_on = g.opened_on "
-                "FROM safety_gen_opened g WHERE c.id = g.id"
-            )
-            with cursor.copy(f"COPY safety_inspectiontask ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in history:
-                    copy.write_row(row)
-        return
-    when = dict(opened)
-    people = list(Customer.objects.filter(pk__in=when).only("pk", "opened_on"))
-    for person in people:
-        person.opened_on = when[person.pk]
-    Customer.objects.bulk_update(people, ["opened_on"], batch_size=2000)
-    InspectionTask.objects.bulk_create(
-        [InspectionTask(**dict(zip(COLUMNS, row, strict=True))) for row in history], batch_size=5000
-    )
+    store.write_generated_history(opened, history, COLUMNS)

@@ -5,12 +5,11 @@ import random
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from gasworks.customers import fakes
-from gasworks.customers.models import Customer, Premises
+from gasworks.customers import fakes, store
 from gasworks.customers.services import reserve_account_numbers
 
 CHUNK = 50_000
@@ -76,73 +75,7 @@ class Command(BaseCommand):
 
     def _write_chunk(self, rng, numbers):
         now = timezone.now()
-        today = timezone.localdate(now)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("LOCK TABLE customers_premises, customers_customer IN EXCLUSIVE MODE")
-            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM customers_premises")
-            premises_start = cursor.fetchone()[0] + 1
-            cursor.execute("SELECT COALESCE(MAX(id), 0) FROM customers_customer")
-            customer_start = cursor.fetchone()[0] + 1
-        premises, people = self._rows(rng, numbers, premises_start, customer_start, today)
-        if connection.vendor == "postgresql":
-            self._copy(
-                "customers_premises",
-                ["id", "address", "district", "created_at"],
-                [(*p, now) for p in premises],
-            )
-            self._copy(
-                "customers_customer",
-                [
-                    "id",
-                    "account_no",
-                    "name",
-                    "category",
-                    "gas_use",
-                    "phone",
-                    "premises_id",
-                    "household_size",
-                    "opened_on",
-                    "status",
-                    "id_number",
-                    "created_at",
-                    "updated_at",
-                ],
-                [(*c, "active", "", now, now) for c in people],
-            )
-            with connection.cursor() as cursor:
-                for table in ("customers_premises", "customers_customer"):
-                    cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: S608
-                    )
-        else:
-            Premises.objects.bulk_create(
-                [Premises(id=i, address=a, district=d) for i, a, d in premises], batch_size=5000
-            )
-            Customer.objects.bulk_create(
-                [
-                    Customer(
-                        id=i,
-                        account_no=n,
-                        name=name,
-                        category=cat,
-                        gas_use=use,
-                        phone=ph,
-                        premises_id=p,
-                        household_size=h,
-                        opened_on=o,
-                    )
-                    for i, n, name, cat, use, ph, p, h, o in people
-                ],
-                batch_size=5000,
-            )
+        premises_start, customer_start = store.next_ids()
+        premises, people = self._rows(rng, numbers, premises_start, customer_start, timezone.localdate(now))
+        store.write_generated(premises, people, now)
         return premises_start, customer_start
-
-    @staticmethod
-    def _copy(table: str, columns: list[str], rows: list[tuple]) -> None:
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
