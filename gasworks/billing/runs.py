@@ -23,6 +23,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gasworks.billing.events import BillsIssued
 from gasworks.billing.models import (
     RUN_TRANSITIONS,
     Account,
@@ -42,6 +43,7 @@ from gasworks.billing.tariffs import Pricer, load_specs
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError
+from gasworks.lib import events
 from gasworks.lib.db import DecimalSum, array_literal, copy_text
 from gasworks.lib.tiers import TariffError
 from gasworks.metering.models import BILLABLE_STATUSES, Reading
@@ -451,6 +453,8 @@ def bill_chunk(
                 period=period.key, customer_id__in=[b[0] for b in bills], status=ReviewStatus.OPEN
             ).update(status=ReviewStatus.BILLED)
         _count(run, len(bills), len(reviews), hi)
+        if bill_ids:
+            events.publish(BillsIssued(period.key, tuple(bill_ids), run_id))
         stage("chunk_done")
         prepaid_ids = [cid for cid, (_pk, _bal, prepaid) in accounts.items() if prepaid]
         if prepaid_ids:

@@ -17,6 +17,7 @@ from gasworks.cylinders import (
     empties,
     rules,  # noqa: F401  (registers the parameters)
 )
+from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.cylinders.models import (
     ORDER_TRANSITIONS,
     Channel,
@@ -31,6 +32,7 @@ from gasworks.cylinders.models import (
 )
 from gasworks.cylinders.services import normalize_code, set_status
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.events import publish
 from gasworks.lib.money import round_money
 from gasworks.safety.interlock import check_supply_allowed
 from gasworks.system import parameters
@@ -285,6 +287,7 @@ def deliver(order: LpgOrder, back_codes=(), take_deposits: bool = True, by=None)
                 idempotency_key=f"lpg-order:{order.pk}:deposit",
                 by=_actor(by),
             )
+        publish(LpgOrderDelivered(order.pk, customer.pk, order.amount))
     return order
 
 

@@ -14,8 +14,10 @@ from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span, volume_used
 from gasworks.lib.db import DecimalSum
+from gasworks.lib.events import publish
 from gasworks.lib.money import round_volume
 from gasworks.metering import events, store, vee
+from gasworks.metering.events import ReadingsStored
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     AlertKind,
@@ -311,7 +313,10 @@ def record_reading(
                 "duplicate_reading", _("This meter already has a reading at that time.")
             ) from None
         raise_alerts(meter, customer, reading, verdict, now)
-        events.announce([reading.customer_id])
+        publish(ReadingsStored((reading.customer_id,)))
+        if reading.status == ReadingStatus.FLAGGED:
+            flagged = events.FlaggedReading(meter.pk, customer.pk, taken_at, tuple(reading.flags or ()))
+            publish(events.ReadingsFlagged((flagged,)))
     return reading
 
 

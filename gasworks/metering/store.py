@@ -25,6 +25,7 @@ from django.utils import timezone
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.lib.db import COPY_NULL, array_literal, copy_text
+from gasworks.lib.events import publish
 from gasworks.metering import events, vee
 from gasworks.metering.models import BILLABLE_STATUSES, Meter, Reading, ReadingStatus
 
@@ -400,6 +401,7 @@ class Writer:
 
     def __init__(self):
         self.rows: list[tuple] = []
+        self.flagged: list[events.FlaggedReading] = []
         self.count = 0
         self.customers: set[int] = set()
         self._sender: _Sender | None = None
@@ -410,6 +412,8 @@ class Writer:
     def add(self, row: tuple) -> None:
         self.rows.append(row)
         self.customers.add(row[1])  # COLUMNS[1] is customer_id
+        if row[5] == ReadingStatus.FLAGGED:  # COLUMNS[5] is status, [6] flags
+            self.flagged.append(events.FlaggedReading(row[0], row[1], row[3], tuple(row[6] or ())))
         self.count += 1
         if len(self.rows) >= self.CHUNK and _is_postgres():
             if self._sender is None:
@@ -430,7 +434,11 @@ class Writer:
                     [Reading(**dict(zip(COLUMNS, row, strict=True))) for row in rows], batch_size=2000
                 )
         if exc[0] is None:
-            events.announce(self.customers)
+            stored = events.stored(self.customers)
+            if stored is not None:
+                publish(stored)
+            if self.flagged:
+                publish(events.ReadingsFlagged(tuple(self.flagged)))
 
 
 _COPY_SQL = f"COPY metering_reading ({', '.join(COLUMNS)}) FROM STDIN"

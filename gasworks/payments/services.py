@@ -21,7 +21,9 @@ from gasworks.billing import ledger
 from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
 from gasworks.lib.db import DecimalSum
+from gasworks.lib.events import ask, publish
 from gasworks.lib.money import round_money, to_decimal
+from gasworks.payments.events import DueLines, PaymentReceived, PaymentRefunded
 from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
 from gasworks.payments.models import (
     COUNTER_METHODS,
@@ -162,6 +164,11 @@ def _succeed(payment: Payment, at, by=None) -> None:
     payment.save(update_fields=["status", "paid_at", "gateway_txn_id", "needs_review", "review_note"])
     ledger.post_many([payment_posting(payment, at, by)])
     assign_receipt(payment, at)
+    _received(payment)
+
+
+def _received(payment: Payment) -> None:
+    publish(PaymentReceived(payment.pk, payment.customer_id, payment.amount, payment.method, payment.purpose))
 
 
 # --- shifts ---------------------------------------------------------------------------------
@@ -290,6 +297,7 @@ def take_counter_payment(
         ledger.post_many([payment_posting(payment, now, by)], fresh=True)  # the payment is new
         if numbered:
             assign_receipt(payment, now)
+        _received(payment)
     return payment
 
 
@@ -568,6 +576,7 @@ def _post_refund(refund: Refund, payment: Payment, by, now) -> None:
     payment.save(update_fields=["refunded_amount", "status"])
     refund.set_status(RefundStatus.DONE)
     refund.finished_at = now
+    publish(PaymentRefunded(refund.pk, payment.pk, payment.customer_id, refund.amount))
     refund.save(
         update_fields=[
             "status",
@@ -661,14 +670,12 @@ REFUND_OUTCOMES: dict[str, str] = {RefundStatus.DONE: "refunds_done", RefundStat
 
 # --- what is due ----------------------------------------------------------------------------
 
-# Other apps (billing's bills and late fees) add lines to the counter's "what is due" panel:
-# each provider is (customer) -> list of {"label", "amount", "due_on"}. Until then the balance says it.
-DUE_PROVIDERS: list = []
-
 
 def due_summary(customer) -> dict:
+    """The balance, what is owed, and the lines other apps say are due (the DueLines question:
+    billing's unpaid bills and late fees; with no answerer the balance says it)."""
     balance = ledger.balance(customer)
-    lines = [line for provider in DUE_PROVIDERS for line in provider(customer)]
+    lines = [line for answer in ask(DueLines(customer)) for line in answer]
     return {"balance": balance, "owed": max(-balance, Decimal("0.00")), "lines": lines}
 
 

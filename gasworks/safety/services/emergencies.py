@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.events import publish
+from gasworks.safety.events import EmergencyDispatched, EmergencyReported
 from gasworks.safety.models import (
     EMERGENCY_TRANSITIONS,
     Crew,
@@ -54,7 +56,7 @@ def report(
         raise InvalidInput("invalid_emergency", _("The report is incomplete."), fields)
     try:
         with transaction.atomic():
-            return Emergency.objects.create(
+            emergency = Emergency.objects.create(
                 customer=customer,
                 address=address[:255],
                 description=description.strip(),
@@ -64,6 +66,8 @@ def report(
                 reported_at=timezone.now(),
                 form_token=form_token,
             )
+            publish(EmergencyReported(emergency.pk, emergency.priority, emergency.customer_id))
+            return emergency
     except IntegrityError:
         first = Emergency.objects.filter(form_token=form_token).first() if form_token else None
         if first is None:
@@ -90,6 +94,7 @@ def dispatch(emergency: Emergency, crew: Crew | None, *, by) -> Emergency:
         locked.dispatched_by = by
         locked.dispatched_at = timezone.now()
         locked.save()
+        publish(EmergencyDispatched(locked.pk, crew.pk))
     return locked
 
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from gasworks.accounts.roles import Role
 from gasworks.customers.models import Category, Customer, Status
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.events import publish
+from gasworks.safety.events import InspectionBooked, InspectionDone
 from gasworks.safety.models import (
     OPEN_TASK_STATUSES,
     TASK_TRANSITIONS,
@@ -163,6 +165,7 @@ def book_appointment(
         locked.appointment_at, locked.appointment_end = starts_at, ends_at
         locked.save(update_fields=["appointment_at", "appointment_end"])
         audit.record("update", locked, before, audit.snapshot(locked), note="appointment booked", actor=by)
+        publish(InspectionBooked(locked.pk, locked.customer_id, starts_at, ends_at))
     return locked
 
 
@@ -293,13 +296,14 @@ def complete(
         locked.signature = (signature or "").strip()
         locked.note = (note or "").strip()
         locked.save()
+        hazard_ids: list[int] = []
         for entry in results:
             item = items[entry.item]
             row = ItemResult.objects.create(
                 task=locked, item=item, result=entry.result, note=entry.note.strip()
             )
             if entry.result == ItemResultValue.FAIL:
-                hazards.raise_hazard(
+                raised = hazards.raise_hazard(
                     locked.customer,
                     entry.hazard_level or item.hazard_level,
                     f"{item.label}: {entry.note.strip()}",
@@ -307,8 +311,10 @@ def complete(
                     task=locked,
                     item_result=row,
                 )
+                hazard_ids.append(raised.pk)
         for content in prepared:
             photos.store(content, kind=PhotoKind.INSPECTION, by=by, task=locked)
+        publish(InspectionDone(locked.pk, locked.customer_id, tuple(hazard_ids)))
     return locked
 
 
