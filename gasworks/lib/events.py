@@ -64,6 +64,12 @@ def answer(question_type: type[Question[A]], handler: Callable[[Any], A]) -> Non
         _answerers[question_type].append(handler)
 
 
+def unsubscribe(event_type: type[Event], handler: Callable[[Any], object]) -> None:
+    """Take ``handler`` off ``event_type`` (tests; a missing one is a no-op)."""
+    if handler in _subscribers.get(event_type, ()):
+        _subscribers[event_type].remove(handler)
+
+
 def subscribers(event_type: type[Event]) -> list[Callable[[Any], object]]:
     return list(_subscribers.get(event_type, ()))
 
