@@ -61,11 +61,7 @@ def stage(name: str) -> None:
 def set_status(run: BillingRun, to: str, **fields) -> None:
     """Move a run along its transition table (an illegal move raises), saving ``fields`` too."""
     current = BillingRun.objects.values_list("status", flat=True).get(pk=run.pk)
-    if to not in RUN_TRANSITIONS[current]:
-        raise DomainError(
-            "illegal_run_transition",
-            _("A %(a)s run cannot become %(b)s.") % {"a": current, "b": to},
-        )
+    RUN_TRANSITIONS.check(current, to)
     run.status = to
     for key, value in fields.items():
         setattr(run, key, value)

@@ -46,13 +46,7 @@ def _actor(by):
 
 
 def _move(order: LpgOrder, to_status: str) -> None:
-    if to_status not in ORDER_TRANSITIONS[order.status]:
-        raise DomainError(
-            "illegal_transition",
-            _("Order #%(id)s is %(from)s and cannot become %(to)s.")
-            % {"id": order.pk, "from": OrderStatus(order.status).label, "to": OrderStatus(to_status).label},
-        )
-    order.status = to_status
+    ORDER_TRANSITIONS.move(order, to_status, id=order.pk)
 
 
 def place_order(customer, model: str, quantity: int, channel: str, by=None, note: str = "") -> LpgOrder:

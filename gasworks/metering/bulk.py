@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import store, vee
 from gasworks.metering.models import (
@@ -111,7 +112,7 @@ def check_rows(
         elif meter.premises_id not in customers:
             meter_problem[serial] = _("No open account at the meter's premises.")
         span[serial] = register_span(meter.digits)
-        installed_at[serial] = store.start_of(meter.installed_on, default_tz)
+        installed_at[serial] = start_of_day(meter.installed_on, default_tz)
     reasons = set(ReadingReason.values)
     rows: list[Row] = []
     errors: dict[int, list[str]] = {}

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import COPY_NULL, array_literal, copy_text
 from gasworks.lib.events import publish
 from gasworks.metering import events, vee
@@ -55,12 +56,6 @@ _NOT_REAL = [*_NOT_BILLABLE, str(ReadingStatus.ESTIMATED)]
 
 def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def start_of(day: dt.date, tz=None) -> dt.datetime:
-    """Midnight starting ``day`` in ``tz`` (default: the current time zone; batch paths look it
-    up once and pass it)."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz or timezone.get_current_timezone())
 
 
 # ---------------------------------------------------------------- baselines
@@ -226,7 +221,7 @@ def baselines(meters: Iterable, general: vee.Thresholds, before: dt.datetime | N
     for row in _state_rows(list(meters), keep, before):
         meter_id, n, value, status, times, volumes, latest_value, latest_at, moved_at, real_value = row
         meter = meters[meter_id]
-        installed_at = start_of(meter.installed_on, tz)
+        installed_at = start_of_day(meter.installed_on, tz)
         if not n:
             base = vee.Baseline(meter.initial_reading, installed_at, real_value=meter.initial_reading)
         else:

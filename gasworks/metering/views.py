@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
+from gasworks.lib.dates import start_of_day
 from gasworks.metering import bulk, forms, ingest, services
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
@@ -293,7 +294,7 @@ def route_create(request):
 def _cycle_start() -> dt.datetime:
     """Readings since the first of this month count as done for the route."""
     today = timezone.localdate()
-    return timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time.min))
+    return start_of_day(today.replace(day=1))
 
 
 @staff_required

@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gasworks.accounts.access import is_customer
 from gasworks.billing import ledger
 from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
@@ -265,6 +266,26 @@ def check_counter_input(amount, method: str, tendered=None) -> CounterInput:
                 {"tendered": [_("Less than the amount.")]},
             )
     return CounterInput(value, method, given)
+
+
+COUNTER_PERMISSION = "payments.take_counter_payment"
+
+
+def may_take_at_counter(user) -> bool:
+    """Staff with the counter permission take cash, card and bank payments; customers never do."""
+    return not is_customer(user) and user.has_perm(COUNTER_PERMISSION)
+
+
+def check_payer(user, method: str) -> None:
+    """Who may pay how: customers pay online only (cash, card and bank are taken at the counter);
+    a counter method needs the counter permission. Refuses with NotAllowed (403)."""
+    if is_customer(user):
+        if method != Method.ONLINE:
+            raise NotAllowed(
+                "online_only", _("Customers pay online; cash, card and bank are taken at the counter.")
+            )
+    elif method in COUNTER_METHODS and not may_take_at_counter(user):
+        raise NotAllowed("permission_denied", _("You may not take counter payments."))
 
 
 def take_counter_payment(

@@ -530,7 +530,7 @@ def pay_bill(request):
     bills = Bill.objects.select_related("customer")
     if is_customer(request.user):
         bills = bills.filter(customer_id=request.user.customer_id)
-    elif not request.user.has_perm("payments.take_counter_payment"):
+    elif not services.may_take_at_counter(request.user):
         raise PermissionDenied
     bill = get_object_or_404(bills, pk=bill_id) if bill_id.isdigit() else None
     if bill is None:

@@ -19,7 +19,6 @@ from gasworks.safety.models import (
     EmergencyStatus,
     Priority,
 )
-from gasworks.safety.services import move
 
 
 class AlreadySubmitted(DomainError):
@@ -89,7 +88,7 @@ def dispatch(emergency: Emergency, crew: Crew | None, *, by) -> Emergency:
         )
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.DISPATCHED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.DISPATCHED)
         locked.crew = crew
         locked.dispatched_by = by
         locked.dispatched_at = timezone.now()
@@ -101,7 +100,7 @@ def dispatch(emergency: Emergency, crew: Crew | None, *, by) -> Emergency:
 def arrive(emergency: Emergency, *, by) -> Emergency:
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.ARRIVED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.ARRIVED)
         locked.arrived_at = timezone.now()
         locked.save()
     return locked
@@ -114,7 +113,7 @@ def resolve(emergency: Emergency, resolution: str, *, by) -> Emergency:
         )
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.RESOLVED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.RESOLVED)
         locked.resolved_at = timezone.now()
         locked.resolution = resolution.strip()
         locked.save()
@@ -126,7 +125,7 @@ def cancel(emergency: Emergency, reason: str, *, by) -> Emergency:
         raise InvalidInput("reason_required", _("Give a reason."), {"resolution": [_("Required.")]})
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.CANCELLED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.CANCELLED)
         locked.resolved_at = timezone.now()
         locked.resolution = reason.strip()
         locked.save()

@@ -12,7 +12,7 @@ from gasworks.errors import InvalidInput
 from gasworks.lib.events import publish
 from gasworks.safety.events import DeadlineClosed, DeadlineNear, HazardRaised
 from gasworks.safety.models import HAZARD_TRANSITIONS, Hazard, HazardLevel, HazardStatus, PhotoKind
-from gasworks.safety.services import move, photos
+from gasworks.safety.services import photos
 from gasworks.system import audit, parameters
 
 
@@ -73,7 +73,7 @@ def rectify(hazard: Hazard, note: str, *, by, uploads=()) -> Hazard:
     with transaction.atomic():
         locked = _locked(hazard)
         before = audit.snapshot(locked)
-        move(locked, HAZARD_TRANSITIONS, HazardStatus.RECTIFIED, HazardStatus)
+        HAZARD_TRANSITIONS.move(locked, HazardStatus.RECTIFIED)
         locked.rectified_at = timezone.now()
         locked.rectified_by = by
         locked.rectification_note = note
@@ -96,7 +96,7 @@ def close(hazard: Hazard, note: str, *, by) -> Hazard:
     with transaction.atomic():
         locked = _locked(hazard)
         before = audit.snapshot(locked)
-        move(locked, HAZARD_TRANSITIONS, HazardStatus.CLOSED, HazardStatus)
+        HAZARD_TRANSITIONS.move(locked, HazardStatus.CLOSED)
         locked.closed_at = timezone.now()
         locked.closed_by = by
         locked.reinspection_note = note
@@ -118,7 +118,7 @@ def reopen(hazard: Hazard, note: str, *, by) -> Hazard:
     with transaction.atomic():
         locked = _locked(hazard)
         before = audit.snapshot(locked)
-        move(locked, HAZARD_TRANSITIONS, HazardStatus.OPEN, HazardStatus)
+        HAZARD_TRANSITIONS.move(locked, HazardStatus.OPEN)
         now = timezone.now()
         locked.reinspection_note = note
         locked.reopen_count += 1

@@ -27,7 +27,7 @@ from gasworks.safety.models import (
     TaskKind,
     TaskStatus,
 )
-from gasworks.safety.services import hazards, move, photos
+from gasworks.safety.services import hazards, photos
 from gasworks.system import audit, parameters
 
 
@@ -126,7 +126,7 @@ def assign(task: InspectionTask, inspector, *, appointment_at=None, by=None) -> 
     _check_inspector(inspector)
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.ASSIGNED, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.ASSIGNED)
         locked.inspector = inspector
         if appointment_at is not None:
             locked.appointment_at = appointment_at
@@ -183,7 +183,7 @@ def upcoming_appointments(customer: Customer, now: datetime.datetime | None = No
 def start(task: InspectionTask, *, by) -> InspectionTask:
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.IN_PROGRESS, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.IN_PROGRESS)
         locked.started_at = timezone.now()
         if locked.inspector is None:
             locked.inspector = by
@@ -196,7 +196,7 @@ def cancel(task: InspectionTask, reason: str, *, by) -> InspectionTask:
         raise InvalidInput("reason_required", _("Give a reason."), {"reason": [_("Required.")]})
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.CANCELLED, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.CANCELLED)
         locked.finished_at = timezone.now()
         locked.note = reason.strip()
         locked.save()
@@ -207,7 +207,7 @@ def nobody_home(task: InspectionTask, note: str = "", *, by) -> InspectionTask:
     """到访不遇: record the visit and plan a follow-up visit for the same inspector."""
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.NOBODY_HOME, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.NOBODY_HOME)
         now = timezone.now()
         locked.finished_at = now
         locked.note = (note or "").strip()
@@ -285,7 +285,7 @@ def complete(
     prepared = [photos.prepare(u) for u in uploads]
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.COMPLETED, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.COMPLETED)
         now = timezone.now()
         locked.template = template
         locked.finished_at = now
