@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,7 +33,7 @@ from gasworks.cylinders.models import (
 from gasworks.cylinders.services import normalize_code, set_status
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.events import publish
-from gasworks.lib.money import round_money
+from gasworks.lib.money import round_money, round_price
 from gasworks.safety.interlock import check_supply_allowed
 from gasworks.system import parameters
 
@@ -134,6 +134,32 @@ def price_of(model: str, net_kg: Decimal, on: datetime.date) -> Decimal:
     if per_kg is not None:
         return round_money(per_kg.price * net_kg)
     raise DomainError("no_price", _("No LPG price is in force for %(model)s.") % {"model": model})
+
+
+def set_price(model: str, per_kg: bool, price, effective_from: datetime.date) -> LpgPrice:
+    """A new price version (prices are never edited: a change is a new version from a date).
+    A version of the same kind on the same date is a clear 400, also when saved concurrently."""
+    if model and model not in CylinderModel.values:
+        raise InvalidInput("invalid_model", _("Unknown cylinder model."), {"model": [_("Unknown model.")]})
+    try:
+        value = round_price(price)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value <= 0:
+        raise InvalidInput(
+            "invalid_price",
+            _("The price must be above zero."),
+            {"price": [_("The price must be above zero.")]},
+        )
+    taken = _("A price of this kind already starts on that date.")
+    kind = {"model": model or "", "per_kg": bool(per_kg), "effective_from": effective_from}
+    if LpgPrice.objects.filter(**kind).exists():
+        raise InvalidInput("price_exists", taken, {"effective_from": [taken]})
+    try:
+        with transaction.atomic():
+            return LpgPrice.objects.create(price=value, **kind)
+    except IntegrityError:
+        raise InvalidInput("price_exists", taken, {"effective_from": [taken]}) from None
 
 
 def load(order: LpgOrder, codes, by=None) -> LpgOrder:
