@@ -58,6 +58,8 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+start_of = start_of_day  # midnight starting a day (gasworks.lib.dates): one definition
+
 # ---------------------------------------------------------------- baselines
 
 # One row per meter. h: its newest %(size)s billable readings: how many, the newest one's value

@@ -84,3 +84,24 @@ def test_the_status_check_has_one_copy():
     by_hand = re.compile(r"not in \w*TRANSITIONS")
     places = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if by_hand.search(p.read_text())]
     assert places == []
+
+
+APPS = ["accounts", "api", "billing", "customers", "cylinders", "lib", "metering", "payments"]
+APPS += ["reports", "safety", "system", "top", "web"]
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_app_says_what_it_owns(app):
+    tree = ast.parse((ROOT / app / "__init__.py").read_text())
+    doc = ast.get_docstring(tree)
+    assert doc and len(doc) > 60, f"gasworks/{app}/__init__.py has no docstring saying what it owns"
+
+
+def test_the_readme_links_the_architecture_map():
+    readme = (ROOT.parent / "README.md").read_text()
+    assert "(docs/architecture.md)" in readme
+    architecture = (ROOT.parent / "docs" / "architecture.md").read_text()
+    from gasworks import subscriptions
+
+    for event_type, _handler in subscriptions.LISTENERS:
+        assert event_type.__name__ in architecture
