@@ -11,10 +11,13 @@ Delivery (docs/architecture.md has the whole list with the apps that still have 
   answer (a page, a top-up, an API response).
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from gasworks.billing import due, ledger, prepaid, topup
 from gasworks.billing.events import ValveCommandQueued
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
-from gasworks.lib.events import answer, subscribe
+from gasworks.lib.events import Event, Question, answer, subscribe
 from gasworks.metering.events import ReadingsStored
 from gasworks.payments.events import DueLines, VolumeForAmount
 
@@ -32,7 +35,7 @@ def charge_prepaid(event: ReadingsStored) -> None:
 # billing -> the meter: send a recorded valve command over MQTT. Best effort: a broker outage
 # leaves the command queued (its row says so) and the next command for the meter, or a person
 # from the meter page, sends it again.
-LISTENERS = [
+LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (ReadingsStored, charge_prepaid),
     (ValveCommandQueued, prepaid.send_valve_command),
 ]
@@ -60,7 +63,7 @@ def ledger_entries_of(question: LedgerEntriesOf) -> list[dict]:
     return ledger.entries(question.customer)
 
 
-ANSWERERS = [
+ANSWERERS: list[tuple[type[Question[Any]], Callable[[Any], Any]]] = [
     (DueLines, due_lines),
     (VolumeForAmount, volume_for_amount),
     (BalanceOf, balance_of),
