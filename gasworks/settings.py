@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "gasworks.safety.apps.SafetyConfig",
     "gasworks.reports.apps.ReportsConfig",
     "gasworks.web",
+    "gasworks.top.apps.TopConfig",  # last: loads gasworks/subscriptions.py
 ]
 
 MIDDLEWARE = [

@@ -9,10 +9,8 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from gasworks.accounts.roles import extend
-        from gasworks.billing import ledger, params, web_hooks  # noqa: F401  (registers parameters)
-        from gasworks.customers.balance import register_provider
+        from gasworks.billing import params, web_hooks  # noqa: F401  (registers parameters)
 
-        register_provider(ledger.balance, ledger.entries)
         extend(
             "cashier",
             "billing.view_tariff",
@@ -25,25 +23,3 @@ class BillingConfig(AppConfig):
             "billing.add_adjustment",
         )
         web_hooks.install()
-        self._wire_payments()
-        self._wire_metering()
-
-    @staticmethod
-    def _wire_metering() -> None:
-        """Prepaid accounts are charged as their readings arrive (billing reads metering)."""
-        from gasworks.billing import prepaid
-        from gasworks.metering import events
-
-        if prepaid.charge_arrived not in events.ARRIVAL_LISTENERS:
-            events.ARRIVAL_LISTENERS.append(prepaid.charge_arrived)
-
-    @staticmethod
-    def _wire_payments() -> None:
-        """Payments posts to billing's ledger; billing tells the counter what is due and how
-        much gas an IC-card top-up buys (billing knows the tariffs)."""
-        from gasworks.billing import due, topup
-        from gasworks.payments import cards, services
-
-        if due.due_lines not in services.DUE_PROVIDERS:
-            services.DUE_PROVIDERS.append(due.due_lines)
-        cards.VOLUME_FOR_AMOUNT = topup.volume_for_amount

@@ -3,8 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.lib.fields import DecimalField
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from gasworks.lib.money import MONEY_FIELD
+from gasworks.lib.status import Transitions
 
 
 class EntryKind(models.TextChoices):
@@ -24,10 +24,10 @@ class Account(models.Model):
     the transaction that adds an entry, under a row lock, and verify_ledger checks it."""
 
     customer = models.OneToOneField("customers.Customer", on_delete=models.PROTECT, related_name="account")
-    balance = DecimalField(_("balance"), default=0, **MONEY)
+    balance = DecimalField(_("balance"), default=0, **MONEY_FIELD)
     prepaid = models.BooleanField(_("prepaid"), default=False)
-    credit_limit = DecimalField(_("credit limit"), default=0, **MONEY)
-    low_balance_alert = DecimalField(_("low-balance alert at"), default=20, **MONEY)
+    credit_limit = DecimalField(_("credit limit"), default=0, **MONEY_FIELD)
+    low_balance_alert = DecimalField(_("low-balance alert at"), default=20, **MONEY_FIELD)
     # Set when the balance fell below the alert threshold; cleared when it rises again.
     low_balance_since = models.DateTimeField(_("low balance since"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -48,8 +48,8 @@ class LedgerEntry(models.Model):
     # account is served by ledger_account_time_idx, the key by its unique constraint.
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
-    amount = DecimalField(_("amount"), **MONEY)
-    balance_after = DecimalField(_("balance after"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
+    balance_after = DecimalField(_("balance after"), **MONEY_FIELD)
     reference = models.CharField(_("reference"), max_length=120, blank=True)
     # Whoever posts money passes a key that is unique per cause (bill id, payment id...): a
     # repeated post with the same key finds the first entry instead of charging twice.
@@ -102,8 +102,8 @@ class Tariff(models.Model):
     category = models.CharField(_("category"), max_length=16)
     # "" applies to every gas use of the category; a specific use wins over "".
     gas_use = models.CharField(_("gas use"), max_length=16, blank=True, default="")
-    minimum_charge = DecimalField(_("minimum monthly charge"), default=0, **MONEY)
-    meter_rent = DecimalField(_("meter rent per month"), default=0, **MONEY)
+    minimum_charge = DecimalField(_("minimum monthly charge"), default=0, **MONEY_FIELD)
+    meter_rent = DecimalField(_("meter rent per month"), default=0, **MONEY_FIELD)
     household_scaling = models.BooleanField(_("raise quotas for large households"), default=True)
     year_start_month = models.PositiveSmallIntegerField(_("tariff year starts: month"), default=1)
     year_start_day = models.PositiveSmallIntegerField(_("tariff year starts: day"), default=1)
@@ -164,14 +164,18 @@ class RunStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-RUN_TRANSITIONS: dict[str, set[str]] = {
-    RunStatus.PENDING: {RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED},
-    RunStatus.RUNNING: {RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.RUNNING},
-    # A failed run is resumed: it goes back to running and continues from its checkpoint.
-    RunStatus.FAILED: {RunStatus.RUNNING, RunStatus.CANCELLED},
-    RunStatus.DONE: set(),
-    RunStatus.CANCELLED: set(),
-}
+RUN_TRANSITIONS = Transitions(
+    {
+        RunStatus.PENDING: {RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED},
+        RunStatus.RUNNING: {RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.RUNNING},
+        # A failed run is resumed: it goes back to running and continues from its checkpoint.
+        RunStatus.FAILED: {RunStatus.RUNNING, RunStatus.CANCELLED},
+        RunStatus.DONE: set(),
+        RunStatus.CANCELLED: set(),
+    },
+    code="illegal_run_transition",
+    message=_("A %(from)s run cannot become %(to)s."),
+)
 
 
 class BillingRun(models.Model):
@@ -223,10 +227,10 @@ class Bill(models.Model):
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))  # exclusive
     volume = DecimalField(_("volume, m³"), **VOLUME)
-    total = DecimalField(_("total"), **MONEY)
-    minimum_top_up = DecimalField(_("minimum charge top-up"), default=0, **MONEY)
-    meter_rent = DecimalField(_("meter rent"), default=0, **MONEY)
-    previous_balance = DecimalField(_("previous balance"), default=0, **MONEY)
+    total = DecimalField(_("total"), **MONEY_FIELD)
+    minimum_top_up = DecimalField(_("minimum charge top-up"), default=0, **MONEY_FIELD)
+    meter_rent = DecimalField(_("meter rent"), default=0, **MONEY_FIELD)
+    previous_balance = DecimalField(_("previous balance"), default=0, **MONEY_FIELD)
     reading_from = DecimalField(_("previous reading"), null=True, blank=True, **VOLUME)
     reading_to = DecimalField(_("current reading"), null=True, blank=True, **VOLUME)
     status = models.CharField(
@@ -263,7 +267,7 @@ class BillLine(models.Model):
     tier = models.PositiveSmallIntegerField(_("tier"))
     volume = DecimalField(_("volume, m³"), **VOLUME)
     unit_price = DecimalField(_("unit price"), **PRICE)
-    amount = DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
     effective_from = models.DateField(_("price from"))
     # First day of the tariff year this volume counts toward (prior use for later bills).
     tariff_year = models.DateField(_("tariff year"))
@@ -291,7 +295,7 @@ class BillReview(models.Model):
         BillingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
     )
     volume = DecimalField(_("volume, m³"), **VOLUME)
-    amount = DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
     average_volume = DecimalField(_("average volume, m³"), **VOLUME)
     reason = models.CharField(_("reason"), max_length=32, default="implausible")
     status = models.CharField(
@@ -317,7 +321,7 @@ class AdjustmentStatus(models.TextChoices):
 
 class Adjustment(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="adjustments")
-    amount = DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
     reason = models.CharField(_("reason"), max_length=255)
     status = models.CharField(
         _("status"), max_length=16, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING
@@ -348,7 +352,7 @@ class PrepaidCharge(models.Model):
     )
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     volume = DecimalField(_("volume, m³"), **VOLUME)
-    amount = DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
     tariff_year = models.DateField(_("tariff year"))
     entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"))

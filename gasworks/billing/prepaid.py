@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import ledger
+from gasworks.billing.events import LowBalance, ValveCommandQueued
 from gasworks.billing.models import (
     Account,
     BillLine,
@@ -26,6 +27,7 @@ from gasworks.billing.models import (
 )
 from gasworks.billing.tariffs import household_factor, household_rule, load_specs, price_period, spec_for
 from gasworks.errors import DomainError
+from gasworks.lib import events
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.tiers import TariffError
 from gasworks.metering import billable
@@ -95,13 +97,18 @@ def charge_prepaid_reading(reading) -> PrepaidCharge | None:
 
 
 def after_charge(customer_ids) -> None:
-    """Update the low-balance marks and queue valve closes for exhausted prepaid accounts."""
+    """Update the low-balance marks (publishing LowBalance when one is newly set) and queue
+    valve closes for exhausted prepaid accounts."""
     now = timezone.now()
     for account in Account.objects.filter(customer_id__in=customer_ids, prepaid=True).select_related(
         "customer"
     ):
         if account.balance < account.low_balance_alert and account.low_balance_since is None:
-            Account.objects.filter(pk=account.pk).update(low_balance_since=now)
+            # Only the update that sets the mark publishes, so a concurrent run cannot tell twice.
+            if Account.objects.filter(pk=account.pk, low_balance_since__isnull=True).update(
+                low_balance_since=now
+            ):
+                events.publish(LowBalance(account.customer_id, account.balance, account.low_balance_alert))
         elif account.balance >= account.low_balance_alert and account.low_balance_since is not None:
             Account.objects.filter(pk=account.pk).update(low_balance_since=None)
         if account.balance <= -account.credit_limit:
@@ -124,7 +131,7 @@ def queue_valve(meter, command: str, reason: str = "") -> ValveCommand | None:
     cmd = ValveCommand.objects.create(
         meter=meter, command=command, reason=reason[:120], created_at=timezone.now()
     )
-    transaction.on_commit(lambda: publish(cmd.pk))
+    events.publish(ValveCommandQueued(cmd.pk, meter.pk, command, cmd.reason))
     return cmd
 
 
@@ -144,7 +151,14 @@ def topic(meter) -> str:
     return f"gasworks/meters/{meter.serial_no}/commands"
 
 
+def send_valve_command(event: ValveCommandQueued) -> bool:
+    """Subscriber of ValveCommandQueued: send the command over MQTT."""
+    return publish(event.command_id)
+
+
 def publish(command_id: int) -> bool:
+    """Send one queued valve command over MQTT, best effort: a broker outage leaves it queued
+    (False) for the next attempt."""
     cmd = ValveCommand.objects.select_related("meter").get(pk=command_id)
     if cmd.status != ValveCommandStatus.QUEUED:
         return False
@@ -169,8 +183,8 @@ def publish(command_id: int) -> bool:
     return True
 
 
-def charge_arrived(customer_ids: list[int]) -> int:
-    """Listener of gasworks.metering.events: readings arrived for these customers; charge the
+def charge_arrived(customer_ids) -> int:
+    """Readings arrived for these customers (ReadingsStored, on commit); charge the
     billable, not yet charged ones of prepaid accounts, oldest first. One query when none is
     prepaid, so ordinary accounts pay nothing for it. Returns how many were charged."""
     prepaid_ids = list(

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import ledger, store
+from gasworks.billing.events import BillsIssued
 from gasworks.billing.models import (
     RUN_TRANSITIONS,
     Bill,
@@ -37,6 +38,7 @@ from gasworks.billing.models import (
 from gasworks.billing.periods import parse_period
 from gasworks.billing.tariffs import Pricer, load_specs
 from gasworks.errors import DomainError
+from gasworks.lib import events
 from gasworks.lib.tiers import TariffError
 from gasworks.system import parameters
 
@@ -52,11 +54,7 @@ def stage(name: str) -> None:
 def set_status(run: BillingRun, to: str, **fields) -> None:
     """Move a run along its transition table (an illegal move raises), saving ``fields`` too."""
     current = BillingRun.objects.values_list("status", flat=True).get(pk=run.pk)
-    if to not in RUN_TRANSITIONS[current]:
-        raise DomainError(
-            "illegal_run_transition",
-            _("A %(a)s run cannot become %(b)s.") % {"a": current, "b": to},
-        )
+    RUN_TRANSITIONS.check(current, to)
     run.status = to
     for key, value in fields.items():
         setattr(run, key, value)
@@ -258,6 +256,8 @@ def bill_chunk(
                 period=period.key, customer_id__in=[b[0] for b in bills], status=ReviewStatus.OPEN
             ).update(status=ReviewStatus.BILLED)
         _count(run, len(bills), len(reviews), hi)
+        if bill_ids:
+            events.publish(BillsIssued(period.key, tuple(bill_ids), run_id))
         stage("chunk_done")
         prepaid_ids = [cid for cid, held in accounts.items() if held.prepaid]
         if prepaid_ids:

@@ -1,22 +1,16 @@
-"""The customer's balance as other apps define it. Customers know nothing of billing, so the
-ledger app registers the function that answers (design.md: dependencies point one way)."""
+"""The customer's balance as other apps define it. Customers knows nothing of billing: it asks
+(gasworks.customers.events), and billing answers (gasworks/subscriptions.py)."""
 
-from collections.abc import Callable
 from decimal import Decimal
 
-_balance: Callable[[object], Decimal] | None = None
-_entries: Callable[[object], list[dict]] | None = None
-
-
-def register_provider(balance: Callable[[object], Decimal], entries: Callable[[object], list[dict]]) -> None:
-    global _balance, _entries
-    _balance, _entries = balance, entries
+from gasworks.customers.events import BalanceOf, LedgerEntriesOf
+from gasworks.lib.events import ask_one
 
 
 def balance_of(customer) -> Decimal:
-    return _balance(customer) if _balance else Decimal("0.00")
+    return ask_one(BalanceOf(customer), Decimal("0.00"))
 
 
 def ledger_entries_of(customer) -> list[dict]:
-    """[{"id", "kind", "amount", "created_at", "reference"}], oldest first (api.md)."""
-    return _entries(customer) if _entries else []
+    """[{"id", "kind", "amount", "created_at", "reference"}], oldest first."""
+    return ask_one(LedgerEntriesOf(customer), [])

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.status import Transitions
+
 
 class Category(models.TextChoices):
     RESIDENTIAL = "residential", _("Residential")
@@ -22,11 +24,16 @@ class Status(models.TextChoices):
 
 
 # Allowed status moves; a closed account accepts no change.
-TRANSITIONS: dict[str, set[str]] = {
-    Status.ACTIVE: {Status.SUSPENDED, Status.CLOSED},
-    Status.SUSPENDED: {Status.ACTIVE, Status.CLOSED},
-    Status.CLOSED: set(),
-}
+TRANSITIONS = Transitions(
+    {
+        Status.ACTIVE: {Status.SUSPENDED, Status.CLOSED},
+        Status.SUSPENDED: {Status.ACTIVE, Status.CLOSED},
+        Status.CLOSED: set(),
+    },
+    code="illegal_status_change",
+    message=_("An account that is %(from)s cannot become %(to)s."),
+    labels=Status,
+)
 
 
 class Premises(models.Model):

@@ -142,12 +142,7 @@ def update_account(customer: Customer, by=None, **changes) -> Customer:
 @transaction.atomic
 def change_status(customer: Customer, to_status: str, reason: str = "", by=None, event: str = "") -> Customer:
     customer = _lock(customer)
-    if to_status not in TRANSITIONS.get(customer.status, set()):
-        raise DomainError(
-            "illegal_status_change",
-            _("An account that is %(from)s cannot become %(to)s.")
-            % {"from": Status(customer.status).label, "to": Status(to_status).label},
-        )
+    TRANSITIONS.check(customer.status, to_status)
     if to_status in (Status.SUSPENDED, Status.CLOSED) and not reason.strip():
         raise InvalidInput(
             "reason_required", _("Give a reason."), fields={"reason": [_("This field is required.")]}

@@ -3,9 +3,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.lib.fields import DecimalField
+from gasworks.lib.money import MONEY_FIELD
+from gasworks.lib.status import Transitions
 
 KG = {"max_digits": 8, "decimal_places": 3}
-MONEY = {"max_digits": 14, "decimal_places": 2}
 PRICE = {"max_digits": 12, "decimal_places": 4}
 
 
@@ -35,15 +36,20 @@ class CylinderStatus(models.TextChoices):
 
 S = CylinderStatus
 # Allowed moves of a cylinder; anything else raises (services.set_status).
-TRANSITIONS: dict[str, set[str]] = {
-    S.EMPTY_IN_STATION: {S.FULL_IN_STATION, S.AT_INSPECTION, S.SCRAPPED},
-    S.FULL_IN_STATION: {S.OUT_FOR_DELIVERY, S.AT_INSPECTION, S.SCRAPPED},
-    # A full cylinder that could not be delivered comes back full.
-    S.OUT_FOR_DELIVERY: {S.AT_CUSTOMER, S.FULL_IN_STATION},
-    S.AT_CUSTOMER: {S.EMPTY_IN_STATION},
-    S.AT_INSPECTION: {S.EMPTY_IN_STATION, S.SCRAPPED},
-    S.SCRAPPED: set(),
-}
+TRANSITIONS = Transitions(
+    {
+        S.EMPTY_IN_STATION: {S.FULL_IN_STATION, S.AT_INSPECTION, S.SCRAPPED},
+        S.FULL_IN_STATION: {S.OUT_FOR_DELIVERY, S.AT_INSPECTION, S.SCRAPPED},
+        # A full cylinder that could not be delivered comes back full.
+        S.OUT_FOR_DELIVERY: {S.AT_CUSTOMER, S.FULL_IN_STATION},
+        S.AT_CUSTOMER: {S.EMPTY_IN_STATION},
+        S.AT_INSPECTION: {S.EMPTY_IN_STATION, S.SCRAPPED},
+        S.SCRAPPED: set(),
+    },
+    code="illegal_transition",
+    message=_("Cylinder %(code)s cannot go from %(from)s to %(to)s."),
+    labels=CylinderStatus,
+)
 
 
 class Station(models.Model):
@@ -249,13 +255,18 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-ORDER_TRANSITIONS: dict[str, set[str]] = {
-    OrderStatus.PLACED: {OrderStatus.ASSIGNED, OrderStatus.CANCELLED},
-    OrderStatus.ASSIGNED: {OrderStatus.ASSIGNED, OrderStatus.OUT, OrderStatus.CANCELLED},
-    OrderStatus.OUT: {OrderStatus.DELIVERED},
-    OrderStatus.DELIVERED: set(),
-    OrderStatus.CANCELLED: set(),
-}
+ORDER_TRANSITIONS = Transitions(
+    {
+        OrderStatus.PLACED: {OrderStatus.ASSIGNED, OrderStatus.CANCELLED},
+        OrderStatus.ASSIGNED: {OrderStatus.ASSIGNED, OrderStatus.OUT, OrderStatus.CANCELLED},
+        OrderStatus.OUT: {OrderStatus.DELIVERED},
+        OrderStatus.DELIVERED: set(),
+        OrderStatus.CANCELLED: set(),
+    },
+    code="illegal_transition",
+    message=_("Order #%(id)s is %(from)s and cannot become %(to)s."),
+    labels=OrderStatus,
+)
 
 
 class Channel(models.TextChoices):
@@ -283,8 +294,8 @@ class LpgOrder(models.Model):
         related_name="lpg_deliveries",
     )
     vehicle = models.CharField(_("vehicle"), max_length=20, blank=True)
-    amount = DecimalField(_("charged"), null=True, blank=True, **MONEY)
-    deposit_amount = DecimalField(_("deposits charged"), null=True, blank=True, **MONEY)
+    amount = DecimalField(_("charged"), null=True, blank=True, **MONEY_FIELD)
+    deposit_amount = DecimalField(_("deposits charged"), null=True, blank=True, **MONEY_FIELD)
     empties_returned = models.PositiveSmallIntegerField(_("empties returned"), default=0)
     deposits_taken = models.PositiveSmallIntegerField(_("deposits taken"), default=0)
     created_by = models.ForeignKey(
@@ -319,7 +330,7 @@ class DeliveryLine(models.Model):
     net_kg = DecimalField(_("net, kg"), null=True, blank=True, **KG)
     # An empty back may be weighed on the spot: residual = gross − tare (also on its return event).
     residual_kg = DecimalField(_("residual, kg"), null=True, blank=True, **KG)
-    amount = DecimalField(_("amount"), null=True, blank=True, **MONEY)
+    amount = DecimalField(_("amount"), null=True, blank=True, **MONEY_FIELD)
 
     class Meta:
         constraints = [
@@ -340,7 +351,7 @@ class CylinderReturn(models.Model):
     )
     cylinders = models.ManyToManyField(Cylinder, verbose_name=_("cylinders"), related_name="+")
     deposits_refunded = models.PositiveSmallIntegerField(_("deposits refunded"), default=0)
-    amount = DecimalField(_("refunded"), default=0, **MONEY)
+    amount = DecimalField(_("refunded"), default=0, **MONEY_FIELD)
     entry = models.ForeignKey(
         "billing.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,7 @@ from gasworks.cylinders import (
     empties,
     rules,  # noqa: F401  (registers the parameters)
 )
+from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.cylinders.models import (
     ORDER_TRANSITIONS,
     Channel,
@@ -31,7 +32,8 @@ from gasworks.cylinders.models import (
 )
 from gasworks.cylinders.services import normalize_code, set_status
 from gasworks.errors import DomainError, InvalidInput
-from gasworks.lib.money import round_money
+from gasworks.lib.events import publish
+from gasworks.lib.money import round_money, round_price
 from gasworks.safety.interlock import check_supply_allowed
 from gasworks.system import parameters
 
@@ -44,13 +46,7 @@ def _actor(by):
 
 
 def _move(order: LpgOrder, to_status: str) -> None:
-    if to_status not in ORDER_TRANSITIONS[order.status]:
-        raise DomainError(
-            "illegal_transition",
-            _("Order #%(id)s is %(from)s and cannot become %(to)s.")
-            % {"id": order.pk, "from": OrderStatus(order.status).label, "to": OrderStatus(to_status).label},
-        )
-    order.status = to_status
+    ORDER_TRANSITIONS.move(order, to_status, id=order.pk)
 
 
 def place_order(customer, model: str, quantity: int, channel: str, by=None, note: str = "") -> LpgOrder:
@@ -138,6 +134,32 @@ def price_of(model: str, net_kg: Decimal, on: datetime.date) -> Decimal:
     if per_kg is not None:
         return round_money(per_kg.price * net_kg)
     raise DomainError("no_price", _("No LPG price is in force for %(model)s.") % {"model": model})
+
+
+def set_price(model: str, per_kg: bool, price, effective_from: datetime.date) -> LpgPrice:
+    """A new price version (prices are never edited: a change is a new version from a date).
+    A version of the same kind on the same date is a clear 400, also when saved concurrently."""
+    if model and model not in CylinderModel.values:
+        raise InvalidInput("invalid_model", _("Unknown cylinder model."), {"model": [_("Unknown model.")]})
+    try:
+        value = round_price(price)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value <= 0:
+        raise InvalidInput(
+            "invalid_price",
+            _("The price must be above zero."),
+            {"price": [_("The price must be above zero.")]},
+        )
+    taken = _("A price of this kind already starts on that date.")
+    kind = {"model": model or "", "per_kg": bool(per_kg), "effective_from": effective_from}
+    if LpgPrice.objects.filter(**kind).exists():
+        raise InvalidInput("price_exists", taken, {"effective_from": [taken]})
+    try:
+        with transaction.atomic():
+            return LpgPrice.objects.create(price=value, **kind)
+    except IntegrityError:
+        raise InvalidInput("price_exists", taken, {"effective_from": [taken]}) from None
 
 
 def load(order: LpgOrder, codes, by=None) -> LpgOrder:
@@ -285,6 +307,7 @@ def deliver(order: LpgOrder, back_codes=(), take_deposits: bool = True, by=None)
                 idempotency_key=f"lpg-order:{order.pk}:deposit",
                 by=_actor(by),
             )
+        publish(LpgOrderDelivered(order.pk, customer.pk, order.amount))
     return order
 
 

@@ -147,14 +147,8 @@ def _event(cylinder, kind, from_status, to_status, by, at, **extra) -> CylinderE
 
 def set_status(cylinder: Cylinder, to_status: str, kind: str, by=None, at=None, **extra) -> CylinderEvent:
     """Move a (locked) cylinder along the transition table and log it; an illegal move raises."""
-    if to_status not in TRANSITIONS.get(cylinder.status, set()):
-        raise DomainError(
-            "illegal_transition",
-            _("Cylinder %(code)s cannot go from %(from)s to %(to)s.")
-            % {"code": cylinder.code, "from": S(cylinder.status).label, "to": S(to_status).label},
-        )
     from_status = cylinder.status
-    cylinder.status = to_status
+    TRANSITIONS.move(cylinder, to_status, code=cylinder.code)
     cylinder.save(
         update_fields=["status", "customer", "last_fill", "last_inspection_on", "next_inspection_on"]
     )

@@ -366,12 +366,11 @@ def prices(request):
             raise PermissionDenied
         if form.is_valid():
             data = form.cleaned_data
-            if LpgPrice.objects.filter(
-                model=data["model"], per_kg=data["per_kg"], effective_from=data["effective_from"]
-            ).exists():
-                form.add_error("effective_from", _("A price of this kind already starts on that date."))
+            try:
+                orders.set_price(data["model"], data["per_kg"], data["price"], data["effective_from"])
+            except DomainError as exc:
+                apply_error(form, exc)
             else:
-                LpgPrice.objects.create(**data)
                 messages.success(request, _("Price saved."))
                 return redirect("cylinders:prices")
     rows = LpgPrice.objects.order_by("-effective_from", "model")

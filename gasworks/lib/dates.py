@@ -1,4 +1,5 @@
-"""Plausible dates: what people and devices type, checked against a window around today.
+"""Calendar helpers shared by the apps: the start of a local day, and plausible dates (what
+people and devices type, checked against a window around today).
 
 ``9999-12-31`` is a valid date and a wrong one: as a cylinder's next inspection it sidestepped
 the filling interlock for ever. Every date field of a form or serializer carries a
@@ -61,3 +62,9 @@ class PlausibleDate:
             and self.past_years == other.past_years
             and self.future_years == other.future_years
         )
+
+
+def start_of_day(day: dt.date, tz: dt.tzinfo | None = None) -> dt.datetime:
+    """Midnight starting ``day`` in ``tz`` (default: the current time zone; batch paths look it
+    up once and pass it). Time zones are zoneinfo, so attaching one is exact."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz or timezone.get_current_timezone())

@@ -11,6 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 MONEY_PLACES = Decimal("0.01")
 PRICE_PLACES = Decimal("0.0001")
 VOLUME_PLACES = Decimal("0.001")
+# Every stored amount: models.DecimalField(..., **MONEY_FIELD).
+MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
 
 DecimalLike = Decimal | int | str
 

@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import store, vee
 from gasworks.metering.models import (
     MeterStatus,
+    ReadingImport,
     ReadingReason,
     ReadingSource,
     ReadingStatus,
@@ -111,7 +113,7 @@ def check_rows(
         elif meter.premises_id not in customers:
             meter_problem[serial] = _("No open account at the meter's premises.")
         span[serial] = register_span(meter.digits)
-        installed_at[serial] = store.start_of(meter.installed_on, default_tz)
+        installed_at[serial] = start_of_day(meter.installed_on, default_tz)
     reasons = set(ReadingReason.values)
     rows: list[Row] = []
     errors: dict[int, list[str]] = {}
@@ -243,3 +245,31 @@ def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check:
                 [TamperAlert(**alert, reading_id=ids[(m, at)]) for m, at, alert in alerts]
             )
     return {"imported": writer.count, "flagged": flagged}
+
+
+def stage_file(name: str, data: bytes, by=None) -> ReadingImport:
+    """Read an uploaded file and keep its rows for the preview (a bad file is a 400, nothing kept)."""
+    table = read_table(name, data)
+    return ReadingImport.objects.create(file_name=name[:200], rows=table, created_by=by)
+
+
+def import_batch(batch: ReadingImport, by=None, now: dt.datetime | None = None) -> dict:
+    """Import a previewed file: the readings and the batch's "imported" mark in one transaction,
+    so a file is imported once (a second confirmation, even a concurrent one, is refused) and a
+    failure leaves neither readings nor the mark. Returns import_rows' counts."""
+    with transaction.atomic():
+        locked = ReadingImport.objects.select_for_update().get(pk=batch.pk)
+        if locked.imported_at is not None:
+            raise DomainError("already_imported", _("This file was already imported."))
+        rows, errors = check_rows(locked.rows, now=now)
+        if errors:
+            raise InvalidInput(
+                "invalid_rows",
+                _("Fix the rows with errors first: nothing was imported."),
+                {str(line): problems for line, problems in errors.items()},
+            )
+        result = import_rows(rows, by=by, now=now)
+        locked.imported_at, locked.imported = timezone.now(), result["imported"]
+        locked.save(update_fields=["imported_at", "imported"])
+    batch.imported_at, batch.imported = locked.imported_at, locked.imported
+    return result

@@ -1,21 +1,39 @@
-"""Readings arrived: other apps listen without metering knowing them (billing charges prepaid
-accounts as their readings arrive). Listeners run after the commit that stored the readings,
-with the ids of the customers those readings bill."""
+"""What metering tells the other apps (gasworks.lib.events; subscribers in gasworks/subscriptions.py).
 
-from collections.abc import Callable, Iterable
+Both are delivered on commit of the transaction that stored the readings. They carry batches:
+one event per stored batch (a device post, an import chunk), not per reading, so a million-row
+import queues one callback per chunk, not a million."""
 
-from django.db import transaction
+import datetime as dt
+from dataclasses import dataclass
 
-ARRIVAL_LISTENERS: list[Callable[[list[int]], None]] = []
+from gasworks.lib.events import Event
 
 
-def announce(customer_ids: Iterable[int]) -> None:
-    ids = sorted({cid for cid in customer_ids if cid is not None})
-    if not ids or not ARRIVAL_LISTENERS:
-        return
+@dataclass(frozen=True)
+class ReadingsStored(Event):
+    """Readings were stored for these customers (sorted ids, no duplicates); billing charges
+    prepaid accounts from them."""
 
-    def run():
-        for listener in ARRIVAL_LISTENERS:
-            listener(ids)
+    customer_ids: tuple[int, ...]
 
-    transaction.on_commit(run)
+
+@dataclass(frozen=True)
+class FlaggedReading:
+    meter_id: int
+    customer_id: int | None
+    taken_at: dt.datetime
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReadingsFlagged(Event):
+    """Validation (VEE) flagged these readings: kept, not billed until a person decides."""
+
+    readings: tuple[FlaggedReading, ...]
+
+
+def stored(customer_ids) -> ReadingsStored | None:
+    """The event for a stored batch, or None when it bills nobody."""
+    ids = tuple(sorted({cid for cid in customer_ids if cid is not None}))
+    return ReadingsStored(ids) if ids else None

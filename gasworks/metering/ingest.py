@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from gasworks.errors import DomainError
 from gasworks.lib import safejson
 from gasworks.lib.consumption import ConsumptionError, register_span
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import services, store, vee
 from gasworks.metering.models import (
@@ -249,7 +250,7 @@ class _Batch:
             refuse = "meter_removed"
         elif customer_id is None:
             refuse = "no_customer"
-        installed_at = store.start_of(meter.installed_on, self.tz)
+        installed_at = start_of_day(meter.installed_on, self.tz)
         existing, rows, now = self.existing, self.rows, self.now
         meter_id, digits, max_flow = meter.pk, meter.digits, meter.max_flow_m3h
         last_seq = device.last_seq

@@ -7,14 +7,19 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, register_span, volume_used
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import DecimalSum
+from gasworks.lib.events import publish
 from gasworks.lib.money import round_volume
+from gasworks.lib.status import Transitions
 from gasworks.metering import billable, events, store, vee
+from gasworks.metering.events import ReadingsStored
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     AlertKind,
@@ -31,9 +36,12 @@ from gasworks.metering.models import (
 from gasworks.system import audit
 
 # Review moves: a flagged reading is decided once; nothing else changes status by review.
-REVIEW_TRANSITIONS = {
-    ReadingStatus.FLAGGED: {ReadingStatus.APPROVED, ReadingStatus.REJECTED},
-}
+REVIEW_TRANSITIONS = Transitions(
+    {ReadingStatus.FLAGGED: {ReadingStatus.APPROVED, ReadingStatus.REJECTED}},
+    code="wrong_state",
+    message=gettext_lazy("A %(from)s reading cannot be reviewed."),
+    labels=ReadingStatus,
+)
 MAX_DIGITS = 10
 
 
@@ -62,10 +70,6 @@ def billing_customer(premises_id: int) -> Customer | None:
         .order_by("-opened_on", "-pk")
         .first()
     )
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 # ---------------------------------------------------------------- meters
@@ -262,7 +266,7 @@ def record_reading(
         check_taken_at(taken_at, now, th)
         if meter.status != MeterStatus.INSTALLED and not allow_removed:
             raise DomainError("meter_removed", _("This meter is removed: it takes no readings."))
-        if taken_at < _start_of(meter.installed_on):
+        if taken_at < start_of_day(meter.installed_on):
             raise InvalidInput(
                 "invalid", _("Taken before the meter was installed."), {"taken_at": [_("Too early.")]}
             )
@@ -310,7 +314,10 @@ def record_reading(
                 "duplicate_reading", _("This meter already has a reading at that time.")
             ) from None
         raise_alerts(meter, customer, reading, verdict, now)
-        events.announce([reading.customer_id])
+        publish(ReadingsStored((reading.customer_id,)))
+        if reading.status == ReadingStatus.FLAGGED:
+            flagged = events.FlaggedReading(meter.pk, customer.pk, taken_at, tuple(reading.flags or ()))
+            publish(events.ReadingsFlagged((flagged,)))
     return reading
 
 
@@ -342,11 +349,7 @@ def alert_rows(meter_id, customer_id, value, verdict, now, device_flags=()) -> l
 
 def _reviewable(reading: Reading, to_status: str) -> Reading:
     reading = Reading.objects.select_for_update().select_related("meter").get(pk=reading.pk)
-    if to_status not in REVIEW_TRANSITIONS.get(reading.status, set()):
-        raise DomainError(
-            "wrong_state",
-            _("A %(status)s reading cannot be reviewed.") % {"status": reading.get_status_display()},
-        )
+    REVIEW_TRANSITIONS.check(reading.status, to_status)
     return reading
 
 

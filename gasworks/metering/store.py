@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import COPY_NULL, array_literal, copy_text
+from gasworks.lib.events import publish
 from gasworks.metering import events, vee
 from gasworks.metering.models import BILLABLE_STATUSES, DeviceKey, Meter, Reading, ReadingStatus
 
@@ -56,11 +58,7 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def start_of(day: dt.date, tz=None) -> dt.datetime:
-    """Midnight starting ``day`` in ``tz`` (default: the current time zone; batch paths look it
-    up once and pass it)."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz or timezone.get_current_timezone())
-
+start_of = start_of_day  # midnight starting a day (gasworks.lib.dates): one definition
 
 # ---------------------------------------------------------------- baselines
 
@@ -225,7 +223,7 @@ def baselines(meters: Iterable, general: vee.Thresholds, before: dt.datetime | N
     for row in _state_rows(list(meters), keep, before):
         meter_id, n, value, status, times, volumes, latest_value, latest_at, moved_at, real_value = row
         meter = meters[meter_id]
-        installed_at = start_of(meter.installed_on, tz)
+        installed_at = start_of_day(meter.installed_on, tz)
         if not n:
             base = vee.Baseline(meter.initial_reading, installed_at, real_value=meter.initial_reading)
         else:
@@ -400,6 +398,7 @@ class Writer:
 
     def __init__(self):
         self.rows: list[tuple] = []
+        self.flagged: list[events.FlaggedReading] = []
         self.count = 0
         self.customers: set[int] = set()
         self._sender: _Sender | None = None
@@ -410,6 +409,8 @@ class Writer:
     def add(self, row: tuple) -> None:
         self.rows.append(row)
         self.customers.add(row[1])  # COLUMNS[1] is customer_id
+        if row[5] == ReadingStatus.FLAGGED:  # COLUMNS[5] is status, [6] flags
+            self.flagged.append(events.FlaggedReading(row[0], row[1], row[3], tuple(row[6] or ())))
         self.count += 1
         if len(self.rows) >= self.CHUNK and _is_postgres():
             if self._sender is None:
@@ -430,7 +431,11 @@ class Writer:
                     [Reading(**dict(zip(COLUMNS, row, strict=True))) for row in rows], batch_size=2000
                 )
         if exc[0] is None:
-            events.announce(self.customers)
+            stored = events.stored(self.customers)
+            if stored is not None:
+                publish(stored)
+            if self.flagged:
+                publish(events.ReadingsFlagged(tuple(self.flagged)))
 
 
 _COPY_SQL = f"COPY metering_reading ({', '.join(COLUMNS)}) FROM STDIN"

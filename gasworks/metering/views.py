@@ -20,14 +20,14 @@ from django.views.decorators.http import require_POST
 
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
-from gasworks.metering import bulk, forms, ingest, services
+from gasworks.lib.dates import start_of_day
+from gasworks.metering import bulk, forms, ingest, routes, services
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     Meter,
     Reading,
     ReadingImport,
     ReadingRoute,
-    RouteStop,
     TamperAlert,
 )
 from gasworks.web.views import apply_error, staff_required
@@ -269,23 +269,12 @@ def route_list(request):
 def route_create(request):
     form = forms.RouteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        serials = [
-            s.strip() for s in form.cleaned_data["serials"].replace(",", "\n").splitlines() if s.strip()
-        ]
-        meters = {m.serial_no: m for m in Meter.objects.filter(serial_no__in=serials)}
-        unknown = [s for s in serials if s not in meters]
-        if unknown:
-            form.add_error("serials", _("Unknown meters: %(s)s") % {"s": ", ".join(unknown)})
-        elif ReadingRoute.objects.filter(name=form.cleaned_data["name"]).exists():
-            form.add_error("name", _("A route with this name exists."))
+        data = form.cleaned_data
+        try:
+            route = routes.create_route(data["name"], data["serials"], reader=data["reader"])
+        except DomainError as exc:
+            apply_error(form, exc)
         else:
-            route = ReadingRoute.objects.create(
-                name=form.cleaned_data["name"], reader=form.cleaned_data["reader"]
-            )
-            order = list(dict.fromkeys(serials))
-            RouteStop.objects.bulk_create(
-                [RouteStop(route=route, meter=meters[s], position=i) for i, s in enumerate(order, 1)]
-            )
             return redirect("metering:route-walk", pk=route.pk)
     return render(request, "web/form.html", {"form": form, "title": _("New reading route")})
 
@@ -293,7 +282,7 @@ def route_create(request):
 def _cycle_start() -> dt.datetime:
     """Readings since the first of this month count as done for the route."""
     today = timezone.localdate()
-    return timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time.min))
+    return start_of_day(today.replace(day=1))
 
 
 @staff_required
@@ -364,13 +353,10 @@ def reading_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            table = bulk.read_table(upload.name, upload.read())
+            batch = bulk.stage_file(upload.name, upload.read(), by=request.user)
         except DomainError as exc:
             apply_error(form, exc)
         else:
-            batch = ReadingImport.objects.create(
-                file_name=upload.name[:200], rows=table, created_by=request.user
-            )
             return redirect("metering:reading-import-preview", pk=batch.pk)
     return render(request, "metering/import.html", {"form": form})
 
@@ -385,12 +371,10 @@ def reading_import_preview(request, pk):
             messages.error(request, _("Fix the rows with errors first: nothing was imported."))
         else:
             try:
-                result = bulk.import_rows(rows, by=request.user)
+                result = bulk.import_batch(batch, by=request.user)
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                batch.imported_at, batch.imported = timezone.now(), result["imported"]
-                batch.save(update_fields=["imported_at", "imported"])
                 messages.success(
                     request,
                     _("%(n)d readings imported, %(f)d flagged for review.")

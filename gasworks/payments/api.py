@@ -14,9 +14,9 @@ from gasworks.api import idempotency
 from gasworks.api.idempotency import idempotent_response
 from gasworks.api.lookups import get_object_or_404
 from gasworks.api.permissions import ActionPerms
-from gasworks.errors import DomainError, NotAllowed
+from gasworks.errors import DomainError
 from gasworks.payments import receipts, services
-from gasworks.payments.models import COUNTER_METHODS, Method, Payment, PaymentStatus, Refund
+from gasworks.payments.models import Method, Payment, PaymentStatus, Refund
 from gasworks.payments.serializers import (
     PaymentCreateSerializer,
     PaymentSerializer,
@@ -54,15 +54,9 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = form.validated_data
         user = request.user
         customer = data["customer"]
-        if is_customer(user):
-            if customer.pk != user.customer_id:
-                raise Http404
-            if data["method"] != Method.ONLINE:
-                raise NotAllowed(
-                    "online_only", _("Customers pay online; cash, card and bank are taken at the counter.")
-                )
-        elif data["method"] in COUNTER_METHODS and not user.has_perm("payments.take_counter_payment"):
-            raise NotAllowed("permission_denied", _("You may not take counter payments."))
+        if is_customer(user) and customer.pk != user.customer_id:
+            raise Http404
+        services.check_payer(user, data["method"])
 
         def act():
             if data["method"] == Method.ONLINE:

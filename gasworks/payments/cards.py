@@ -15,14 +15,12 @@ from gasworks.billing import ledger
 from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.db import DecimalSum
+from gasworks.lib.events import answerers, ask_one
 from gasworks.payments import services
 from gasworks.payments.cardwriter import CardWriteError, get_writer
+from gasworks.payments.events import VolumeForAmount
 from gasworks.payments.models import CardPurchase, CardStatus, ICCard
 from gasworks.safety.interlock import check_supply_allowed
-
-# Billing (tariffs) is built in parallel: when it offers a price lookup, register it here as
-# (customer, amount, at) -> (volume m³, note). Without one, the card carries money only.
-VOLUME_FOR_AMOUNT = None
 
 
 def new_card_no() -> str:
@@ -46,14 +44,16 @@ def issue_card(customer, by, meter=None) -> ICCard:
 
 
 def _volume(customer, amount, at):
-    if VOLUME_FOR_AMOUNT is None:
+    """(volume m³, note): the VolumeForAmount question, answered by billing's tariffs. Without an
+    answerer the card carries money only."""
+    if not answerers(VolumeForAmount):
         return None, _("No tariff available: the card carries money; the meter converts it.")
     # Tiers count what was already loaded this year; billing narrows it to its tariff year.
     year_start = timezone.localtime(at).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
     loaded = CardPurchase.objects.filter(
         card__customer=customer, created_at__gte=year_start, volume__isnull=False
     ).aggregate(v=DecimalSum("volume"))["v"] or Decimal("0")
-    return VOLUME_FOR_AMOUNT(customer, amount, at, loaded)
+    return ask_one(VolumeForAmount(customer, amount, at, loaded), (None, ""))
 
 
 def top_up(card: ICCard, amount, method: str, by, tendered=None) -> CardPurchase:

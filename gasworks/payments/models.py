@@ -7,10 +7,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from gasworks.errors import DomainError
 from gasworks.lib.fields import DecimalField
-
-MONEY = {"max_digits": 14, "decimal_places": 2}
+from gasworks.lib.money import MONEY_FIELD
+from gasworks.lib.status import Transitions
 
 
 class Method(models.TextChoices):
@@ -33,14 +32,19 @@ class PaymentStatus(models.TextChoices):
 
 
 S = PaymentStatus
-TRANSITIONS: dict[str, set[str]] = {
-    S.PENDING: {S.SUCCEEDED, S.FAILED, S.EXPIRED},
-    S.SUCCEEDED: {S.PARTLY_REFUNDED, S.REFUNDED},
-    S.PARTLY_REFUNDED: {S.PARTLY_REFUNDED, S.REFUNDED},
-    S.FAILED: set(),
-    S.EXPIRED: set(),
-    S.REFUNDED: set(),
-}
+TRANSITIONS = Transitions(
+    {
+        S.PENDING: {S.SUCCEEDED, S.FAILED, S.EXPIRED},
+        S.SUCCEEDED: {S.PARTLY_REFUNDED, S.REFUNDED},
+        S.PARTLY_REFUNDED: {S.PARTLY_REFUNDED, S.REFUNDED},
+        S.FAILED: set(),
+        S.EXPIRED: set(),
+        S.REFUNDED: set(),
+    },
+    code="illegal_transition",
+    message=_("A payment cannot go from %(from)s to %(to)s."),
+    labels=PaymentStatus,
+)
 PAID_STATUSES = (S.SUCCEEDED, S.PARTLY_REFUNDED, S.REFUNDED)
 
 
@@ -60,7 +64,7 @@ class Shift(models.Model):
     opened_at = models.DateTimeField(_("opened at"))
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     totals = models.JSONField(_("totals by method"), default=dict, blank=True)
-    cash_counted = DecimalField(_("cash counted"), null=True, blank=True, **MONEY)
+    cash_counted = DecimalField(_("cash counted"), null=True, blank=True, **MONEY_FIELD)
     handed_to = models.CharField(_("handed over to"), max_length=120, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
 
@@ -88,7 +92,7 @@ class Payment(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="payments"
     )
-    amount = DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     method = models.CharField(_("method"), max_length=8, choices=Method.choices)
     status = models.CharField(
@@ -99,9 +103,9 @@ class Payment(models.Model):
     needs_review = models.BooleanField(_("needs review"), default=False)
     review_note = models.CharField(_("review note"), max_length=255, blank=True)
     receipt_no = models.CharField(_("receipt number"), max_length=32, null=True, blank=True, unique=True)
-    refunded_amount = DecimalField(_("refunded"), default=0, **MONEY)
-    tendered = DecimalField(_("cash tendered"), null=True, blank=True, **MONEY)
-    change_given = DecimalField(_("change given"), null=True, blank=True, **MONEY)
+    refunded_amount = DecimalField(_("refunded"), default=0, **MONEY_FIELD)
+    tendered = DecimalField(_("cash tendered"), null=True, blank=True, **MONEY_FIELD)
+    change_given = DecimalField(_("change given"), null=True, blank=True, **MONEY_FIELD)
     shift = models.ForeignKey(Shift, null=True, blank=True, on_delete=models.PROTECT, related_name="payments")
     purpose = models.CharField(_("purpose"), max_length=16, default="account")  # account | ic_card
     created_by = models.ForeignKey(
@@ -141,13 +145,7 @@ class Payment(models.Model):
         return self.receipt_no or self.order_no
 
     def set_status(self, to: str) -> None:
-        if to not in TRANSITIONS[self.status]:
-            raise DomainError(
-                "illegal_transition",
-                _("A payment cannot go from %(a)s to %(b)s.")
-                % {"a": PaymentStatus(self.status).label, "b": PaymentStatus(to).label},
-            )
-        self.status = to
+        TRANSITIONS.move(self, to)
 
 
 class RefundStatus(models.TextChoices):
@@ -164,13 +162,18 @@ R = RefundStatus
 # transaction), then a second short transaction books its answer: done (the money is posted) or
 # failed (nothing posted). A failed refund may be sent again; reconciliation settles a refund
 # left in processing.
-REFUND_TRANSITIONS: dict[str, set[str]] = {
-    R.AWAITING_APPROVAL: {R.PROCESSING, R.DONE, R.REJECTED},
-    R.PROCESSING: {R.DONE, R.FAILED},
-    R.FAILED: {R.PROCESSING},
-    R.DONE: set(),
-    R.REJECTED: set(),
-}
+REFUND_TRANSITIONS = Transitions(
+    {
+        R.AWAITING_APPROVAL: {R.PROCESSING, R.DONE, R.REJECTED},
+        R.PROCESSING: {R.DONE, R.FAILED},
+        R.FAILED: {R.PROCESSING},
+        R.DONE: set(),
+        R.REJECTED: set(),
+    },
+    code="illegal_transition",
+    message=_("A refund cannot go from %(from)s to %(to)s."),
+    labels=RefundStatus,
+)
 # Refunds that hold part of the payment: what is left to refund is the amount less these and
 # what is already refunded (done refunds are in Payment.refunded_amount).
 RESERVED_REFUND_STATUSES = (R.AWAITING_APPROVAL, R.PROCESSING)
@@ -178,7 +181,7 @@ RESERVED_REFUND_STATUSES = (R.AWAITING_APPROVAL, R.PROCESSING)
 
 class Refund(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = DecimalField(_("amount"), **MONEY)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
     reason = models.CharField(_("reason"), max_length=255)
     status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices)
     gateway_refund_id = models.CharField(_("gateway refund id"), max_length=64, blank=True)
@@ -216,13 +219,7 @@ class Refund(models.Model):
         return f"RF{self.pk}"
 
     def set_status(self, to: str) -> None:
-        if to not in REFUND_TRANSITIONS[self.status]:
-            raise DomainError(
-                "illegal_transition",
-                _("A refund cannot go from %(a)s to %(b)s.")
-                % {"a": RefundStatus(self.status).label, "b": RefundStatus(to).label},
-            )
-        self.status = to
+        REFUND_TRANSITIONS.move(self, to)
 
 
 class ReceiptCounter(models.Model):
@@ -253,7 +250,7 @@ class GatewayEvent(models.Model):
     transaction_id = models.CharField(max_length=64)
     order_no = models.CharField(max_length=32)
     payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="events")
-    amount = DecimalField(**MONEY)
+    amount = DecimalField(**MONEY_FIELD)
     currency = models.CharField(max_length=3)
     outcome = models.CharField(max_length=10, choices=CallbackOutcome.choices)
     source = models.CharField(max_length=10, default="callback")  # callback | query
@@ -270,9 +267,9 @@ class SandboxTransaction(models.Model):
 
     order_no = models.CharField(max_length=32, unique=True)
     transaction_id = models.CharField(max_length=64, unique=True)
-    amount = DecimalField(**MONEY)
+    amount = DecimalField(**MONEY_FIELD)
     currency = models.CharField(max_length=3)
-    refunded = DecimalField(default=0, **MONEY)
+    refunded = DecimalField(default=0, **MONEY_FIELD)
     refunds = models.JSONField(default=dict)  # our refund ref -> amount, as the gateway keys them
     paid_at = models.DateTimeField()
 
@@ -325,7 +322,7 @@ class CardPurchase(models.Model):
     card = models.ForeignKey(ICCard, on_delete=models.PROTECT, related_name="topups")
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="card_purchase")
     sequence = models.PositiveIntegerField(_("purchase number on the card"))
-    amount = DecimalField(_("amount loaded"), **MONEY)
+    amount = DecimalField(_("amount loaded"), **MONEY_FIELD)
     volume = DecimalField(_("volume loaded, m³"), max_digits=14, decimal_places=3, null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
     written_at = models.DateTimeField(_("written to card at"), null=True, blank=True)

@@ -17,12 +17,15 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gasworks.accounts.access import is_customer
 from gasworks.billing import ledger
 from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
 from gasworks.lib.db import DecimalSum
+from gasworks.lib.events import ask, publish
 from gasworks.lib.money import round_money, to_decimal
 from gasworks.payments import store
+from gasworks.payments.events import DueLines, PaymentReceived, PaymentRefunded
 from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
 from gasworks.payments.models import (
     COUNTER_METHODS,
@@ -109,6 +112,11 @@ def _succeed(payment: Payment, at, by=None) -> None:
     payment.save(update_fields=["status", "paid_at", "gateway_txn_id", "needs_review", "review_note"])
     ledger.post_many([payment_posting(payment, at, by)])
     assign_receipt(payment, at)
+    _received(payment)
+
+
+def _received(payment: Payment) -> None:
+    publish(PaymentReceived(payment.pk, payment.customer_id, payment.amount, payment.method, payment.purpose))
 
 
 # --- shifts ---------------------------------------------------------------------------------
@@ -207,6 +215,26 @@ def check_counter_input(amount, method: str, tendered=None) -> CounterInput:
     return CounterInput(value, method, given)
 
 
+COUNTER_PERMISSION = "payments.take_counter_payment"
+
+
+def may_take_at_counter(user) -> bool:
+    """Staff with the counter permission take cash, card and bank payments; customers never do."""
+    return not is_customer(user) and user.has_perm(COUNTER_PERMISSION)
+
+
+def check_payer(user, method: str) -> None:
+    """Who may pay how: customers pay online only (cash, card and bank are taken at the counter);
+    a counter method needs the counter permission. Refuses with NotAllowed (403)."""
+    if is_customer(user):
+        if method != Method.ONLINE:
+            raise NotAllowed(
+                "online_only", _("Customers pay online; cash, card and bank are taken at the counter.")
+            )
+    elif method in COUNTER_METHODS and not may_take_at_counter(user):
+        raise NotAllowed("permission_denied", _("You may not take counter payments."))
+
+
 def take_counter_payment(
     customer, amount, method: str, by, tendered=None, purpose: str = "account", numbered: bool = True
 ) -> Payment:
@@ -237,6 +265,7 @@ def take_counter_payment(
         ledger.post_many([payment_posting(payment, now, by)], fresh=True)  # the payment is new
         if numbered:
             assign_receipt(payment, now)
+        _received(payment)
     return payment
 
 
@@ -515,6 +544,7 @@ def _post_refund(refund: Refund, payment: Payment, by, now) -> None:
     payment.save(update_fields=["refunded_amount", "status"])
     refund.set_status(RefundStatus.DONE)
     refund.finished_at = now
+    publish(PaymentRefunded(refund.pk, payment.pk, payment.customer_id, refund.amount))
     refund.save(
         update_fields=[
             "status",
@@ -608,14 +638,12 @@ REFUND_OUTCOMES: dict[str, str] = {RefundStatus.DONE: "refunds_done", RefundStat
 
 # --- what is due ----------------------------------------------------------------------------
 
-# Other apps (billing's bills and late fees) add lines to the counter's "what is due" panel:
-# each provider is (customer) -> list of {"label", "amount", "due_on"}. Until then the balance says it.
-DUE_PROVIDERS: list = []
-
 
 def due_summary(customer) -> dict:
+    """The balance, what is owed, and the lines other apps say are due (the DueLines question:
+    billing's unpaid bills and late fees; with no answerer the balance says it)."""
     balance = ledger.balance(customer)
-    lines = [line for provider in DUE_PROVIDERS for line in provider(customer)]
+    lines = [line for answer in ask(DueLines(customer)) for line in answer]
     return {"balance": balance, "owed": max(-balance, Decimal("0.00")), "lines": lines}
 
 

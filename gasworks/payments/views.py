@@ -531,7 +531,7 @@ def pay_bill(request):
     bills = Bill.objects.select_related("customer")
     if is_customer(request.user):
         bills = bills.filter(customer_id=request.user.customer_id)
-    elif not request.user.has_perm("payments.take_counter_payment"):
+    elif not services.may_take_at_counter(request.user):
         raise PermissionDenied
     if parse_id(bill_id) is None:
         raise Http404

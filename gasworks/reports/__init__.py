@@ -1,0 +1,1 @@
+"""The dashboard and its figures. Reads every app; no app reads reports."""

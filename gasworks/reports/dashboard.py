@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import DecimalSum
-from gasworks.metering.store import start_of
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Tile:
 
 
 def _today_start():
-    return start_of(timezone.localdate())
+    return start_of_day(timezone.localdate())
 
 
 def _customers(user) -> list[Tile]:

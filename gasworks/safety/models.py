@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.status import Transitions
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -96,20 +98,27 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-TASK_TRANSITIONS: dict[str, set[str]] = {
-    TaskStatus.PLANNED: {TaskStatus.ASSIGNED, TaskStatus.CANCELLED},
-    TaskStatus.ASSIGNED: {
-        TaskStatus.ASSIGNED,  # reassignment to another inspector
-        TaskStatus.IN_PROGRESS,
-        TaskStatus.COMPLETED,
-        TaskStatus.NOBODY_HOME,
-        TaskStatus.CANCELLED,
+# The safety workflows (tasks, hazards, emergencies) refuse an illegal move in the same words.
+CANNOT_MOVE = _("Cannot go from “%(from)s” to “%(to)s”.")
+TASK_TRANSITIONS = Transitions(
+    {
+        TaskStatus.PLANNED: {TaskStatus.ASSIGNED, TaskStatus.CANCELLED},
+        TaskStatus.ASSIGNED: {
+            TaskStatus.ASSIGNED,  # reassignment to another inspector
+            TaskStatus.IN_PROGRESS,
+            TaskStatus.COMPLETED,
+            TaskStatus.NOBODY_HOME,
+            TaskStatus.CANCELLED,
+        },
+        TaskStatus.IN_PROGRESS: {TaskStatus.COMPLETED, TaskStatus.NOBODY_HOME, TaskStatus.CANCELLED},
+        TaskStatus.COMPLETED: set(),
+        TaskStatus.NOBODY_HOME: set(),
+        TaskStatus.CANCELLED: set(),
     },
-    TaskStatus.IN_PROGRESS: {TaskStatus.COMPLETED, TaskStatus.NOBODY_HOME, TaskStatus.CANCELLED},
-    TaskStatus.COMPLETED: set(),
-    TaskStatus.NOBODY_HOME: set(),
-    TaskStatus.CANCELLED: set(),
-}
+    code="invalid_transition",
+    message=CANNOT_MOVE,
+    labels=TaskStatus,
+)
 OPEN_TASK_STATUSES = (TaskStatus.PLANNED, TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS)
 
 
@@ -221,12 +230,17 @@ class HazardStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-HAZARD_TRANSITIONS: dict[str, set[str]] = {
-    HazardStatus.OPEN: {HazardStatus.RECTIFIED},
-    # A re-inspection either closes the hazard or finds it not fixed and reopens it.
-    HazardStatus.RECTIFIED: {HazardStatus.CLOSED, HazardStatus.OPEN},
-    HazardStatus.CLOSED: set(),
-}
+HAZARD_TRANSITIONS = Transitions(
+    {
+        HazardStatus.OPEN: {HazardStatus.RECTIFIED},
+        # A re-inspection either closes the hazard or finds it not fixed and reopens it.
+        HazardStatus.RECTIFIED: {HazardStatus.CLOSED, HazardStatus.OPEN},
+        HazardStatus.CLOSED: set(),
+    },
+    code="invalid_transition",
+    message=CANNOT_MOVE,
+    labels=HazardStatus,
+)
 # Until it is closed, a hazard counts (rectified still waits for the re-inspection).
 UNCLOSED_HAZARD_STATUSES = (HazardStatus.OPEN, HazardStatus.RECTIFIED)
 
@@ -380,13 +394,18 @@ class EmergencyStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled (false alarm)")
 
 
-EMERGENCY_TRANSITIONS: dict[str, set[str]] = {
-    EmergencyStatus.REPORTED: {EmergencyStatus.DISPATCHED, EmergencyStatus.CANCELLED},
-    EmergencyStatus.DISPATCHED: {EmergencyStatus.ARRIVED, EmergencyStatus.CANCELLED},
-    EmergencyStatus.ARRIVED: {EmergencyStatus.RESOLVED},
-    EmergencyStatus.RESOLVED: set(),
-    EmergencyStatus.CANCELLED: set(),
-}
+EMERGENCY_TRANSITIONS = Transitions(
+    {
+        EmergencyStatus.REPORTED: {EmergencyStatus.DISPATCHED, EmergencyStatus.CANCELLED},
+        EmergencyStatus.DISPATCHED: {EmergencyStatus.ARRIVED, EmergencyStatus.CANCELLED},
+        EmergencyStatus.ARRIVED: {EmergencyStatus.RESOLVED},
+        EmergencyStatus.RESOLVED: set(),
+        EmergencyStatus.CANCELLED: set(),
+    },
+    code="invalid_transition",
+    message=CANNOT_MOVE,
+    labels=EmergencyStatus,
+)
 OPEN_EMERGENCY_STATUSES = (EmergencyStatus.REPORTED, EmergencyStatus.DISPATCHED, EmergencyStatus.ARRIVED)
 
 

@@ -5,13 +5,18 @@ from celery import shared_task
 from celery.schedules import crontab
 from django.conf import settings
 
+from gasworks.safety.services.hazards import warn_deadlines_near
 from gasworks.safety.services.inspections import plan_due
 
 BEAT_SCHEDULE = {
     "safety-plan-inspections": {
         "task": "gasworks.safety.tasks.plan_inspections",
         "schedule": crontab(hour=2, minute=15),
-    }
+    },
+    "safety-deadlines-near": {
+        "task": "gasworks.safety.tasks.deadlines_near",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 
@@ -19,6 +24,11 @@ BEAT_SCHEDULE = {
 def plan_inspections() -> dict:
     result = plan_due()
     return {"created": result.created, "assigned": result.assigned, "skipped": result.skipped}
+
+
+@shared_task(name="gasworks.safety.tasks.deadlines_near")
+def deadlines_near() -> int:
+    return warn_deadlines_near()
 
 
 def install_schedule(app) -> None:

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.events import publish
+from gasworks.safety.events import EmergencyDispatched, EmergencyReported
 from gasworks.safety.models import (
     EMERGENCY_TRANSITIONS,
     Crew,
@@ -17,7 +19,6 @@ from gasworks.safety.models import (
     EmergencyStatus,
     Priority,
 )
-from gasworks.safety.services import move
 
 
 class AlreadySubmitted(DomainError):
@@ -54,7 +55,7 @@ def report(
         raise InvalidInput("invalid_emergency", _("The report is incomplete."), fields)
     try:
         with transaction.atomic():
-            return Emergency.objects.create(
+            emergency = Emergency.objects.create(
                 customer=customer,
                 address=address[:255],
                 description=description.strip(),
@@ -64,6 +65,8 @@ def report(
                 reported_at=timezone.now(),
                 form_token=form_token,
             )
+            publish(EmergencyReported(emergency.pk, emergency.priority, emergency.customer_id))
+            return emergency
     except IntegrityError:
         first = Emergency.objects.filter(form_token=form_token).first() if form_token else None
         if first is None:
@@ -85,18 +88,19 @@ def dispatch(emergency: Emergency, crew: Crew | None, *, by) -> Emergency:
         )
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.DISPATCHED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.DISPATCHED)
         locked.crew = crew
         locked.dispatched_by = by
         locked.dispatched_at = timezone.now()
         locked.save()
+        publish(EmergencyDispatched(locked.pk, crew.pk))
     return locked
 
 
 def arrive(emergency: Emergency, *, by) -> Emergency:
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.ARRIVED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.ARRIVED)
         locked.arrived_at = timezone.now()
         locked.save()
     return locked
@@ -109,7 +113,7 @@ def resolve(emergency: Emergency, resolution: str, *, by) -> Emergency:
         )
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.RESOLVED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.RESOLVED)
         locked.resolved_at = timezone.now()
         locked.resolution = resolution.strip()
         locked.save()
@@ -121,7 +125,7 @@ def cancel(emergency: Emergency, reason: str, *, by) -> Emergency:
         raise InvalidInput("reason_required", _("Give a reason."), {"resolution": [_("Required.")]})
     with transaction.atomic():
         locked = _locked(emergency)
-        move(locked, EMERGENCY_TRANSITIONS, EmergencyStatus.CANCELLED, EmergencyStatus)
+        EMERGENCY_TRANSITIONS.move(locked, EmergencyStatus.CANCELLED)
         locked.resolved_at = timezone.now()
         locked.resolution = reason.strip()
         locked.save()

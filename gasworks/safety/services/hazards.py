@@ -9,8 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.errors import InvalidInput
+from gasworks.lib.events import publish
+from gasworks.safety.events import DeadlineClosed, DeadlineNear, HazardRaised
 from gasworks.safety.models import HAZARD_TRANSITIONS, Hazard, HazardLevel, HazardStatus, PhotoKind
-from gasworks.safety.services import move, photos
+from gasworks.safety.services import photos
 from gasworks.system import audit, parameters
 
 
@@ -52,6 +54,7 @@ def raise_hazard(
             raised_by=by,
         )
         audit.record("create", hazard, None, audit.snapshot(hazard), note="hazard raised", actor=by)
+        publish(HazardRaised(hazard.pk, hazard.customer_id, hazard.level, hazard.deadline))
     return hazard
 
 
@@ -70,7 +73,7 @@ def rectify(hazard: Hazard, note: str, *, by, uploads=()) -> Hazard:
     with transaction.atomic():
         locked = _locked(hazard)
         before = audit.snapshot(locked)
-        move(locked, HAZARD_TRANSITIONS, HazardStatus.RECTIFIED, HazardStatus)
+        HAZARD_TRANSITIONS.move(locked, HazardStatus.RECTIFIED)
         locked.rectified_at = timezone.now()
         locked.rectified_by = by
         locked.rectification_note = note
@@ -93,12 +96,13 @@ def close(hazard: Hazard, note: str, *, by) -> Hazard:
     with transaction.atomic():
         locked = _locked(hazard)
         before = audit.snapshot(locked)
-        move(locked, HAZARD_TRANSITIONS, HazardStatus.CLOSED, HazardStatus)
+        HAZARD_TRANSITIONS.move(locked, HazardStatus.CLOSED)
         locked.closed_at = timezone.now()
         locked.closed_by = by
         locked.reinspection_note = note
         locked.save()
         audit.record("update", locked, before, audit.snapshot(locked), note="hazard closed", actor=by)
+        publish(DeadlineClosed(locked.pk, locked.customer_id))
     return locked
 
 
@@ -114,7 +118,7 @@ def reopen(hazard: Hazard, note: str, *, by) -> Hazard:
     with transaction.atomic():
         locked = _locked(hazard)
         before = audit.snapshot(locked)
-        move(locked, HAZARD_TRANSITIONS, HazardStatus.OPEN, HazardStatus)
+        HAZARD_TRANSITIONS.move(locked, HazardStatus.OPEN)
         now = timezone.now()
         locked.reinspection_note = note
         locked.reopen_count += 1
@@ -128,3 +132,23 @@ def overdue(queryset: QuerySet | None = None, today: datetime.date | None = None
     """Open hazards past their deadline (a rectified one waits on us, not on the customer)."""
     queryset = Hazard.objects.all() if queryset is None else queryset
     return queryset.filter(status=HazardStatus.OPEN, deadline__lt=today or timezone.localdate())
+
+
+DEADLINE_LEAD_DAYS = (3, 1)
+
+
+def warn_deadlines_near(today: datetime.date | None = None, lead_days=DEADLINE_LEAD_DAYS) -> int:
+    """Publish DeadlineNear for every open hazard whose deadline is exactly one of ``lead_days``
+    away. Run once a day (beat, or plan_inspections from cron): each hazard is told once per
+    lead day; a day missed is not made up (the overdue list shows it). Returns how many."""
+    today = today or timezone.localdate()
+    targets = {today + datetime.timedelta(days=d): d for d in lead_days}
+    rows = Hazard.objects.filter(status=HazardStatus.OPEN, deadline__in=list(targets)).values_list(
+        "pk", "customer_id", "deadline"
+    )
+    count = 0
+    with transaction.atomic():
+        for pk, customer_id, deadline in rows.order_by("deadline", "pk"):
+            publish(DeadlineNear(pk, customer_id, deadline, targets[deadline]))
+            count += 1
+    return count

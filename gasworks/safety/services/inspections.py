@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from gasworks.accounts.roles import Role
 from gasworks.customers.models import Category, Customer, Status
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.events import publish
+from gasworks.safety.events import InspectionBooked, InspectionDone
 from gasworks.safety.models import (
     OPEN_TASK_STATUSES,
     TASK_TRANSITIONS,
@@ -25,7 +27,7 @@ from gasworks.safety.models import (
     TaskKind,
     TaskStatus,
 )
-from gasworks.safety.services import hazards, move, photos
+from gasworks.safety.services import hazards, photos
 from gasworks.system import audit, parameters
 
 
@@ -124,7 +126,7 @@ def assign(task: InspectionTask, inspector, *, appointment_at=None, by=None) -> 
     _check_inspector(inspector)
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.ASSIGNED, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.ASSIGNED)
         locked.inspector = inspector
         if appointment_at is not None:
             locked.appointment_at = appointment_at
@@ -163,6 +165,7 @@ def book_appointment(
         locked.appointment_at, locked.appointment_end = starts_at, ends_at
         locked.save(update_fields=["appointment_at", "appointment_end"])
         audit.record("update", locked, before, audit.snapshot(locked), note="appointment booked", actor=by)
+        publish(InspectionBooked(locked.pk, locked.customer_id, starts_at, ends_at))
     return locked
 
 
@@ -180,7 +183,7 @@ def upcoming_appointments(customer: Customer, now: datetime.datetime | None = No
 def start(task: InspectionTask, *, by) -> InspectionTask:
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.IN_PROGRESS, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.IN_PROGRESS)
         locked.started_at = timezone.now()
         if locked.inspector is None:
             locked.inspector = by
@@ -193,7 +196,7 @@ def cancel(task: InspectionTask, reason: str, *, by) -> InspectionTask:
         raise InvalidInput("reason_required", _("Give a reason."), {"reason": [_("Required.")]})
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.CANCELLED, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.CANCELLED)
         locked.finished_at = timezone.now()
         locked.note = reason.strip()
         locked.save()
@@ -204,7 +207,7 @@ def nobody_home(task: InspectionTask, note: str = "", *, by) -> InspectionTask:
     """到访不遇: record the visit and plan a follow-up visit for the same inspector."""
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.NOBODY_HOME, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.NOBODY_HOME)
         now = timezone.now()
         locked.finished_at = now
         locked.note = (note or "").strip()
@@ -282,7 +285,7 @@ def complete(
     prepared = [photos.prepare(u) for u in uploads]
     with transaction.atomic():
         locked = _locked(task)
-        move(locked, TASK_TRANSITIONS, TaskStatus.COMPLETED, TaskStatus)
+        TASK_TRANSITIONS.move(locked, TaskStatus.COMPLETED)
         now = timezone.now()
         locked.template = template
         locked.finished_at = now
@@ -293,13 +296,14 @@ def complete(
         locked.signature = (signature or "").strip()
         locked.note = (note or "").strip()
         locked.save()
+        hazard_ids: list[int] = []
         for entry in results:
             item = items[entry.item]
             row = ItemResult.objects.create(
                 task=locked, item=item, result=entry.result, note=entry.note.strip()
             )
             if entry.result == ItemResultValue.FAIL:
-                hazards.raise_hazard(
+                raised = hazards.raise_hazard(
                     locked.customer,
                     entry.hazard_level or item.hazard_level,
                     f"{item.label}: {entry.note.strip()}",
@@ -307,8 +311,10 @@ def complete(
                     task=locked,
                     item_result=row,
                 )
+                hazard_ids.append(raised.pk)
         for content in prepared:
             photos.store(content, kind=PhotoKind.INSPECTION, by=by, task=locked)
+        publish(InspectionDone(locked.pk, locked.customer_id, tuple(hazard_ids)))
     return locked
 
 

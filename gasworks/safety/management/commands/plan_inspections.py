@@ -1,9 +1,11 @@
-"""Create the inspection tasks that come due (last inspection + interval per category)."""
+"""Create the inspection tasks that come due (last inspection + interval per category), and
+announce the hazard deadlines that are near (DeadlineNear). Run daily from cron without Redis."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gasworks.safety.services.hazards import warn_deadlines_near
 from gasworks.safety.services.inspections import plan_due
 
 
@@ -26,3 +28,5 @@ class Command(BaseCommand):
                 f"{result.skipped} already planned elsewhere)."
             )
         )
+        near = warn_deadlines_near(today)
+        self.stdout.write(f"{near} hazard deadlines near announced.")

@@ -1,0 +1,38 @@
+"""What billing tells the other apps (gasworks.lib.events; subscribers in gasworks/subscriptions.py).
+All are delivered on commit."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from gasworks.lib.events import Event
+
+
+@dataclass(frozen=True)
+class BillsIssued(Event):
+    """A billing run's chunk (or one approved bill) committed these bills. One event per chunk,
+    not per bill: the run issues bills set-based, and a subscriber (the bill notice outbox) should
+    write its rows set-based too; a chunk of 5,000 bills costs one callback, not 5,000."""
+
+    period: str
+    bill_ids: tuple[int, ...]
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LowBalance(Event):
+    """A prepaid account fell below its low-balance alert (published once per fall: again only
+    after the balance has been back above it)."""
+
+    customer_id: int
+    balance: Decimal
+    alert_at: Decimal
+
+
+@dataclass(frozen=True)
+class ValveCommandQueued(Event):
+    """A smart meter's valve was told to open or close (recorded; sent over MQTT on commit)."""
+
+    command_id: int
+    meter_id: int
+    command: str
+    reason: str = ""

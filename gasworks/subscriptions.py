@@ -1,0 +1,79 @@
+"""Every cross-app flow of Gasworks, in one place: who listens to which domain event and who
+answers which question (gasworks.lib.events). A publisher never imports its listeners; this file
+is the only one that knows both sides. Loaded once at start-up by gasworks.top (the last app).
+
+Delivery (docs/architecture.md has the whole list with the apps that still have no listener):
+
+- Events are delivered **on commit** of the publisher's transaction, never on rollback. A
+  listener that raises is logged (logger ``gasworks.events``) and the others still run; the
+  committed work stands. What is retried, and how, is said at each listener below.
+- Questions are answered **synchronously** inside the caller's transaction: the caller needs the
+  answer (a page, a top-up, an API response).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from gasworks.billing import due, ledger, prepaid, topup
+from gasworks.billing.events import ValveCommandQueued
+from gasworks.customers.events import BalanceOf, LedgerEntriesOf
+from gasworks.lib.events import Event, Question, answer, subscribe
+from gasworks.metering.events import ReadingsStored
+from gasworks.payments.events import DueLines, VolumeForAmount
+
+# --- listeners (on commit) -------------------------------------------------------------------
+
+
+def charge_prepaid(event: ReadingsStored) -> None:
+    """metering -> billing: charge prepaid accounts for the readings that arrived. Idempotent
+    (one charge per reading); a failure leaves the readings uncharged, and the next arrival for
+    the customer, or the monthly billing run, charges them (charge_arrived takes every billable
+    reading not yet charged, not just this event's)."""
+    prepaid.charge_arrived(event.customer_ids)
+
+
+# billing -> the meter: send a recorded valve command over MQTT. Best effort: a broker outage
+# leaves the command queued (its row says so) and the next command for the meter, or a person
+# from the meter page, sends it again.
+LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
+    (ReadingsStored, charge_prepaid),
+    (ValveCommandQueued, prepaid.send_valve_command),
+]
+
+
+# --- answerers (synchronous) -----------------------------------------------------------------
+
+
+def due_lines(question: DueLines) -> list[dict]:
+    """payments asks billing what is due: unpaid bills and late fees."""
+    return due.due_lines(question.customer)
+
+
+def volume_for_amount(question: VolumeForAmount):
+    """payments asks billing how much gas an IC-card top-up buys (billing knows the tariffs)."""
+    return topup.volume_for_amount(question.customer, question.amount, question.at, question.loaded)
+
+
+def balance_of(question: BalanceOf):
+    """customers (and the web shell, the API) ask billing for a balance."""
+    return ledger.balance(question.customer)
+
+
+def ledger_entries_of(question: LedgerEntriesOf) -> list[dict]:
+    return ledger.entries(question.customer)
+
+
+ANSWERERS: list[tuple[type[Question[Any]], Callable[[Any], Any]]] = [
+    (DueLines, due_lines),
+    (VolumeForAmount, volume_for_amount),
+    (BalanceOf, balance_of),
+    (LedgerEntriesOf, ledger_entries_of),
+]
+
+
+def connect() -> None:
+    """Subscribe every listener and answerer above (idempotent)."""
+    for event_type, handler in LISTENERS:
+        subscribe(event_type, handler)
+    for question_type, handler in ANSWERERS:
+        answer(question_type, handler)
