@@ -104,3 +104,22 @@ def test_one_lock_serves_every_entry_point(django_assert_num_queries):
     fresh = make_customer()
     assert ledger.lock_accounts([fresh.pk], create=False) == {}
     assert ledger.lock_accounts([fresh.pk])[fresh.pk].balance == Decimal("0.00")  # created at 0
+
+
+def test_post_post_many_and_the_set_path_all_lock_through_lock_accounts(monkeypatch):
+    a, b = make_customer(), make_customer()
+    ledger.lock_accounts([a.pk, b.pk])  # both accounts exist: one call per entry point below
+    calls = []
+    real = ledger.lock_accounts
+
+    def spy(customer_ids, create=True):
+        calls.append(sorted(customer_ids))
+        return real(customer_ids, create=create)
+
+    monkeypatch.setattr(ledger, "lock_accounts", spy)
+    ledger.post(a, "payment", Decimal("5.00"))
+    ledger.post_many(
+        [ledger.Posting(b.pk, "payment", Decimal("1.00")), ledger.Posting(a.pk, "charge", Decimal("-1"))]
+    )
+    _posted([a, b], [Decimal("-1.00"), Decimal("-1.00")])
+    assert calls == [[a.pk], sorted([a.pk, b.pk]), sorted([a.pk, b.pk])]
