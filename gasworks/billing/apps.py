@@ -13,6 +13,7 @@ class BillingConfig(AppConfig):
         from gasworks.customers.balance import register_provider
 
         register_provider(ledger.balance, ledger.entries)
+        self._wire_audit()
         extend(
             "cashier",
             "billing.view_tariff",
@@ -27,6 +28,19 @@ class BillingConfig(AppConfig):
         web_hooks.install()
         self._wire_payments()
         self._wire_metering()
+
+    @staticmethod
+    def _wire_audit() -> None:
+        """The ledger is listed in the audit log as the record of money moved; tariffs,
+        adjustments and runs are watched (run status moves and review decisions are recorded
+        by their services, which update without saving)."""
+        from gasworks.billing import auditlog
+        from gasworks.billing.models import Adjustment, BillingRun, PriceVersion, Tariff
+        from gasworks.system import audit
+
+        auditlog.install()
+        for model in (Tariff, PriceVersion, Adjustment, BillingRun):
+            audit.watch(model)
 
     @staticmethod
     def _wire_metering() -> None:

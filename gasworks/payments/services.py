@@ -37,7 +37,7 @@ from gasworks.payments.models import (
     Shift,
     ShiftStatus,
 )
-from gasworks.system import parameters
+from gasworks.system import audit, parameters
 
 
 def clean_amount(value, field: str = "amount", maximum: Decimal | None = None) -> Decimal:
@@ -216,6 +216,7 @@ def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: 
         if counted is not None:
             expected = Decimal(totals["methods"][Method.CASH]["total"])
             totals["cash_difference"] = f"{counted - expected:.2f}"
+        before = {"status": shift.status}
         shift.status = ShiftStatus.CLOSED
         shift.closed_at = now
         shift.totals = totals
@@ -223,6 +224,9 @@ def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: 
         shift.handed_to = handed_to[:120]
         shift.note = note[:255]
         shift.save()
+        fields = ("status", "closed_at", "totals", "cash_counted", "handed_to", "note")
+        after = audit.plain({f: getattr(shift, f) for f in fields})
+        audit.record("close", shift, before, after, note="shift closed", actor=by)
     return shift
 
 
