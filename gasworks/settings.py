@@ -73,6 +73,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "gasworks.web.context_processors.navigation",
             ],
+            # |money and |balance everywhere: one money format (gasworks.lib.money).
+            "builtins": ["gasworks.web.templatetags.money"],
         },
     },
 ]
@@ -134,6 +136,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "gasworks" / "locale"]
+# One date format per language (gasworks/formats/<locale>/formats.py).
+FORMAT_MODULE_PATH = ["gasworks.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -21,7 +21,7 @@ from gasworks.billing import ledger
 from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
 from gasworks.lib.db import DecimalSum
-from gasworks.lib.money import round_money, to_decimal
+from gasworks.lib.money import format_money, round_money, to_decimal
 from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
 from gasworks.payments.models import (
     COUNTER_METHODS,
@@ -57,7 +57,7 @@ def clean_amount(value, field: str = "amount", maximum: Decimal | None = None) -
     if maximum is not None and amount > maximum:
         raise InvalidInput(
             "amount_too_large",
-            _("The amount is above the limit of %(max)s.") % {"max": maximum},
+            _("The amount is above the limit of %(max)s.") % {"max": format_money(maximum)},
             {field: [_("Too large.")]},
         )
     return amount
@@ -476,7 +476,7 @@ def _lock_for_refund(payment_id: int, amount: Decimal) -> Payment:
     if amount > room:
         raise InvalidInput(
             "refund_too_large",
-            _("At most %(max)s can still be refunded.") % {"max": room},
+            _("At most %(max)s can still be refunded.") % {"max": format_money(room)},
             {"amount": [_("Too large.")]},
         )
     return payment
