@@ -73,8 +73,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "gasworks.web.context_processors.navigation",
             ],
-            # |money and |balance everywhere: one money format (gasworks.lib.money).
-            "builtins": ["gasworks.web.templatetags.money"],
+            # |money, |balance and |choice_label everywhere (gasworks.web.templatetags.display).
+            "builtins": ["gasworks.web.templatetags.display"],
         },
     },
 ]

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.customers.models import Category, GasUse
+
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -97,9 +99,9 @@ class Tariff(models.Model):
     cooking or boiler heating have different tier quotas). Its prices live in PriceVersions."""
 
     name = models.CharField(_("name"), max_length=120)
-    category = models.CharField(_("category"), max_length=16)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
     # "" applies to every gas use of the category; a specific use wins over "".
-    gas_use = models.CharField(_("gas use"), max_length=16, blank=True, default="")
+    gas_use = models.CharField(_("gas use"), max_length=16, blank=True, default="", choices=GasUse.choices)
     minimum_charge = models.DecimalField(_("minimum monthly charge"), default=0, **MONEY)
     meter_rent = models.DecimalField(_("meter rent per month"), default=0, **MONEY)
     household_scaling = models.BooleanField(_("raise quotas for large households"), default=True)
