@@ -88,7 +88,7 @@ def _m2m_changed(sender, instance, action, pk_set, model, **kwargs):
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
     field = "groups" if model is Group else model._meta.model_name + "s"
-    note = f"{field} {action.removeprefix('post_')}: {sorted(pk_set or [])}"
+    note = f"{field} {action.removeprefix('post_')}"  # gasworks.system.auditlog.NOTES words it
     record("update", instance, None, {field: sorted(pk_set or [])}, note=note)
 
 

@@ -6,6 +6,7 @@ Other apps add such a record with ``register`` (billing adds the ledger); ``gasw
 knows nothing of them."""
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,12 +16,29 @@ from django.db.models import CharField, F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from gasworks.system.models import AuditEntry
 
-# Keys written by explicit audit calls that are not model fields.
+# Keys written by explicit audit calls that are not model fields, and watched fields that have no
+# verbose_name of their own.
 EXTRA_LABELS = {
+    "requested_by": gettext_lazy("requested by"),
+    "approved_by": gettext_lazy("approved by"),
+    "decided_by": gettext_lazy("decided by"),
+    "created_by": gettext_lazy("created by"),
+    "raised_by": gettext_lazy("raised by"),
+    "rectified_by": gettext_lazy("rectified by"),
+    "closed_by": gettext_lazy("closed by"),
+    "filled_by": gettext_lazy("filled by"),
+    "chunks_total": gettext_lazy("chunks in all"),
+    "chunks_done": gettext_lazy("chunks done"),
+    "last_customer_id": gettext_lazy("last customer billed"),
+    "run": gettext_lazy("billing run"),
+    "cashier": gettext_lazy("cashier"),
+    "station": gettext_lazy("station"),
+    "leader": gettext_lazy("leader"),
+    "item_result": gettext_lazy("checklist result"),
     "rotated": gettext_lazy("key replaced"),
     "closed": gettext_lazy("closed"),
     "override": gettext_lazy("override"),
@@ -47,6 +65,9 @@ NOTES = {
     "billed as read": gettext_lazy("billed as read"),
     "shift closed": gettext_lazy("shift closed"),
     "prices added": gettext_lazy("prices added"),
+    "permissions add": gettext_lazy("permissions added"),
+    "permissions remove": gettext_lazy("permissions removed"),
+    "permissions clear": gettext_lazy("permissions cleared"),
 }
 
 
@@ -143,8 +164,9 @@ def _field(model, key: str):
 def field_label(model, key: str) -> str:
     f = _field(model, key)
     if f is not None and hasattr(f, "verbose_name"):
-        # A field without its own verbose_name is named after the field: look that word up.
-        return capfirst(_(str(f.verbose_name)))
+        if f.verbose_name == key.replace("_", " "):  # no verbose_name of its own: look it up
+            return capfirst(str(EXTRA_LABELS.get(key, _(f.verbose_name))))
+        return capfirst(f.verbose_name)
     return capfirst(str(EXTRA_LABELS.get(key, key.replace("_", " "))))
 
 
@@ -161,11 +183,15 @@ def field_value(model, key: str, value, names: dict | None = None) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{field_label(None, k)}: {field_value(None, k, v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
+        if key in MANY:  # ids of related rows (a group's permissions): how many
+            return ngettext("%(n)d item", "%(n)d items", len(value)) % {"n": len(value)}
         return ", ".join(field_value(None, "", v) for v in value)
     return str(value)
 
 
-HIDDEN = {"id"}  # the object's own id is shown beside its type
+DEFAULT_REPR = re.compile(r"^\w+ object \(\w+\)$")  # a model without __str__: type and id say it
+MANY = {"permissions", "groups"}
+HIDDEN = {"id", "idempotency_key", "request_hash"}  # the id is shown beside the type; keys are noise
 
 
 def changes(model, before: dict | None, after: dict | None, names: dict | None = None) -> list[Change]:
@@ -202,7 +228,9 @@ def related_names(pairs) -> dict:
 
 
 def note_text(note: str) -> str:
-    return str(NOTES.get(note, note))
+    # Older entries of a group's permissions carried the ids after a colon: the table shows them.
+    key = note.split(": [", 1)[0]
+    return str(NOTES.get(key, note))
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -255,7 +283,7 @@ def _load_entries(ids: list[int]) -> dict[int, Row]:
             action=labels.get(e.action, e.action),
             type_label=type_label(e.model),
             object_id=e.object_id,
-            object_repr=e.object_repr,
+            object_repr="" if DEFAULT_REPR.match(e.object_repr) else e.object_repr,
             note=note_text(e.note),
             changes=changes(model, e.before, e.after, names),
         )

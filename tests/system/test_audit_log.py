@@ -60,6 +60,20 @@ def test_refunds_adjustments_and_shift_closes_leave_labelled_entries(admin_clien
     assert "{" not in text.split("Audit log", 2)[-1]  # no raw dicts
     zh = page(admin_client, "zh-hans", model="billing.Adjustment")
     assert "调账" in zh and "金额" in zh and "-3.20" in zh
+    assert "申请人" in zh and "客户" in zh
+    assert not {"Requested by", "Customer", "Entry", "object ("} & set(
+        re.findall(r"[A-Z][a-z]+(?: by)?|object \(", zh)
+    )
+
+
+def test_a_groups_permissions_read_as_a_count_not_a_list_of_ids(admin_client, personas):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.create(name="审核组")
+    group.permissions.add(*Permission.objects.order_by("pk")[:12])
+    zh = page(admin_client, "zh-hans", model="auth.Group")
+    assert "已添加权限" in zh and "12 项" in zh
+    assert not re.search(r"\d+, \d+, \d+", zh)
 
 
 def test_tariffs_runs_and_review_decisions_are_recorded(admin_client, personas):

@@ -92,3 +92,23 @@ def test_every_role_sees_chinese_only(client):
                 leaks[(role, url)] = sorted(found)
     assert not leaks, leaks
     assert len(seen) >= 30, seen
+
+
+def test_the_reader_is_told_why_a_reading_is_flagged_in_chinese(client, personas):
+    from django.utils import timezone
+
+    from tests.metering.helpers import at, make_meter, monthly
+
+    meter = make_meter()
+    last = monthly(meter)[-1]
+    client.force_login(personas["meter_reader"])
+    client.cookies["django_language"] = "zh-hans"
+    taken = timezone.localtime(at(180)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/metering/readings/new/",
+        {"meter": meter.serial_no, "value": str(last.value + 500), "taken_at": taken, "reason": "periodic"},
+        follow=True,
+    )
+    text = visible(response.content.decode())
+    assert "已保存，但已标记待复核：突增（远超平时用量）" in text, text[:2000]
+    assert "spike" not in text
