@@ -14,7 +14,7 @@ from reportlab.pdfgen import canvas
 
 from gasworks.billing.models import Bill, BillLine
 from gasworks.lib import qr
-from gasworks.lib.money import format_balance, format_money
+from gasworks.lib.money import format_balance, format_money, format_price
 from gasworks.system import parameters
 
 FONT = "STSong-Light"
@@ -114,7 +114,7 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
         for line in bill.lines.order_by("pk"):
             for x, value in zip(
                 columns,
-                (line.tier, f"{line.volume}", f"{line.unit_price}", format_money(line.amount)),
+                (line.tier, f"{line.volume}", format_price(line.unit_price), format_money(line.amount)),
                 strict=True,
             ):
                 text(x, value, 10)

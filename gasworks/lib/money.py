@@ -88,3 +88,14 @@ def format_balance(value) -> str:
     if amount < 0:
         return gettext("Owed %(amount)s") % {"amount": format_money(amount, sign=False)}
     return gettext("Credit %(amount)s") % {"amount": format_money(amount)}
+
+
+def format_price(value) -> str:
+    """A unit price as shown to people: the yuan sign, at least 2 and at most 4 places (¥2.61,
+    ¥8.1234): a price is not rounded to the fen the way an amount is."""
+    if value is None or value == "":
+        return ""
+    price = round_price(value if not isinstance(value, float) else str(value))
+    text = f"{abs(price):,.4f}"
+    text = text[:-2] + text[-2:].rstrip("0")
+    return f"{'-' if price < 0 else ''}¥{text}"

@@ -14,7 +14,7 @@ from django.utils import translation
 from gasworks.billing import ledger, runs
 from gasworks.billing.models import Bill
 from gasworks.billing.pdf import render_bill
-from gasworks.lib.money import format_balance, format_money
+from gasworks.lib.money import format_balance, format_money, format_price
 from tests.billing.helpers import beijing, local, read
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +35,8 @@ def test_money_has_one_format_and_a_balance_says_which_way():
     assert format_money(Decimal("135844.63")) == "¥135,844.63"
     assert format_money(Decimal("-5")) == "-¥5.00"
     assert format_money("0") == "¥0.00"
+    # A unit price keeps its 4 places when it has them; it is not an amount rounded to the fen.
+    assert (format_price(Decimal("2.6100")), format_price(Decimal("8.1234"))) == ("¥2.61", "¥8.1234")
     with translation.override("en"):
         assert format_balance(Decimal("-83131.99")) == "Owed ¥83,131.99"
         assert format_balance(Decimal("12")) == "Credit ¥12.00"
@@ -67,6 +69,14 @@ def test_the_portal_shows_a_credit_as_credit(client, personas):
     client.force_login(personas["customer"])
     assert "余额 ¥1,200.00" in get(client, "/portal/", "zh-hans")
     assert "Credit ¥1,200.00" in get(client, reverse("payments:my"), "en")
+
+
+def test_tariff_prices_read_as_prices(client, personas):
+    beijing()
+    client.force_login(personas["admin"])
+    text = get(client, reverse("billing:tariff-list"), "zh-hans")
+    assert "¥2.61" in text and "2.6100" not in text
+    assert "居民" in text and "residential" not in text
 
 
 def test_the_dashboard_and_the_arrears_page_group_thousands(client, personas, debtor):

@@ -7,7 +7,7 @@ from functools import cache
 from django import template
 from django.apps import apps
 
-from gasworks.lib.money import format_balance, format_money
+from gasworks.lib.money import format_balance, format_money, format_price
 
 register = template.Library()
 
@@ -17,6 +17,15 @@ def money(value, arg=""):
     """¥1,234.50; ``|money:"abs"`` drops the sign where the label already says which way."""
     try:
         return format_money(value, sign=arg != "abs")
+    except (TypeError, ValueError):
+        return value
+
+
+@register.filter
+def price(value):
+    """A unit price: ¥2.61, ¥8.1234 (up to 4 places, never rounded to the fen)."""
+    try:
+        return format_price(value)
     except (TypeError, ValueError):
         return value
 
