@@ -12,31 +12,30 @@ from gasworks.lib.money import format_balance, format_money, format_price
 register = template.Library()
 
 
+def _shown(fmt, value, **kw):
+    """``fmt(value)``, or the value as it is when it is not a number (a template never fails)."""
+    try:
+        return fmt(value, **kw)
+    except (TypeError, ValueError):
+        return value
+
+
 @register.filter
 def money(value, arg=""):
     """¥1,234.50; ``|money:"abs"`` drops the sign where the label already says which way."""
-    try:
-        return format_money(value, sign=arg != "abs")
-    except (TypeError, ValueError):
-        return value
+    return _shown(format_money, value, sign=arg != "abs")
 
 
 @register.filter
 def price(value):
     """A unit price: ¥2.61, ¥8.1234 (up to 4 places, never rounded to the fen)."""
-    try:
-        return format_price(value)
-    except (TypeError, ValueError):
-        return value
+    return _shown(format_price, value)
 
 
 @register.filter
 def balance(value):
     """Owed ¥83,131.99 or Credit ¥12.00 (欠费 / 余额)."""
-    try:
-        return format_balance(value)
-    except (TypeError, ValueError):
-        return value
+    return _shown(format_balance, value)
 
 
 @cache
