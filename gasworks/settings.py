@@ -74,6 +74,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "gasworks.web.context_processors.navigation",
             ],
+            # |money, |balance and |choice_label everywhere (gasworks.web.templatetags.display).
+            "builtins": ["gasworks.web.templatetags.display"],
         },
     },
 ]
@@ -135,6 +137,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "gasworks" / "locale"]
+# One date format per language (gasworks/formats/<locale>/formats.py).
+FORMAT_MODULE_PATH = ["gasworks.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

@@ -11,6 +11,7 @@ class BillingConfig(AppConfig):
         from gasworks.accounts.roles import extend
         from gasworks.billing import params, web_hooks  # noqa: F401  (registers parameters)
 
+        self._wire_audit()
         extend(
             "cashier",
             "billing.view_tariff",
@@ -23,3 +24,16 @@ class BillingConfig(AppConfig):
             "billing.add_adjustment",
         )
         web_hooks.install()
+
+    @staticmethod
+    def _wire_audit() -> None:
+        """The ledger is listed in the audit log as the record of money moved; tariffs,
+        adjustments and runs are watched (run status moves and review decisions are recorded
+        by their services, which update without saving)."""
+        from gasworks.billing import auditlog
+        from gasworks.billing.models import Adjustment, BillingRun, PriceVersion, Tariff
+        from gasworks.system import audit
+
+        auditlog.install()
+        for model in (Tariff, PriceVersion, Adjustment, BillingRun):
+            audit.watch(model)

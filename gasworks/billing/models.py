@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.customers.models import Category, GasUse
 from gasworks.lib.fields import DecimalField
 from gasworks.lib.money import MONEY_FIELD
 from gasworks.lib.status import Transitions
@@ -99,9 +100,9 @@ class Tariff(models.Model):
     cooking or boiler heating have different tier quotas). Its prices live in PriceVersions."""
 
     name = models.CharField(_("name"), max_length=120)
-    category = models.CharField(_("category"), max_length=16)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
     # "" applies to every gas use of the category; a specific use wins over "".
-    gas_use = models.CharField(_("gas use"), max_length=16, blank=True, default="")
+    gas_use = models.CharField(_("gas use"), max_length=16, blank=True, default="", choices=GasUse.choices)
     minimum_charge = DecimalField(_("minimum monthly charge"), default=0, **MONEY_FIELD)
     meter_rent = DecimalField(_("meter rent per month"), default=0, **MONEY_FIELD)
     household_scaling = models.BooleanField(_("raise quotas for large households"), default=True)

@@ -14,6 +14,7 @@ from reportlab.pdfgen import canvas
 
 from gasworks.billing.models import Bill, BillLine
 from gasworks.lib import qr
+from gasworks.lib.money import format_balance, format_money, format_price
 from gasworks.system import parameters
 
 FONT = "STSong-Light"
@@ -113,23 +114,24 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
         for line in bill.lines.order_by("pk"):
             for x, value in zip(
                 columns,
-                (line.tier, f"{line.volume}", f"{line.unit_price}", f"{line.amount}"),
+                (line.tier, f"{line.volume}", format_price(line.unit_price), format_money(line.amount)),
                 strict=True,
             ):
                 text(x, value, 10)
             y -= 6 * mm
         extras = []
         if bill.minimum_top_up:
-            extras.append((label["minimum"], bill.minimum_top_up))
+            extras.append((label["minimum"], format_money(bill.minimum_top_up)))
         if bill.meter_rent:
-            extras.append((label["rent"], bill.meter_rent))
+            extras.append((label["rent"], format_money(bill.meter_rent)))
         # previous_balance is the ledger balance before this bill (positive = credit), so the
         # amount due is this bill less any credit, or plus any arrears.
         due = max(bill.total - bill.previous_balance, 0)
         extras += [
-            (label["this_bill"], bill.total),
-            (label["previous"], bill.previous_balance),
-            (label["due"], f"{due:.2f}"),
+            (label["this_bill"], format_money(bill.total)),
+            # A debt reads as owed (欠费), a credit as credit (余额): never a bare minus.
+            (label["previous"], format_balance(bill.previous_balance)),
+            (label["due"], format_money(due)),
             (label["due_on"], f"{bill.due_on:%Y-%m-%d}"),
         ]
         y -= 2 * mm

@@ -40,7 +40,7 @@ from gasworks.billing.tariffs import Pricer, load_specs
 from gasworks.errors import DomainError
 from gasworks.lib import events
 from gasworks.lib.tiers import TariffError
-from gasworks.system import parameters
+from gasworks.system import audit, parameters
 
 CHUNK_SPAN = 10000  # accounts per chunk (one transaction)
 ZERO = Decimal("0")
@@ -59,6 +59,7 @@ def set_status(run: BillingRun, to: str, **fields) -> None:
     for key, value in fields.items():
         setattr(run, key, value)
     BillingRun.objects.filter(pk=run.pk).update(status=to, **fields)
+    audit.record("update", run, {"status": current}, audit.plain({"status": to, **fields}))
 
 
 def start_run(period_text, by=None) -> BillingRun:
@@ -297,6 +298,8 @@ def bill_after_review(review: BillReview, by=None) -> Bill:
         raise DomainError("review_closed", _("This review is already decided."))
     bill_chunk(None, review.customer_id, review.customer_id, period_key=review.period, force=True)
     BillReview.objects.filter(pk=review.pk).update(decided_by=by)
+    after = {"status": ReviewStatus.BILLED, "decided_by": getattr(by, "pk", None)}
+    audit.record("approve", review, {"status": review.status}, after, note="billed as read", actor=by)
     bill = Bill.objects.filter(customer_id=review.customer_id, period=review.period).first()
     if bill is None:
         raise DomainError("not_billable", _("This account has nothing billable in the period."))
@@ -306,4 +309,7 @@ def bill_after_review(review: BillReview, by=None) -> Bill:
 def dismiss_review(review: BillReview, by=None) -> None:
     if review.status != ReviewStatus.OPEN:
         raise DomainError("review_closed", _("This review is already decided."))
-    BillReview.objects.filter(pk=review.pk).update(status=ReviewStatus.DISMISSED, decided_by=by)
+    with transaction.atomic():
+        BillReview.objects.filter(pk=review.pk).update(status=ReviewStatus.DISMISSED, decided_by=by)
+        after = {"status": ReviewStatus.DISMISSED, "decided_by": getattr(by, "pk", None)}
+        audit.record("dismiss", review, {"status": review.status}, after, actor=by)

@@ -20,7 +20,7 @@ from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib import decimals
 from gasworks.lib import tiers as tiermath
 from gasworks.lib.money import round_money, to_decimal
-from gasworks.system import parameters
+from gasworks.system import audit, parameters
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,8 @@ def create_tariff(
                 TariffTier(version=version, number=n, up_to=t.up_to, price=t.price)
                 for n, t in enumerate(parsed, start=1)
             )
+            tiers = [f"≤ {t.up_to} m³: ¥{t.price}" if t.up_to else f"¥{t.price}" for t in parsed]
+            audit.record("update", version, None, {"tiers": tiers}, note="prices added")
     except IntegrityError:
         raise DomainError(
             "duplicate_price_version",

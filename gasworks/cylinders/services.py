@@ -29,7 +29,7 @@ from gasworks.cylinders.models import (
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.consumption import ConsumptionError, customer_lpg_use, mass_used, net_fill
 from gasworks.lib.money import round_volume, to_decimal
-from gasworks.system import parameters
+from gasworks.system import audit, parameters
 
 S = CylinderStatus
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}$")
@@ -240,6 +240,7 @@ def record_filling(code, gross_kg, by=None, scale_id: str = "", station: Station
             filled_by=by if getattr(by, "is_authenticated", False) else None,
             filled_at=now,
         )
+        audit.record("create", filling, None, audit.snapshot(filling), actor=filling.filled_by)
         cylinder.last_fill = filling
         set_status(cylinder, S.FULL_IN_STATION, EventKind.FILLED, by, now, mass_kg=net, note=scale_id[:255])
     return filling

@@ -28,6 +28,7 @@ from gasworks.cylinders.models import (
 )
 from gasworks.cylinders.scale import ManualScale, ScaleError, SimulatedScale
 from gasworks.errors import DomainError
+from gasworks.lib.money import format_money
 from gasworks.web.views import apply_error, staff_required
 
 PAGE_SIZE = 25
@@ -294,7 +295,9 @@ def order_detail(request, pk):
                     data = deliver_form.cleaned_data
                     order = orders.deliver(order, data["back_codes"], data["take_deposits"], by=request.user)
                     return _done(
-                        request, order, _("Delivered: %(amount)s charged.") % {"amount": order.amount}
+                        request,
+                        order,
+                        _("Delivered: %(amount)s charged.") % {"amount": format_money(order.amount)},
                     )
             elif step == "cancel":
                 orders.cancel(order, by=request.user)
@@ -332,8 +335,12 @@ def cylinder_return(request, customer_id):
             if created:
                 messages.success(
                     request,
-                    _("%(n)s cylinder(s) taken back; %(k)s deposit(s) refunded: ¥%(amount)s.")
-                    % {"n": made.cylinders.count(), "k": made.deposits_refunded, "amount": made.amount},
+                    _("%(n)s cylinder(s) taken back; %(k)s deposit(s) refunded: %(amount)s.")
+                    % {
+                        "n": made.cylinders.count(),
+                        "k": made.deposits_refunded,
+                        "amount": format_money(made.amount),
+                    },
                 )
             else:
                 messages.info(

@@ -67,3 +67,37 @@ def round_price(value: DecimalLike) -> Decimal:
 def round_volume(value: DecimalLike) -> Decimal:
     """Round a volume (m³) or mass half-up to 0.001."""
     return _quantize(value, VOLUME_PLACES)
+
+
+def format_money(value, sign: bool = True) -> str:
+    """An amount as shown to people, in every language and on every page and PDF: ¥83,131.99,
+    -¥5.00 (``sign=False`` drops the minus, for a figure whose meaning the words already say).
+    None is an empty string."""
+    if value is None or value == "":
+        return ""
+    amount = round_money(value if not isinstance(value, float) else str(value))
+    text = f"¥{abs(amount):,.2f}"
+    return f"-{text}" if sign and amount < 0 else text
+
+
+def format_balance(value) -> str:
+    """A balance in words: a debt reads as owed, a credit as credit (余额), never a bare minus."""
+    from django.utils.translation import gettext
+
+    if value is None or value == "":
+        return ""
+    amount = round_money(value if not isinstance(value, float) else str(value))
+    if amount < 0:
+        return gettext("Owed %(amount)s") % {"amount": format_money(amount, sign=False)}
+    return gettext("Credit %(amount)s") % {"amount": format_money(amount)}
+
+
+def format_price(value) -> str:
+    """A unit price as shown to people: the yuan sign, at least 2 and at most 4 places (¥2.61,
+    ¥8.1234): a price is not rounded to the fen the way an amount is."""
+    if value is None or value == "":
+        return ""
+    price = round_price(value if not isinstance(value, float) else str(value))
+    text = f"{abs(price):,.4f}"
+    text = text[:-2] + text[-2:].rstrip("0")
+    return f"{'-' if price < 0 else ''}¥{text}"

@@ -136,6 +136,13 @@ class Reading(models.Model):
     def __str__(self) -> str:
         return f"{self.meter_id}@{self.taken_at:%Y-%m-%d %H:%M}: {self.value}"
 
+    @property
+    def flag_labels(self) -> list[str]:
+        """The VEE flags as people read them (``flags`` keeps the codes)."""
+        from gasworks.metering.vee import flag_labels
+
+        return flag_labels(self.flags)
+
 
 class ReadingSource(models.TextChoices):
     MANUAL = "manual", _("Entered by staff")

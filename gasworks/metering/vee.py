@@ -24,17 +24,25 @@ from gasworks.lib.money import round_volume
 from gasworks.system import parameters
 from gasworks.system.parameters import Spec
 
-# Every rule code a reading can be flagged with.
-RULES = (
-    "reverse",
-    "rollover_implausible",
-    "spike",
-    "zero_long",
-    "duplicate",
-    "out_of_order",
-    "future_time",
-    "gap",
-)
+# Every rule code a reading can be flagged with, and what a person reads for it (the API keeps
+# the codes).
+RULE_LABELS = {
+    "reverse": _("Reverse (register went backwards)"),
+    "rollover_implausible": _("Implausible rollover"),
+    "spike": _("Spike (far above usual use)"),
+    "zero_long": _("No use for a long time"),
+    "duplicate": _("Duplicate"),
+    "out_of_order": _("Out of order (before the previous reading)"),
+    "future_time": _("Time in the future"),
+    "gap": _("Long gap since the last reading"),
+}
+RULES = tuple(RULE_LABELS)
+
+
+def flag_labels(flags) -> list[str]:
+    """The flags of a reading in the reader's language."""
+    return [str(RULE_LABELS.get(f, f)) for f in flags or ()]
+
 
 parameters.register(
     Spec(

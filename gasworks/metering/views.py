@@ -199,7 +199,9 @@ def reading_create(request):
 
 def _report(request, reading) -> None:
     if reading.flags:
-        messages.warning(request, _("Saved, but flagged for review: %(f)s") % {"f": ", ".join(reading.flags)})
+        messages.warning(
+            request, _("Saved, but flagged for review: %(f)s") % {"f": ", ".join(reading.flag_labels)}
+        )
     else:
         messages.success(request, _("Saved: %(v)s m³ used.") % {"v": reading.consumption})
 

@@ -10,6 +10,8 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         from gasworks.accounts.roles import extend
         from gasworks.payments import params  # noqa: F401  (registers parameters)
+        from gasworks.payments.models import Refund
+        from gasworks.system import audit
         from gasworks.web.navigation import Item, register
 
         extend(
@@ -29,3 +31,6 @@ class PaymentsConfig(AppConfig):
         register(Item(_("Payments"), "payments:list", "payments.view_payment", icon="receipt"))
         register(Item(_("My shift"), "payments:shift", "payments.view_shift", icon="clock-history"))
         register(Item(_("Pay online"), "payments:my", customer=True, icon="credit-card"))
+        # Payments are in the audit log through their ledger entries (no second row on the
+        # counter's path); a refund's request, decision and outcome are watched here.
+        audit.watch(Refund)

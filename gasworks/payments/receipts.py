@@ -10,7 +10,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from gasworks.lib.money import round_money
+from gasworks.lib.money import format_money, round_money
 from gasworks.payments.models import Method, Payment
 from gasworks.system import parameters
 
@@ -96,13 +96,13 @@ def render(payment: Payment) -> bytes:
     line("方式 Method", f"{METHOD_ZH.get(payment.method, payment.method)} {payment.get_method_display()}")
     if payment.gateway_txn_id:
         line("交易号 Txn", payment.gateway_txn_id)
-    line("金额 Amount", f"¥{payment.amount:.2f}", 13)
+    line("金额 Amount", format_money(payment.amount), 13)
     line("大写 In words", chinese_amount(payment.amount))
     if payment.change_given is not None:
-        line("实收 Tendered", f"¥{payment.tendered:.2f}")
-        line("找零 Change", f"¥{payment.change_given:.2f}")
+        line("实收 Tendered", format_money(payment.tendered))
+        line("找零 Change", format_money(payment.change_given))
     if payment.refunded_amount:
-        line("已退款 Refunded", f"¥{payment.refunded_amount:.2f}")
+        line("已退款 Refunded", format_money(payment.refunded_amount))
     if payment.created_by_id:
         line("收款员 Cashier", payment.created_by.get_username())
     phone = parameters.get("station_phone")

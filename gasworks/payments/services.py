@@ -23,7 +23,7 @@ from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.events import ask, publish
-from gasworks.lib.money import round_money, to_decimal
+from gasworks.lib.money import format_money, round_money, to_decimal
 from gasworks.payments import store
 from gasworks.payments.events import DueLines, PaymentReceived, PaymentRefunded
 from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
@@ -41,7 +41,7 @@ from gasworks.payments.models import (
     ShiftStatus,
 )
 from gasworks.payments.store import receipt_no, receipt_prefix  # noqa: F401 (part of this module's API)
-from gasworks.system import parameters
+from gasworks.system import audit, parameters
 
 
 def clean_amount(value, field: str = "amount", maximum: Decimal | None = None) -> Decimal:
@@ -61,7 +61,7 @@ def clean_amount(value, field: str = "amount", maximum: Decimal | None = None) -
     if maximum is not None and amount > maximum:
         raise InvalidInput(
             "amount_too_large",
-            _("The amount is above the limit of %(max)s.") % {"max": maximum},
+            _("The amount is above the limit of %(max)s.") % {"max": format_money(maximum)},
             {field: [_("Too large.")]},
         )
     return amount
@@ -171,6 +171,7 @@ def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: 
         if counted is not None:
             expected = Decimal(totals["methods"][Method.CASH]["total"])
             totals["cash_difference"] = f"{counted - expected:.2f}"
+        before = {"status": shift.status}
         shift.status = ShiftStatus.CLOSED
         shift.closed_at = now
         shift.totals = totals
@@ -178,6 +179,9 @@ def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: 
         shift.handed_to = handed_to[:120]
         shift.note = note[:255]
         shift.save()
+        fields = ("status", "closed_at", "totals", "cash_counted", "handed_to", "note")
+        after = audit.plain({f: getattr(shift, f) for f in fields})
+        audit.record("close", shift, before, after, note="shift closed", actor=by)
     return shift
 
 
@@ -448,7 +452,7 @@ def _lock_for_refund(payment_id: int, amount: Decimal) -> Payment:
     if amount > room:
         raise InvalidInput(
             "refund_too_large",
-            _("At most %(max)s can still be refunded.") % {"max": room},
+            _("At most %(max)s can still be refunded.") % {"max": format_money(room)},
             {"amount": [_("Too large.")]},
         )
     return payment

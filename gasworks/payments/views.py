@@ -19,6 +19,7 @@ from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.lib import qr
 from gasworks.lib.ids import parse_id
+from gasworks.lib.money import format_money
 from gasworks.metering.models import Meter
 from gasworks.payments import cards, receipts, services
 from gasworks.payments.forms import (
@@ -180,7 +181,7 @@ def _say_refund(request, refund: Refund) -> None:
                 "The refund of %(amount)s is with the payment gateway, which has not confirmed it yet. "
                 "It is settled automatically; nothing needs to be done."
             )
-            % {"amount": refund.amount},
+            % {"amount": format_money(refund.amount)},
         )
     elif refund.status == RefundStatus.FAILED:
         messages.error(
@@ -191,7 +192,7 @@ def _say_refund(request, refund: Refund) -> None:
     elif refund.status == RefundStatus.REJECTED:
         messages.success(request, _("Refund rejected."))
     else:
-        messages.success(request, _("Refunded %(amount)s.") % {"amount": refund.amount})
+        messages.success(request, _("Refunded %(amount)s.") % {"amount": format_money(refund.amount)})
 
 
 @staff_required

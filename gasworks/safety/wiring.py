@@ -61,5 +61,5 @@ def connect() -> None:
         EXTRA_SEEDERS.append(demo.seed)
     if generate.generate not in EXTRA_GENERATORS:
         EXTRA_GENERATORS.append(generate.generate)
-    for model in (models.InspectorArea, models.ChecklistTemplate, models.Crew):
+    for model in (models.InspectorArea, models.ChecklistTemplate, models.Crew, models.InspectionTask):
         audit.watch(model)

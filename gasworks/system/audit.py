@@ -32,11 +32,14 @@ def current_actor():
     return _actor.get()
 
 
+def plain(data: dict) -> dict:
+    """``data`` with dates, decimals and model instances as the plain values JSON keeps."""
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))
+
+
 def snapshot(instance) -> dict:
     data = model_to_dict(instance)
-    data = {k: v for k, v in data.items() if k not in SECRET_FIELDS | NOISE_FIELDS}
-    # Round-trip through JSON so dates, decimals and model instances become plain values.
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, default=str))
+    return plain({k: v for k, v in data.items() if k not in SECRET_FIELDS | NOISE_FIELDS})
 
 
 def record(action: str, instance, before=None, after=None, note: str = "", actor=None) -> None:
@@ -85,7 +88,7 @@ def _m2m_changed(sender, instance, action, pk_set, model, **kwargs):
     if action not in {"post_add", "post_remove", "post_clear"}:
         return
     field = "groups" if model is Group else model._meta.model_name + "s"
-    note = f"{field} {action.removeprefix('post_')}: {sorted(pk_set or [])}"
+    note = f"{field} {action.removeprefix('post_')}"  # gasworks.system.auditlog.NOTES words it
     record("update", instance, None, {field: sorted(pk_set or [])}, note=note)
 
 

@@ -39,6 +39,16 @@ class AuditEntry(models.Model):
         UPDATE = "update", _("Changed")
         DELETE = "delete", _("Deleted")
         ACTION = "action", _("Action")
+        APPROVE = "approve", _("Approved")
+        REJECT = "reject", _("Rejected")
+        CORRECT = "correct", _("Corrected")
+        ESTIMATE = "estimate", _("Estimated")
+        RECHAIN = "rechain", _("Recalculated")
+        INSTALL = "install", _("Installed")
+        REMOVE = "remove", _("Removed")
+        NEW_KEY = "new_key", _("New device key")
+        CLOSE = "close", _("Closed")
+        DISMISS = "dismiss", _("Dismissed")
 
     at = models.DateTimeField(_("at"), db_index=True)
     actor = models.ForeignKey(

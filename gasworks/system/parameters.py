@@ -16,6 +16,21 @@ class Spec:
     group: str = "station"
     minimum: Decimal | None = None
 
+    @property
+    def group_label(self) -> str:
+        return str(GROUP_LABELS.get(self.group, self.group))
+
+
+# What the parameters page calls each group.
+GROUP_LABELS = {
+    "station": _("Station"),
+    "metering": _("Metering"),
+    "billing": _("Billing"),
+    "payments": _("Payments"),
+    "cylinders": _("LPG cylinders"),
+    "safety": _("Safety"),
+}
+
 
 REGISTRY: dict[str, Spec] = {}
 

@@ -84,3 +84,31 @@ class ProfileForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = get_user_model()
         fields = ["first_name", "last_name", "email", "phone"]
+
+
+class AuditFilterForm(BootstrapMixin, forms.Form):
+    """The audit log's filters: who, what object, which action, between which dates."""
+
+    actor = forms.ModelChoiceField(label=_("By"), queryset=None, required=False, empty_label=_("Anyone"))
+    model = forms.ChoiceField(label=_("Object type"), required=False)
+    object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
+    q = forms.CharField(label=_("Search"), max_length=120, required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, types=(), actions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].queryset = (
+            get_user_model().objects.exclude(role=Role.CUSTOMER).order_by("username")
+        )
+        self.fields["model"].choices = [("", _("All object types")), *types]
+        by_label = sorted((actions or {}).items(), key=lambda t: t[1])
+        self.fields["action"].choices = [("", _("All actions")), *by_label]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end is before the start."))
+        return data

@@ -15,8 +15,8 @@ from gasworks.accounts.access import is_customer
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Category, Customer, Status
 from gasworks.errors import DomainError
-from gasworks.system import parameters
-from gasworks.system.models import AuditEntry, Parameter
+from gasworks.system import auditlog, parameters
+from gasworks.system.models import Parameter
 from gasworks.web import forms
 
 PAGE_SIZE = 25
@@ -316,13 +316,26 @@ def parameter_list(request):
 @staff_required
 @permission_required("system.view_auditentry", raise_exception=True)
 def audit_list(request):
-    entries = AuditEntry.objects.select_related("actor")
-    model = request.GET.get("model", "")
-    if model:
-        entries = entries.filter(model=model)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    models = AuditEntry.objects.order_by("model").values_list("model", flat=True).distinct()
-    return render(request, "web/audit_list.html", {"page": page, "models": models, "model": model})
+    """Every recorded change, newest first, with the ledger's entries among them (see
+    gasworks.system.auditlog), filtered by who, object, action and dates, 50 to a page."""
+    form = forms.AuditFilterForm(
+        request.GET or None, types=auditlog.object_types(), actions=auditlog.action_labels()
+    )
+    filters = auditlog.Filters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = auditlog.Filters(
+            actor=data["actor"].pk if data["actor"] else None,
+            model=data["model"],
+            object_id=data["object_id"].strip(),
+            q=data["q"].strip(),
+            action=data["action"],
+            since=data["since"],
+            until=data["until"],
+        )
+    page = Paginator(auditlog.LogPage(filters).query, 50).get_page(request.GET.get("page"))
+    rows = auditlog.LogPage.rows(page.object_list)
+    return render(request, "web/audit_list.html", {"page": page, "rows": rows, "form": form})
 
 
 def register(request):

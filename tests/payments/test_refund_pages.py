@@ -66,7 +66,7 @@ def test_a_cashier_sends_a_failed_refund_again(client, personas, paid, states):
     client.force_login(personas["cashier"])
     response = client.post(f"/payments/refunds/{states['failed'].pk}/retry/", follow=True)
     assert response.redirect_chain[-1][0] == f"/payments/{paid.pk}/"
-    assert "Refunded 10.00." in response.content.decode()
+    assert "Refunded ¥10.00." in response.content.decode()
     states["failed"].refresh_from_db()
     assert states["failed"].status == RefundStatus.DONE
 

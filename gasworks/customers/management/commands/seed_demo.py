@@ -6,23 +6,37 @@ from datetime import datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gasworks.accounts import services as account_services
 from gasworks.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from gasworks.customers import fakes, services
 from gasworks.customers.models import Customer, GasUse
+from gasworks.system.models import Parameter
+from gasworks.system.services import set_parameters
 
 DEMO_CUSTOMERS = 200
 
 # Other apps hook their demo data in here (a callable taking the command's stdout).
 EXTRA_SEEDERS: list = []
 
+# The demo company is Chinese: its own data (station name, the checklist and its items, crews,
+# notes) is written in Chinese, as its staff would type it. Data is not translated (a customer's
+# name is not either); the interface around it is, by the catalogue.
+DEMO_LANGUAGE = "zh-hans"
+DEMO_STATION_NAME = "示范燃气有限公司"
+
 
 class Command(BaseCommand):
     help = "Load the demo station (idempotent)."
 
     def handle(self, *args, **options):
+        with translation.override(DEMO_LANGUAGE):
+            self._handle()
+
+    def _handle(self):
+        if not Parameter.objects.filter(key="station_name").exists():
+            set_parameters({"station_name": DEMO_STATION_NAME})
         with transaction.atomic():
             created = self._customers()
             self._users()
