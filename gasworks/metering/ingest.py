@@ -32,6 +32,7 @@ from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import services, store, vee
 from gasworks.metering.models import (
     AlertKind,
+    DeadLetter,
     DeviceKey,
     Meter,
     MeterKind,
@@ -82,6 +83,11 @@ class Message:
     signature: str
 
 
+def dead_letter(letters: list[DeadLetter]) -> None:
+    """Keep messages that could not be read at all (the MQTT consumer's dead letters)."""
+    DeadLetter.objects.bulk_create(letters)
+
+
 @dataclass
 class Outcome:
     status: int
@@ -106,7 +112,7 @@ def parse_body(body: bytes, span: Decimal, limit: dt.datetime) -> list[_Item]:
     meter's register span; ``limit``: readings taken later are refused as in the future."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise DomainError("invalid", _("The body is not JSON."), status=400) from None
     readings = data.get("readings") if isinstance(data, dict) else None
     if not isinstance(readings, list) or not readings:
