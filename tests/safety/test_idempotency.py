@@ -1,6 +1,7 @@
 """Emergency reports sent twice make one report: the API's Idempotency-Key and the page forms'
 one-time token."""
 
+import json
 import threading
 
 import pytest
@@ -44,10 +45,27 @@ def test_it_answers_409_for_the_same_key_with_another_body_and_writes_nothing(cl
 
 def test_it_keeps_keys_per_user(client, personas):
     client.force_login(personas["dispatcher"])
-    _post(client, BODY, "shared")
+    theirs = _post(client, BODY, "shared").json()
     client.force_login(personas["admin"])
-    assert _post(client, BODY, "shared").status_code == 201
+    mine = _post(client, BODY, "shared")
+    assert mine.status_code == 201 and mine.json()["id"] != theirs["id"]
     assert Emergency.objects.count() == 2
+    # The retry replays this user's own answer, never another user's under the same key.
+    again = _post(client, BODY, "shared")
+    assert again["Idempotent-Replayed"] == "true" and again.json() == mine.json()
+    client.force_login(personas["dispatcher"])
+    assert _post(client, BODY, "shared").json() == theirs
+
+
+def test_the_same_body_with_its_keys_in_another_order_replays(client, personas):
+    client.force_login(personas["dispatcher"])
+    first = _post(client, BODY, "call-order")
+    reordered = dict(reversed(list(BODY.items())))
+    assert list(reordered) != list(BODY)
+    again = client.post(URL, json.dumps(reordered, ensure_ascii=False), content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY="call-order")  # fmt: skip
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Emergency.objects.count() == 1
 
 
 def test_it_makes_a_new_report_without_a_key(client, personas):
