@@ -6,6 +6,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import make_customer, make_user
+from tests.services import REQUIRED
 
 # Hypothesis's timing checks (a 200 ms deadline per example, "input generation is slow") fail
 # whenever the machine is busy, e.g. two test workers on two shared cores: a flake, not a
@@ -50,6 +51,25 @@ def _no_stray_connections(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request):
+    """@pytest.mark.postgres_only tests need PostgreSQL (real row locks under concurrency, worker
+    connections that see the test data, its own queries). On another database they are skipped,
+    or fail under REQUIRE_SERVICES=1 like any test whose service is missing. `make test` leaves
+    them out of its SQLite pass (-m "not postgres_only") and runs them in the PostgreSQL pass."""
+    if request.node.get_closest_marker("postgres_only"):
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            return
+        if REQUIRED:
+            pytest.fail(
+                f"a postgres_only test on {connection.vendor}, and REQUIRE_SERVICES=1 forbids skipping",
+                pytrace=False,
+            )
+        pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
 
 
 @pytest.fixture(autouse=True)

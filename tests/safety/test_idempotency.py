@@ -15,8 +15,6 @@ from tests.factories import make_user
 from tests.safety.conftest import form_token
 
 URL = "/api/v1/emergencies/"
-# Threads racing on one key need real row locks; SQLite would serialise them (or lock up).
-POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 BODY = {"address": "望京街道8号院3单元", "description": "楼道燃气味", "priority": "critical"}
 
 
@@ -94,8 +92,7 @@ def test_it_replays_for_a_customer_too(client, personas):
     assert Emergency.objects.get().customer == personas["own_customer"]
 
 
-@pytest.mark.postgres_only
-@POSTGRES
+@pytest.mark.postgres_only  # threads racing on one key need real row locks
 @pytest.mark.django_db(transaction=True)
 def test_it_makes_one_report_from_parallel_requests_with_one_key():
     user = make_user("dispatcher")
@@ -171,8 +168,7 @@ def test_it_does_not_reveal_another_users_report_through_a_token(client, persona
     assert Emergency.objects.count() == 1
 
 
-@pytest.mark.postgres_only
-@POSTGRES
+@pytest.mark.postgres_only  # threads racing on one key need real row locks
 @pytest.mark.django_db(transaction=True)
 def test_it_makes_one_report_from_parallel_submits_of_one_form():
     user = make_user("dispatcher")
