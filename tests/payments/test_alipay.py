@@ -54,9 +54,20 @@ def test_a_signed_notification_credits_once(client, alipay, order, personas):
     assert outcomes == [CallbackOutcome.CREDITED, CallbackOutcome.DUPLICATE, CallbackOutcome.DUPLICATE]
 
 
-def test_empty_parameters_are_left_out_of_the_signed_string(client, alipay, order):
+def assert_credited(order, customer, amount="88.50"):
+    """The point of a good notification: the order paid and the customer's account credited once."""
+    order.refresh_from_db()
+    assert order.status == PaymentStatus.SUCCEEDED
+    entry = LedgerEntry.objects.get(account__customer=customer)
+    assert (entry.kind, entry.amount) == ("payment", Decimal(amount))
+    assert ledger.balance(customer) == Decimal(amount)
+
+
+def test_empty_parameters_are_left_out_of_the_signed_string(client, alipay, order, personas):
     params = alipay.notification(out_trade_no=order.order_no, body="", passback_params="")
-    assert _post(client, params).status_code == 200
+    response = _post(client, params)
+    assert response.status_code == 200 and response.content == b"success"
+    assert_credited(order, personas["own_customer"])
 
 
 @pytest.mark.parametrize(
@@ -83,7 +94,7 @@ def test_a_forged_notification_is_refused_and_changes_nothing(client, alipay, or
     assert_untouched(order)
 
 
-def test_a_notification_for_another_app_or_seller_is_refused(client, alipay, order, monkeypatch):
+def test_a_notification_for_another_app_or_seller_is_refused(client, alipay, order, monkeypatch, personas):
     response = _post(client, alipay.notification(out_trade_no=order.order_no, app_id="2021999999999999"))
     assert response.status_code == 400 and response.json()["error"]["code"] == "wrong_merchant"
     monkeypatch.setenv("ALIPAY_SELLER_ID", alipay.seller_id)
@@ -92,6 +103,7 @@ def test_a_notification_for_another_app_or_seller_is_refused(client, alipay, ord
     assert_untouched(order)
     # The right seller passes.
     assert _post(client, alipay.notification(out_trade_no=order.order_no)).status_code == 200
+    assert_credited(order, personas["own_customer"])
 
 
 def test_a_conflicting_amount_is_flagged_not_credited(client, alipay, order):
