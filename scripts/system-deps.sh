@@ -4,8 +4,6 @@ set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-# The CMaps poppler needs to render the PDFs' Chinese CID font (STSong-Light, Adobe-GB1).
-[ -d /usr/share/poppler/cMap/Adobe-GB1 ] || need+=(poppler-data)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
 [ ${#need[@]} -eq 0 ] && exit 0

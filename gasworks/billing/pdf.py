@@ -1,5 +1,5 @@
-"""A bill as a PDF, in English or Chinese (reportlab's built-in STSong-Light CID font renders
-Chinese without font files), with a QR code that opens the online payment page."""
+"""A bill as a PDF, in English or Chinese (in the embedded font of gasworks.lib.pdf), with a QR
+code that opens the online payment page."""
 
 import io
 from datetime import timedelta
@@ -8,19 +8,16 @@ from django.conf import settings
 from django.utils import translation
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 
 from gasworks.billing.models import Bill, BillLine
 from gasworks.lib import qr
 from gasworks.lib.money import format_balance, format_money, format_price
+from gasworks.lib.pdf import canvas as pdf_canvas
+from gasworks.lib.pdf import font as _font
+from gasworks.lib.pdf import wrap
 from gasworks.system import parameters
 
-FONT = "STSong-Light"
-_registered = False
-
-# The superscript ³ is missing from STSong-Light, so units are spelled out.
+# Units are spelled out (m3, 立方米).
 # The bill's fixed labels in both languages, so the PDF is right even before the lead's
 # translation catalogue exists.
 LABELS = {
@@ -47,14 +44,6 @@ LABELS = {
 }
 
 
-def _font() -> str:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        _registered = True
-    return FONT
-
-
 def pay_url(bill: Bill) -> str:
     base = getattr(settings, "SITE_URL", "") or ""
     return f"{base.rstrip('/')}/payments/pay/?bill={bill.pk}"
@@ -66,7 +55,7 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
     font = _font()
     customer = bill.customer
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf = pdf_canvas(buffer, A4)
     width, height = A4
     left, y = 20 * mm, height - 20 * mm
 
@@ -74,14 +63,23 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
         pdf.setFont(font, size)
         pdf.drawString(x, y, str(value))
 
+    def paragraph(x, value, size=10, leading=5 * mm):
+        """Text from x to the right margin, broken into lines; y ends on its last line."""
+        nonlocal y
+        lines = wrap(str(value), width - left - x, size)
+        for index, line in enumerate(lines):
+            text(x, line, size)
+            if index < len(lines) - 1:
+                y -= leading
+
     with translation.override("zh-hans" if chinese else "en"):
-        text(left, parameters.get("station_name"), 14)
+        paragraph(left, parameters.get("station_name"), 14, 6 * mm)
         y -= 6 * mm
         station_line = " ".join(
             s for s in (parameters.get("station_address"), parameters.get("station_phone")) if s
         )
         if station_line:
-            text(left, station_line, 9)
+            paragraph(left, station_line, 9, 4 * mm)
             y -= 5 * mm
         y -= 4 * mm
         text(left, f"{label['title']}  {bill.period}", 16)
@@ -99,7 +97,7 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
         ]
         for key, value in rows:
             text(left, key, 10)
-            text(left + 55 * mm, value, 10)
+            paragraph(left + 55 * mm, value, 10)
             y -= 6 * mm
         y -= 4 * mm
         columns = (left, left + 25 * mm, left + 65 * mm, left + 105 * mm)

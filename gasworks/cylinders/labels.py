@@ -5,9 +5,10 @@ import io
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen import canvas
 
 from gasworks.lib import qr
+from gasworks.lib.pdf import canvas as pdf_canvas
+from gasworks.lib.pdf import font
 
 COLUMNS, ROWS = 3, 8
 MARGIN_X, MARGIN_Y = 8 * mm, 10 * mm
@@ -15,8 +16,9 @@ MARGIN_X, MARGIN_Y = 8 * mm, 10 * mm
 
 def label_sheet(cylinders, url_for) -> bytes:
     """PDF bytes; url_for(code) gives the absolute scan URL printed into each QR code."""
+    name = font()  # embedded, like every PDF's font (Helvetica was not)
     out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4)
+    pdf = pdf_canvas(out, A4)
     pdf.setTitle("Cylinder labels")
     width, height = A4
     cell_w = (width - 2 * MARGIN_X) / COLUMNS
@@ -34,13 +36,20 @@ def label_sheet(cylinders, url_for) -> bytes:
         qr_size = cell_h - 6 * mm
         pdf.drawImage(qr.pdf_image(url_for(cylinder.code)), x + 3 * mm, y + 3 * mm, qr_size, qr_size)
         text_x = x + qr_size + 5 * mm
-        pdf.setFont("Helvetica-Bold", 10)
+        pdf.setFont(name, 11)
         pdf.drawString(text_x, y + cell_h - 9 * mm, cylinder.code)
-        pdf.setFont("Helvetica", 8)
-        pdf.drawString(text_x, y + cell_h - 14 * mm, f"{cylinder.model}  tare {cylinder.tare_kg} kg")
-        pdf.drawString(text_x, y + cell_h - 18 * mm, f"made {cylinder.manufactured_on:%Y-%m}")
-        pdf.drawString(text_x, y + cell_h - 22 * mm, f"scrap {cylinder.scrap_on:%Y-%m}")
+        pdf.setFont(name, 8)
+        for n, line in enumerate(
+            (
+                cylinder.model,
+                f"tare {cylinder.tare_kg} kg",
+                f"made {cylinder.manufactured_on:%Y-%m}",
+                f"scrap {cylinder.scrap_on:%Y-%m}",
+            )
+        ):
+            pdf.drawString(text_x, y + cell_h - (14 + 4 * n) * mm, line)
     if not cylinders:
+        pdf.setFont(name, 10)
         pdf.drawString(MARGIN_X, height - MARGIN_Y - 10 * mm, "No cylinders selected.")
     pdf.showPage()
     pdf.save()

@@ -22,6 +22,11 @@ def connect() -> None:
             _("Tamper alerts"), "metering:alert-list", "metering.view_tamperalert", icon="shield-exclamation"
         )
     )
+    navigation.register(
+        Item(
+            _("MQTT dead letters"), "metering:dead-letter-list", "metering.view_deadletter", icon="envelope-x"
+        )
+    )
     if customer_meters not in CUSTOMER_SECTIONS:
         CUSTOMER_SECTIONS.append(customer_meters)
     if demo.seed not in seed_demo.EXTRA_SEEDERS:

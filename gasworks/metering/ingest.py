@@ -33,6 +33,7 @@ from gasworks.lib.gcpause import gc_paused
 from gasworks.metering import services, store, vee
 from gasworks.metering.models import (
     AlertKind,
+    DeadLetter,
     DeviceKey,
     Meter,
     MeterKind,
@@ -81,6 +82,11 @@ class Message:
     serial_no: str
     body: bytes
     signature: str
+
+
+def dead_letter(letters: list[DeadLetter]) -> None:
+    """Keep messages that could not be read at all (the MQTT consumer's dead letters)."""
+    DeadLetter.objects.bulk_create(letters)
 
 
 @dataclass

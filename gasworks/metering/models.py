@@ -261,3 +261,27 @@ class ReadingImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     imported_at = models.DateTimeField(null=True, blank=True)
     imported = models.PositiveIntegerField(default=0)
+
+
+class DeadLetterReason(models.TextChoices):
+    UNDECODABLE = "undecodable", _("cannot be decoded")
+    TOO_LARGE = "too_large", _("too large")
+
+
+class DeadLetter(models.Model):
+    """An MQTT message the consumer could not even read: acknowledged at once so it cannot hold
+    up the messages behind it, and kept here (its payload cut to PAYLOAD_KEPT bytes) for admins."""
+
+    PAYLOAD_KEPT = 1024
+
+    topic = models.CharField(_("topic"), max_length=255)
+    payload = models.TextField(_("payload (start)"), blank=True)
+    size = models.PositiveIntegerField(_("size, bytes"))
+    reason = models.CharField(_("reason"), max_length=16, choices=DeadLetterReason.choices)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+        ordering = ["-received_at", "-pk"]

@@ -12,6 +12,11 @@ next: a consumer waiting to commit groups of 20 fell behind a busy publisher and
 discarded thousands of messages it had acknowledged to the devices. With a window of a few
 thousand the broker passes messages on at once, the consumer keeps up, and the broker queue
 only has to cover the consumer being down (raise max_queued_messages for long outages).
+
+A message that cannot be read at all (not the JSON envelope below, nested too deep for the
+parser, larger than MAX_PAYLOAD) is no reason to stop: retrying cannot make it readable. It is
+kept as a DeadLetter with its reason and acknowledged at once, and the good messages of its
+group are stored as usual; it is never delivered again.
 """
 
 import json
@@ -23,11 +28,13 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from django.db import close_old_connections
+from django.utils import timezone
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from gasworks.lib import safejson
 from gasworks.metering import ingest
+from gasworks.metering.models import DeadLetter, DeadLetterReason
 
 
 def _share_property_tables() -> None:
@@ -53,6 +60,9 @@ _share_property_tables()
 
 TOPIC = "gasworks/meters/+/readings"
 SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps the session (and queues for it) a week
+# A full batch (ingest.MAX_BATCH readings of ~100 bytes, escaped once more in the envelope)
+# is well under this; anything larger is not a device message.
+MAX_PAYLOAD = 256 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -61,14 +71,37 @@ def payload(body: bytes, key_hex: str) -> bytes:
     return json.dumps({"body": body.decode(), "signature": ingest.sign(key_hex, body)}).encode()
 
 
+class Undecodable(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
 def decode(message) -> ingest.Message:
+    """The device message in an MQTT message, or Undecodable saying why there is none."""
+    if len(message.payload) > MAX_PAYLOAD:
+        raise Undecodable(DeadLetterReason.TOO_LARGE, f"{len(message.payload)} > {MAX_PAYLOAD} bytes")
     parts = message.topic.split("/")
     serial = parts[2] if len(parts) == 4 else ""
     try:
         data = safejson.loads(message.payload)
-        return ingest.Message(serial, str(data["body"]).encode(), str(data["signature"]))
-    except (ValueError, KeyError, TypeError):
-        return ingest.Message(serial, b"", "")  # refused as a bad signature, then acknowledged
+    except ValueError as exc:  # safejson: nested too deep is a ValueError too
+        raise Undecodable(DeadLetterReason.UNDECODABLE, f"not JSON: {type(exc).__name__}") from None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("body", "signature")):
+        raise Undecodable(DeadLetterReason.UNDECODABLE, 'not {"body": text, "signature": text}')
+    return ingest.Message(serial, data["body"].encode(), data["signature"])
+
+
+def dead_letter(message, problem: Undecodable, at) -> DeadLetter:
+    kept = bytes(message.payload[: DeadLetter.PAYLOAD_KEPT])
+    return DeadLetter(
+        topic=message.topic[:255],
+        payload=kept.decode("utf-8", errors="backslashreplace"),
+        size=len(message.payload),
+        reason=problem.reason,
+        detail=problem.detail[:255],
+        received_at=at,
+    )
 
 
 class Consumer:
@@ -96,6 +129,7 @@ class Consumer:
         self.ready = threading.Event()
         self.stop = threading.Event()
         self.processed = 0
+        self.dead_letters = 0
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if parsed.username:
             self.client.username_pw_set(parsed.username, parsed.password)
@@ -157,22 +191,52 @@ class Consumer:
         return batch
 
     def _handle(self, batch: list) -> None:
-        """Store a group and acknowledge each message after the commit. A failed group (the
+        """Store a group and acknowledge each message after the commit. Messages that cannot be
+        decoded are dead-lettered first, so they never fail the group. A failed group (the
         database away) is retried; if it keeps failing, message by message, and one that
         still fails stays unacknowledged: the broker delivers it again on the next session."""
+        decoded = self._dead_letter(batch)
+        if not decoded:
+            return
         for delay in self.retry_delays:
-            if self._store(batch):
+            if self._store(decoded):
                 return
             if self.stop.wait(delay):
                 return
-        for message in batch:
-            if not self._store([message]):
-                log.error("mqtt ingest: %s left unacknowledged after retries", message.topic)
+        for pair in decoded:
+            if not self._store([pair]):
+                log.error("mqtt ingest: %s left unacknowledged after retries", pair[0].topic)
 
-    def _store(self, batch: list) -> bool:
+    def _dead_letter(self, batch: list) -> list:
+        """Keep and acknowledge the messages of the group that cannot be decoded; returns the
+        others, each paired with its device message."""
+        good, dead, now = [], [], timezone.now()
+        for message in batch:
+            try:
+                good.append((message, decode(message)))
+            except Undecodable as problem:
+                dead.append((message, dead_letter(message, problem, now)))
+        if dead:
+            close_old_connections()
+            try:
+                ingest.dead_letter([letter for _message, letter in dead])
+            except Exception:
+                # Not kept: leave them to the next session (they still cannot stall the group).
+                log.exception("mqtt ingest: %d dead letters not stored", len(dead))
+                return good
+            for message, letter in dead:
+                log.warning("dead letter on %s: %s (%s)", message.topic, letter.reason, letter.detail)
+                self.client.ack(message.mid, message.qos)
+            self.dead_letters += len(dead)
+            self.processed += len(dead)
+        return good
+
+    def _store(self, decoded: list) -> bool:
+        """Store (message, device message) pairs in one transaction, then acknowledge them."""
+        batch = [message for message, _device in decoded]
         close_old_connections()
         try:
-            outcomes = ingest.ingest([decode(m) for m in batch])
+            outcomes = ingest.ingest([device for _message, device in decoded])
         except Exception:
             # Nothing committed: acknowledge nothing.
             log.exception("mqtt ingest failed for %d messages", len(batch))

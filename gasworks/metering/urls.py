@@ -23,4 +23,5 @@ urlpatterns = [
     path("routes/<int:pk>/", views.route_walk, name="route-walk"),
     path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/<int:pk>/close/", views.alert_close, name="alert-close"),
+    path("dead-letters/", views.dead_letter_list, name="dead-letter-list"),
 ]

@@ -9,7 +9,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +24,7 @@ from gasworks.lib.dates import start_of_day
 from gasworks.metering import bulk, forms, ingest, routes, services
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
+    DeadLetter,
     Meter,
     Reading,
     ReadingImport,
@@ -443,6 +444,20 @@ def alert_list(request):
         alerts = alerts.filter(closed_at__isnull=True)
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "metering/alert_list.html", {"page": page, "show": show})
+
+
+@staff_required
+@perm("view_deadletter")
+def dead_letter_list(request):
+    """MQTT messages the consumer could not read: kept with their reason, counted by reason."""
+    counts = dict(DeadLetter.objects.values_list("reason").annotate(n=Count("pk")).order_by())
+    reasons = [(label, counts.get(value, 0)) for value, label in DeadLetter._meta.get_field("reason").choices]
+    page = Paginator(DeadLetter.objects.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "metering/dead_letter_list.html",
+        {"page": page, "reasons": reasons, "total": sum(counts.values())},
+    )
 
 
 @staff_required

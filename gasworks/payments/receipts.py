@@ -1,29 +1,22 @@
-"""The receipt PDF (收据). reportlab's built-in CID font STSong-Light renders Chinese without any
-font file. Labels are bilingual: the receipt is a Chinese business document."""
+"""The receipt PDF (收据), in the embedded font of gasworks.lib.pdf. Labels are bilingual: the
+receipt is a Chinese business document."""
 
 from io import BytesIO
 
 from django.utils import timezone
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 
 from gasworks.lib.money import format_money, round_money
+from gasworks.lib.pdf import canvas as pdf_canvas
+from gasworks.lib.pdf import font, wrap
 from gasworks.payments.models import Method, Payment
 from gasworks.system import parameters
 
-FONT = "STSong-Light"
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _UNITS = ["", "拾", "佰", "仟"]
 _GROUPS = ["", "万", "亿", "万亿"]
 METHOD_ZH = {Method.CASH: "现金", Method.CARD: "银行卡", Method.BANK: "银行转账", Method.ONLINE: "网上支付"}
-
-
-def _register_font() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
 def _group(n: int) -> str:
@@ -66,24 +59,29 @@ def chinese_amount(amount) -> str:
 
 
 def render(payment: Payment) -> bytes:
-    _register_font()
+    face = font()
     buffer = BytesIO()
-    page = canvas.Canvas(buffer, pagesize=A5)
+    page = pdf_canvas(buffer, A5)
     page.setTitle(f"Receipt {payment.receipt_no}")
     width, height = A5
     y = height - 20 * mm
 
     def line(label: str, value: str, size: int = 11) -> None:
         nonlocal y
-        page.setFont(FONT, size)
+        page.setFont(face, size)
         page.drawString(15 * mm, y, label)
-        page.drawString(55 * mm, y, value)
-        y -= 8 * mm
+        lines = wrap(value, width - 55 * mm - 12 * mm, size)
+        for index, text in enumerate(lines):
+            page.drawString(55 * mm, y, text)
+            y -= (8 if index == len(lines) - 1 else 5.5) * mm
 
-    page.setFont(FONT, 16)
-    page.drawCentredString(width / 2, y, f"{parameters.get('station_name')}")
+    page.setFont(face, 16)
+    for text in wrap(f"{parameters.get('station_name')}", width - 24 * mm, 16):
+        page.drawCentredString(width / 2, y, text)
+        y -= 7 * mm
+    y += 7 * mm
     y -= 9 * mm
-    page.setFont(FONT, 14)
+    page.setFont(face, 14)
     page.drawCentredString(width / 2, y, "收款收据 Receipt")
     y -= 12 * mm
     customer = payment.customer
@@ -92,7 +90,7 @@ def render(payment: Payment) -> bytes:
     line("日期 Date", f"{paid_at:%Y-%m-%d %H:%M}")
     line("户号 Account", customer.account_no)
     line("户名 Name", customer.name)
-    line("地址 Address", customer.premises.address[:40])
+    line("地址 Address", customer.premises.address)
     line("方式 Method", f"{METHOD_ZH.get(payment.method, payment.method)} {payment.get_method_display()}")
     if payment.gateway_txn_id:
         line("交易号 Txn", payment.gateway_txn_id)
@@ -106,7 +104,7 @@ def render(payment: Payment) -> bytes:
     if payment.created_by_id:
         line("收款员 Cashier", payment.created_by.get_username())
     phone = parameters.get("station_phone")
-    page.setFont(FONT, 9)
+    page.setFont(face, 9)
     page.drawString(
         15 * mm, 15 * mm, f"订单号 Order {payment.order_no}" + (f"   电话 Tel {phone}" if phone else "")
     )

@@ -1,36 +1,18 @@
-"""The rectification notice (安全隐患整改通知书) handed to the customer, as a PDF. Chinese text
-uses reportlab's built-in CID font STSong-Light, so no font file ships with the app."""
+"""The rectification notice (安全隐患整改通知书) handed to the customer, as a PDF, in the embedded
+font of gasworks.lib.pdf with lines broken by measured width."""
 
 import io
 
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 
+from gasworks.lib.pdf import canvas as pdf_canvas
+from gasworks.lib.pdf import font as _font
+from gasworks.lib.pdf import wrap
 from gasworks.system import parameters
 
-FONT = "STSong-Light"
 LEVELS = {"ordinary": "一般隐患", "key": "较大隐患", "major": "重大隐患"}
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Split text into lines of at most `width` characters (CJK has no spaces to break on)."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        while len(paragraph) > width:
-            lines.append(paragraph[:width])
-            paragraph = paragraph[width:]
-        lines.append(paragraph)
-    return lines
 
 
 def rectification_notice(hazard) -> bytes:
@@ -39,9 +21,10 @@ def rectification_notice(hazard) -> bytes:
     station = parameters.get("station_name")
     phone = parameters.get("emergency_phone") or parameters.get("station_phone")
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf = pdf_canvas(buffer, A4)
     pdf.setTitle(f"安全隐患整改通知书 {hazard.notice_no}")
     width, height = A4
+    right = width - 20 * mm  # the right margin every text line stops at
     y = height - 30 * mm
     pdf.setFont(font, 20)
     pdf.drawCentredString(width / 2, y, "安全隐患整改通知书")
@@ -60,13 +43,13 @@ def rectification_notice(hazard) -> bytes:
     ]
     for label, value in rows:
         pdf.drawString(25 * mm, y, f"{label}：")
-        for line in _wrap(str(value), 34):
+        for line in wrap(str(value), right - 55 * mm, 12):
             pdf.drawString(55 * mm, y, line)
             y -= 7 * mm
         y -= 1 * mm
     pdf.drawString(25 * mm, y, "隐患描述：")
     y -= 7 * mm
-    for line in _wrap(hazard.description, 40):
+    for line in wrap(hazard.description, right - 30 * mm, 12):
         pdf.drawString(30 * mm, y, line)
         y -= 7 * mm
     y -= 4 * mm
@@ -77,7 +60,7 @@ def rectification_notice(hazard) -> bytes:
     )
     if hazard.level == "major":
         advice += "重大隐患整改并复查合格前，暂停供气（含瓶装气配送、IC卡充值）。"
-    for line in _wrap(advice, 40):
+    for line in wrap(advice, right - 25 * mm, 12):
         pdf.drawString(25 * mm, y, line)
         y -= 7 * mm
     y -= 10 * mm

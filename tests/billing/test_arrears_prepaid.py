@@ -1,3 +1,4 @@
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django.core.management import call_command
 from gasworks.billing import arrears, ledger, prepaid, runs
 from gasworks.billing.models import Account, Bill, LedgerEntry, PrepaidCharge, ValveCommand
 from gasworks.billing.verify import verify_ledger
+from gasworks.errors import DomainError
 from tests.billing.helpers import beijing, local, meter_for, read
 from tests.factories import make_customer
 
@@ -129,42 +131,100 @@ def test_it_leaves_a_postpaid_reading_to_the_bill():
     assert not PrepaidCharge.objects.exists() and not LedgerEntry.objects.exists()
 
 
-def test_it_publishes_over_mqtt(django_capture_on_commit_callbacks):
-    from tests.services import require_mqtt
-
-    require_mqtt()
-    import paho.mqtt.subscribe as subscribe  # noqa: F401
-
-    c = _prepaid_customer(balance="1")
-    meter = meter_for(c, kind="smart")
-    received = []
+def test_it_publishes_over_mqtt(settings, django_capture_on_commit_callbacks):
+    import queue
     import threading
+    import uuid
+    from urllib.parse import urlparse
 
     import paho.mqtt.client as mqtt
 
-    ready = threading.Event()
+    from tests.services import require_mqtt
+
+    settings.MQTT_URL = url = require_mqtt()  # the configured broker, for both ends
+    broker = urlparse(url)
+    c = _prepaid_customer(balance="1")
+    meter = meter_for(c, kind="smart")
+    meter.serial_no = f"T{uuid.uuid4().hex[:12]}"  # a topic of this run's own: the broker is shared
+    meter.save(update_fields=["serial_no"])
+    received: queue.Queue = queue.Queue()
+    subscribed = threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    client.on_connect = lambda cl, *a: (cl.subscribe(prepaid.topic(meter), qos=1), ready.set())
-    client.on_message = lambda cl, ud, msg: received.append(msg.payload)
-    client.connect("127.0.0.1", 1883)
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    client.on_connect = lambda cl, *a: cl.subscribe(prepaid.topic(meter), qos=1)
+    client.on_subscribe = lambda *a: subscribed.set()
+    client.on_message = lambda cl, ud, msg: received.put(msg.payload)
+    client.connect(broker.hostname or "127.0.0.1", broker.port or 1883)
     client.loop_start()
     try:
-        assert ready.wait(5)
-        import time
-
-        time.sleep(0.3)
+        assert subscribed.wait(10), "the subscription was not acknowledged"
         with django_capture_on_commit_callbacks(execute=True):
             prepaid.charge_prepaid_reading(read(c, 5, local(2026, 10, 3), meter=meter))
         cmd = ValveCommand.objects.get()
-        deadline = time.time() + 5
-        while not received and time.time() < deadline:
-            time.sleep(0.05)
+        message = json.loads(received.get(timeout=10))
     finally:
         client.loop_stop()
         client.disconnect()
     cmd.refresh_from_db()
-    assert cmd.status == "sent"
-    assert b'"close"' in received[0]
+    assert cmd.status == "sent" and message == {"id": cmd.pk, "command": "close"}
+
+
+# --- the credit limit, where prepaid charges use it: 5 m³ cost 13.05 --------------------------
+
+
+def _charge_5(c, meter):
+    prepaid.charge_prepaid_reading(read(c, 5, local(2026, 10, 3), meter=meter))
+    return Account.objects.get(customer=c).balance
+
+
+@pytest.mark.parametrize(
+    ("balance", "limit", "after", "closed"),
+    [
+        ("3.05", "10", Decimal("-10.00"), True),  # exactly on the limit: exhausted
+        ("3.06", "10", Decimal("-9.99"), False),  # a cent above it: still open
+        ("13.05", "0", Decimal("0.00"), True),  # no credit: an empty balance closes
+        ("13.06", "0", Decimal("0.01"), False),
+    ],
+)
+def test_a_prepaid_charge_closes_the_valve_exactly_at_the_credit_limit(
+    monkeypatch, django_capture_on_commit_callbacks, balance, limit, after, closed
+):
+    monkeypatch.setattr(prepaid, "publish", lambda pk: None)
+    c = _prepaid_customer(balance=balance, credit_limit=limit)
+    meter = meter_for(c, kind="smart")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _charge_5(c, meter) == after
+    commands = list(ValveCommand.objects.values_list("meter_id", "command"))
+    assert commands == ([(meter.pk, "close")] if closed else [])
+
+
+def test_a_top_up_reopens_the_valve_only_above_the_credit_limit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(prepaid, "publish", lambda pk: None)
+    c = _prepaid_customer(balance="1", credit_limit="10")
+    meter = meter_for(c, kind="smart")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _charge_5(c, meter) == Decimal("-12.05")
+    ledger.post(c, "payment", Decimal("2.05"))  # back to -10.00: on the limit, still exhausted
+    assert prepaid.reopen_if_funded(c) is None
+    ledger.post(c, "payment", Decimal("0.01"))  # -9.99
+    assert prepaid.reopen_if_funded(c).command == "open"
+    assert list(ValveCommand.objects.order_by("pk").values_list("command", flat=True)) == ["close", "open"]
+
+
+def test_a_charge_that_must_stay_within_the_limit_may_reach_it_but_not_pass_it():
+    c = _prepaid_customer(balance="3.05", credit_limit="10")
+    entry = ledger.post(c, "adjustment", Decimal("-13.05"), allow_below_limit=False)
+    assert entry.balance_after == Decimal("-10.00")
+    with pytest.raises(DomainError) as refused:
+        ledger.post(c, "adjustment", Decimal("-0.01"), allow_below_limit=False)
+    assert refused.value.code == "insufficient_balance"
+    assert (
+        ledger.balance(c) == Decimal("-10.00")
+        and LedgerEntry.objects.filter(account__customer=c).count() == 2
+    )
 
 
 def test_a_counter_payment_reopens_a_valve_closed_for_an_empty_prepaid_balance(

@@ -4,7 +4,6 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from gasworks.billing import ledger, runs
 from gasworks.billing.models import Bill, BillingRun, LedgerEntry, RunStatus
@@ -16,9 +15,8 @@ pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _postgres(monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("worker processes need a database other connections can see")
+def _small_chunks(monkeypatch):
+    # postgres_only: worker processes need a database other connections can see.
     monkeypatch.setattr(runs, "CHUNK_SPAN", 3)
 
 

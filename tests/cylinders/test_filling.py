@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from gasworks.cylinders import services
@@ -79,6 +80,33 @@ def test_it_refuses_past_the_scrap_date():
     )
     assert cylinder.scrap_on <= timezone.localdate()
     _refused(cylinder.code, "29", "past_scrap_date")
+
+
+@pytest.mark.parametrize(
+    ("today", "refusal"),
+    [
+        (datetime.date(2032, 2, 28), None),  # the last day before the scrap date
+        (datetime.date(2032, 2, 29), "past_scrap_date"),  # the scrap date itself
+        (datetime.date(2032, 3, 1), "past_scrap_date"),
+    ],
+)
+def test_the_scrap_date_itself_is_the_first_day_a_cylinder_is_refused(today, refusal):
+    # GB 5842-2006, made 29 Feb 2020: scrapped at 8 + 4 = 12 years, on 29 Feb 2032.
+    with time_machine.travel(datetime.datetime(2032, 1, 1, 12, tzinfo=datetime.UTC), tick=False):
+        cylinder = make_cylinder(
+            manufactured_on=datetime.date(2020, 2, 29), next_inspection_on=datetime.date(2032, 6, 1)
+        )
+    assert cylinder.scrap_on == datetime.date(2032, 2, 29)
+    station = Station.objects.get(pk=cylinder.owner_id)
+    refused = services.fill_refusal(cylinder, station, today)
+    assert (refused and refused.code) == refusal
+    with time_machine.travel(
+        datetime.datetime.combine(today, datetime.time(12), tzinfo=datetime.UTC), tick=False
+    ):
+        if refusal:
+            _refused(cylinder.code, "29", refusal)
+        else:
+            assert services.record_filling(cylinder.code, "29").net_kg == Decimal("14.000")
 
 
 def test_it_refuses_a_cylinder_that_is_already_full():

@@ -77,13 +77,14 @@ def test_a_deeply_nested_signed_ingest_body_is_a_400():
     assert assert_envelope(response, 400)["code"] == "invalid"
 
 
-def test_a_deeply_nested_mqtt_payload_is_refused_like_a_bad_signature():
+def test_a_deeply_nested_mqtt_payload_is_undecodable_and_dead_lettered():
     from types import SimpleNamespace
 
     from gasworks.metering import mqtt
 
-    message = mqtt.decode(SimpleNamespace(topic="gasworks/meters/M1/readings", payload=DEEP.encode()))
-    assert message.body == b"" and message.signature == ""
+    with pytest.raises(mqtt.Undecodable) as info:
+        mqtt.decode(SimpleNamespace(topic="gasworks/meters/M1/readings", payload=DEEP.encode()))
+    assert info.value.reason == mqtt.DeadLetterReason.UNDECODABLE
 
 
 @pytest.mark.parametrize("path", ["/api/v1/customers/", "/api/v1/auth/token/", "/api/v1/ingest/readings/"])

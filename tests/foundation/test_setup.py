@@ -65,3 +65,26 @@ def test_generate_data_writes_valid_customers_fast_paths():
 
     fresh = make_customer()
     assert fresh.pk > max(Customer.objects.exclude(pk=fresh.pk).values_list("pk", flat=True))
+
+
+# One postgres_only test from each place that used to carry its own guard (they skipped silently).
+POSTGRES_ONLY = [
+    "tests/billing/test_runs_parallel.py::test_it_bills_every_account_once_in_two_processes",
+    "tests/metering/test_ingest.py::test_it_keeps_counter_order_for_two_batches_at_once",
+    "tests/payments/test_refunds_concurrency.py::test_the_probe_sees_a_held_lock",
+    "tests/safety/test_idempotency.py::test_it_makes_one_report_from_parallel_requests_with_one_key",
+]
+
+
+def test_postgres_only_tests_fail_on_sqlite_under_require_services():
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REQUIRE_SERVICES"}},
+        "DATABASE_URL": "",
+        "REQUIRE_SERVICES": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *POSTGRES_ONLY],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert "4 errors" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
+    assert result.stdout.count("REQUIRE_SERVICES=1 forbids skipping") >= 4

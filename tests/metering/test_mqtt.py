@@ -11,19 +11,21 @@ from django.db import connection
 from django.utils import timezone
 
 from gasworks.metering import ingest
-from gasworks.metering.models import DeviceKey, Reading
-from gasworks.metering.mqtt import Consumer, payload
+from gasworks.metering.models import DeadLetter, DeadLetterReason, DeviceKey, Reading
+from gasworks.metering.mqtt import MAX_PAYLOAD, Consumer, payload
 from tests.metering.helpers import make_meter
 from tests.services import require_mqtt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def start_consumer(url, expected):
+def start_consumer(url, expected, prefix=None, retry_delays=None):
     """A consumer on a topic tree of its own (the broker is shared with other test runs);
-    returns it with its thread, its result and the topic prefix to publish under."""
-    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    returns it with its thread, its result and the topic prefix to publish under. Given the
+    prefix of an earlier one, it resumes that consumer's session (a restart)."""
+    prefix = prefix or f"test-{uuid.uuid4().hex[:10]}"
     consumer = Consumer(url, prefix, topic=f"{prefix}/meters/+/readings", group=200, session_expiry=60)
+    consumer.retry_delays = retry_delays or consumer.retry_delays
     result = {}
 
     def run():
@@ -85,9 +87,10 @@ class FakeClient:
         self.acked.append(mid)
 
 
-def fake_message(mid, serial="M1"):
+def fake_message(mid, serial="M1", raw=None):
     message = mqtt.MQTTMessage(mid=mid, topic=f"gasworks/meters/{serial}/readings".encode())
-    message.payload, message.qos = b"{}", 1
+    message.payload = json.dumps({"body": "{}", "signature": "00"}).encode() if raw is None else raw
+    message.qos = 1
     return message
 
 
@@ -168,3 +171,69 @@ def test_it_keeps_mqtt5_properties_working_with_shared_tables():
     assert not hasattr(Properties(PacketTypes.CONNECT), "ReceiveMaximum")  # values stay per object
     with pytest.raises(MQTTException):
         other.TopicAlias = 3  # the packet rules still apply
+
+
+def signed_reading(key, seq, hours_ago):
+    taken = (timezone.now() - dt.timedelta(hours=hours_ago)).isoformat()
+    return payload(
+        json.dumps({"readings": [{"seq": seq, "value": f"{seq}.000", "taken_at": taken}]}).encode(), key
+    )
+
+
+def test_a_poison_message_is_dead_lettered_at_once_and_never_redelivered():
+    """100,000 '[' need no device key; json.loads gives up with RecursionError. It used to fail
+    its whole group: retried for seconds, never acknowledged, and back after every restart."""
+    url = require_mqtt()
+    meter = make_meter(
+        kind="smart", installed_on=timezone.localdate() - dt.timedelta(days=5), initial_reading=0
+    )
+    key = ingest.issue_key(meter)
+    # A retry would wait longer than the test waits for the consumer: the group must go through
+    # on its first attempt.
+    _consumer, thread, result, prefix = start_consumer(url, 4, retry_delays=(3600,))
+    topic = f"{prefix}/meters/{meter.serial_no}/readings"
+    pub = publisher(url)
+    messages = [
+        signed_reading(key, 1, 3),
+        b"[" * 100_000,
+        b"x" * (MAX_PAYLOAD + 1),
+        signed_reading(key, 2, 2),
+    ]
+    for info in [pub.publish(topic, m, qos=1) for m in messages]:
+        info.wait_for_publish(10)
+    thread.join(60)
+    assert result.get("n") == 4, "the consumer stalled on the poison message"
+    assert list(Reading.objects.filter(meter=meter).order_by("seq").values_list("seq", flat=True)) == [1, 2]
+    letters = list(DeadLetter.objects.order_by("pk"))
+    assert [(d.topic, d.reason, d.size) for d in letters] == [
+        (topic, DeadLetterReason.UNDECODABLE, 100_000),
+        (topic, DeadLetterReason.TOO_LARGE, MAX_PAYLOAD + 1),
+    ]
+    assert letters[0].payload == "[" * DeadLetter.PAYLOAD_KEPT and "TooDeep" in letters[0].detail
+    assert DeviceKey.objects.get(meter=meter).signature_failures == 0  # no device is blamed
+
+    # Restart: the session resumes. Had the poison not been acknowledged, the broker would hand it
+    # over first, and this consumer (stopping after one message) would never get the new reading.
+    consumer, thread, result, _prefix = start_consumer(url, 1, prefix=prefix)
+    pub.publish(topic, signed_reading(key, 3, 1), qos=1).wait_for_publish(10)
+    thread.join(60)
+    pub.loop_stop()
+    assert result.get("n") == 1 and consumer.dead_letters == 0
+    assert Reading.objects.filter(meter=meter, seq=3).exists()
+    assert DeadLetter.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"not json", b"[1, 2]", b'{"body": "{}"}', b'{"body": {}, "signature": "00"}', b"\xff\xfe", b"[" * 5000],
+)
+def test_every_undecodable_message_is_acknowledged_without_reaching_ingest(monkeypatch, raw):
+    consumer = Consumer("mqtt://127.0.0.1:1", "unit")
+    consumer.client, consumer.retry_delays = FakeClient(), (0, 0)
+    stored = []
+    monkeypatch.setattr(
+        ingest, "ingest", lambda ms: stored.extend(ms) or [ingest.Outcome(200, {}) for _ in ms]
+    )
+    consumer._handle([fake_message(1), fake_message(2, raw=raw), fake_message(3)])
+    assert consumer.client.acked == [2, 1, 3] and [m.serial_no for m in stored] == ["M1", "M1"]
+    assert DeadLetter.objects.get().reason == DeadLetterReason.UNDECODABLE and consumer.dead_letters == 1

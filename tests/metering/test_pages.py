@@ -37,6 +37,7 @@ PAGES = {
     "route-list": ({}, {"admin", "meter_reader"}),
     "route-walk": ({"pk": "route"}, {"admin", "meter_reader"}),
     "alert-list": ({}, {"admin", "inspector"}),
+    "dead-letter-list": ({}, {"admin"}),
 }
 
 
@@ -65,6 +66,33 @@ def test_it_checks_every_api_route_for_every_role(client, personas, world, role)
     assert status == (409 if role == "admin" else 403)  # 409: a diaphragm meter has no key
     status = client.post(f"/api/v1/readings/{world['reading'].pk}/approve/", {}).status_code
     assert status == (409 if role == "admin" else 403)  # 409: the reading is not flagged
+
+
+def test_admins_see_the_mqtt_dead_letters_counted_by_reason(admin_client, settings):
+    from gasworks.metering.models import DeadLetter
+
+    settings.LANGUAGE_CODE = "en"
+    at = timezone.now()
+    DeadLetter.objects.bulk_create(
+        [
+            DeadLetter(topic="gasworks/meters/M1/readings", payload="<script>x</script>", size=18,
+                       reason="undecodable", detail="not JSON", received_at=at),
+            DeadLetter(topic="gasworks/meters/M2/readings", payload="[[[[", size=10, reason="undecodable", received_at=at),
+            DeadLetter(topic="gasworks/meters/M3/readings", payload="xxxx", size=300_000, reason="too_large", received_at=at),
+        ]
+    )  # fmt: skip
+    page = admin_client.get("/metering/dead-letters/").content.decode()
+    assert "3 dead letters" in page and "cannot be decoded: <strong>2</strong>" in page
+    assert "too large: <strong>1</strong>" in page and "gasworks/meters/M3/readings" in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+    assert "/metering/dead-letters/" in admin_client.get("/").content.decode()  # in the menu
+    admin_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    page = admin_client.get("/metering/dead-letters/").content.decode()
+    assert (
+        "MQTT 死信" in page
+        and "无法解码：<strong>2</strong>" not in page
+        and "无法解码: <strong>2</strong>" in page
+    )
 
 
 def test_it_shows_meters_on_the_customer_page(admin_client, personas, world):

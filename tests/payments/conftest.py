@@ -41,16 +41,3 @@ def alipay(monkeypatch, keys):
 @pytest.fixture
 def wechat(monkeypatch, keys):
     return _configured(Wechat(keys["merchant"], keys["provider"]), monkeypatch)
-
-
-def pytest_collection_modifyitems(config, items):
-    """postgres_only tests run in the PostgreSQL pass only: on SQLite, threads just meet its
-    whole-database lock, so skip them there rather than fail."""
-    from django.conf import settings
-
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://...)")
-    for item in items:
-        if "postgres_only" in item.keywords and "tests/payments" in str(item.fspath):
-            item.add_marker(skip)

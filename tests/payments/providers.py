@@ -15,6 +15,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from gasworks.payments import rsa
 
 
+def flip_bit(signature: str) -> str:
+    """The base64 signature with one bit of its last byte flipped: a forgery certain to differ
+    from the genuine one (replacing a character may put back the one that was there)."""
+    raw = bytearray(base64.b64decode(signature))
+    raw[-1] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+
+
 def _bare(pem: str) -> str:
     """The base64 body of a PEM, as the providers' consoles hand keys out."""
     return "".join(line for line in pem.strip().splitlines() if not line.startswith("-----"))

@@ -20,7 +20,13 @@ from gasworks.payments import services
 from gasworks.payments.gateways.alipay import AlipayGateway
 from gasworks.payments.gateways.base import GatewayError, Notification
 from gasworks.payments.models import CallbackOutcome, GatewayEvent, PaymentStatus, RefundStatus
-from tests.payments.providers import Alipay, assert_refund_refused, assert_untouched, post_callback
+from tests.payments.providers import (
+    Alipay,
+    assert_refund_refused,
+    assert_untouched,
+    flip_bit,
+    post_callback,
+)
 
 pytestmark = pytest.mark.django_db
 FORM = "application/x-www-form-urlencoded"
@@ -48,15 +54,26 @@ def test_a_signed_notification_credits_once(client, alipay, order, personas):
     assert outcomes == [CallbackOutcome.CREDITED, CallbackOutcome.DUPLICATE, CallbackOutcome.DUPLICATE]
 
 
-def test_empty_parameters_are_left_out_of_the_signed_string(client, alipay, order):
+def assert_credited(order, customer, amount="88.50"):
+    """The point of a good notification: the order paid and the customer's account credited once."""
+    order.refresh_from_db()
+    assert order.status == PaymentStatus.SUCCEEDED
+    entry = LedgerEntry.objects.get(account__customer=customer)
+    assert (entry.kind, entry.amount) == ("payment", Decimal(amount))
+    assert ledger.balance(customer) == Decimal(amount)
+
+
+def test_empty_parameters_are_left_out_of_the_signed_string(client, alipay, order, personas):
     params = alipay.notification(out_trade_no=order.order_no, body="", passback_params="")
-    assert _post(client, params).status_code == 200
+    response = _post(client, params)
+    assert response.status_code == 200 and response.content == b"success"
+    assert_credited(order, personas["own_customer"])
 
 
 @pytest.mark.parametrize(
     "forge",
     [
-        pytest.param(lambda p, a, k: {**p, "sign": p["sign"][:10] + "A" + p["sign"][11:]}, id="flipped-sign"),
+        pytest.param(lambda p, a, k: {**p, "sign": flip_bit(p["sign"])}, id="flipped-sign"),
         pytest.param(lambda p, a, k: {**p, "total_amount": "8850.00"}, id="amount-changed-after-signing"),
         pytest.param(lambda p, a, k: {**p, "trade_no": "2026030122001400000000000002"}, id="txn-changed"),
         pytest.param(
@@ -69,13 +86,15 @@ def test_empty_parameters_are_left_out_of_the_signed_string(client, alipay, orde
 )
 def test_a_forged_notification_is_refused_and_changes_nothing(client, alipay, order, keys, forge):
     params = alipay.notification(out_trade_no=order.order_no)
-    response = _post(client, forge(params, alipay, keys))
+    forged = forge(params, alipay, keys)
+    assert forged != params  # every forgery changes what was signed, or its signature
+    response = _post(client, forged)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_signature"
     assert_untouched(order)
 
 
-def test_a_notification_for_another_app_or_seller_is_refused(client, alipay, order, monkeypatch):
+def test_a_notification_for_another_app_or_seller_is_refused(client, alipay, order, monkeypatch, personas):
     response = _post(client, alipay.notification(out_trade_no=order.order_no, app_id="2021999999999999"))
     assert response.status_code == 400 and response.json()["error"]["code"] == "wrong_merchant"
     monkeypatch.setenv("ALIPAY_SELLER_ID", alipay.seller_id)
@@ -84,6 +103,7 @@ def test_a_notification_for_another_app_or_seller_is_refused(client, alipay, ord
     assert_untouched(order)
     # The right seller passes.
     assert _post(client, alipay.notification(out_trade_no=order.order_no)).status_code == 200
+    assert_credited(order, personas["own_customer"])
 
 
 def test_a_conflicting_amount_is_flagged_not_credited(client, alipay, order):

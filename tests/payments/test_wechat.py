@@ -19,7 +19,7 @@ from gasworks.payments import services
 from gasworks.payments.gateways.base import GatewayError, Notification
 from gasworks.payments.gateways.wechat import WechatGateway
 from gasworks.payments.models import CallbackOutcome, GatewayEvent, PaymentStatus, RefundStatus
-from tests.payments.providers import assert_refund_refused, assert_untouched, post_callback
+from tests.payments.providers import assert_refund_refused, assert_untouched, flip_bit, post_callback
 
 pytestmark = pytest.mark.django_db
 API = "https://api.mch.weixin.qq.com"
@@ -50,17 +50,11 @@ def test_a_signed_notification_is_decrypted_and_credits_once(client, wechat, ord
     assert wechat.requests == []  # verified with the configured public key: no call out
 
 
-def _flip(signature: str) -> str:
-    raw = bytearray(base64.b64decode(signature))
-    raw[-1] ^= 1
-    return base64.b64encode(bytes(raw)).decode()
-
-
 @pytest.mark.parametrize(
     "forge",
     [
         pytest.param(
-            lambda b, h, w, k: (b, {**h, "Wechatpay-Signature": _flip(h["Wechatpay-Signature"])}),
+            lambda b, h, w, k: (b, {**h, "Wechatpay-Signature": flip_bit(h["Wechatpay-Signature"])}),
             id="flipped-bit",
         ),
         pytest.param(lambda b, h, w, k: (b.replace(b"EV-018c", b"EV-019c"), h), id="body-changed"),
@@ -80,7 +74,9 @@ def _flip(signature: str) -> str:
 )
 def test_a_forged_notification_is_refused_and_changes_nothing(client, wechat, order, keys, forge):
     body, headers = wechat.notification(wechat.transaction(order.order_no, 8850))
-    response = _post(client, *forge(body, headers, wechat, keys))
+    forged = forge(body, headers, wechat, keys)
+    assert forged != (body, headers)  # every forgery changes what was signed, or its signature
+    response = _post(client, *forged)
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_signature"
     assert_untouched(order)
 

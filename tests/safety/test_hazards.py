@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
@@ -39,6 +40,23 @@ def test_it_refuses_a_bad_hazard_and_writes_nothing(personas):
             hazards.raise_hazard(customer, level, text, by=None, deadline=deadline)
         assert exc.value.code == code
     assert not Hazard.objects.exists()
+
+
+def test_closing_a_hazard_records_when_by_whom_and_what_was_found(personas):
+    inspector = personas["inspector"]
+    hazard = hazards.raise_hazard(make_customer(), "key", "flue loose", by=inspector)
+    hazards.rectify(hazard, "flue refitted", by=inspector)
+    assert Hazard.objects.get(pk=hazard.pk).closed_at is None
+    closing = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=datetime.UTC)
+    with time_machine.travel(closing, tick=False):
+        hazards.close(hazard, "re-inspected: sound", by=inspector)
+    stored = Hazard.objects.get(pk=hazard.pk)
+    assert (stored.status, stored.closed_at, stored.closed_by, stored.reinspection_note) == (
+        HazardStatus.CLOSED,
+        closing,
+        inspector,
+        "re-inspected: sound",
+    )
 
 
 def test_it_walks_open_rectified_closed_and_refuses_the_rest(personas):

@@ -1,6 +1,7 @@
 """Emergency reports sent twice make one report: the API's Idempotency-Key and the page forms'
 one-time token."""
 
+import json
 import threading
 
 import pytest
@@ -14,8 +15,6 @@ from tests.factories import make_user
 from tests.safety.conftest import form_token
 
 URL = "/api/v1/emergencies/"
-# Threads racing on one key need real row locks; SQLite would serialise them (or lock up).
-POSTGRES = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 BODY = {"address": "望京街道8号院3单元", "description": "楼道燃气味", "priority": "critical"}
 
 
@@ -44,10 +43,27 @@ def test_it_answers_409_for_the_same_key_with_another_body_and_writes_nothing(cl
 
 def test_it_keeps_keys_per_user(client, personas):
     client.force_login(personas["dispatcher"])
-    _post(client, BODY, "shared")
+    theirs = _post(client, BODY, "shared").json()
     client.force_login(personas["admin"])
-    assert _post(client, BODY, "shared").status_code == 201
+    mine = _post(client, BODY, "shared")
+    assert mine.status_code == 201 and mine.json()["id"] != theirs["id"]
     assert Emergency.objects.count() == 2
+    # The retry replays this user's own answer, never another user's under the same key.
+    again = _post(client, BODY, "shared")
+    assert again["Idempotent-Replayed"] == "true" and again.json() == mine.json()
+    client.force_login(personas["dispatcher"])
+    assert _post(client, BODY, "shared").json() == theirs
+
+
+def test_the_same_body_with_its_keys_in_another_order_replays(client, personas):
+    client.force_login(personas["dispatcher"])
+    first = _post(client, BODY, "call-order")
+    reordered = dict(reversed(list(BODY.items())))
+    assert list(reordered) != list(BODY)
+    again = client.post(URL, json.dumps(reordered, ensure_ascii=False), content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY="call-order")  # fmt: skip
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and Emergency.objects.count() == 1
 
 
 def test_it_makes_a_new_report_without_a_key(client, personas):
@@ -76,8 +92,7 @@ def test_it_replays_for_a_customer_too(client, personas):
     assert Emergency.objects.get().customer == personas["own_customer"]
 
 
-@pytest.mark.postgres_only
-@POSTGRES
+@pytest.mark.postgres_only  # threads racing on one key need real row locks
 @pytest.mark.django_db(transaction=True)
 def test_it_makes_one_report_from_parallel_requests_with_one_key():
     user = make_user("dispatcher")
@@ -153,8 +168,7 @@ def test_it_does_not_reveal_another_users_report_through_a_token(client, persona
     assert Emergency.objects.count() == 1
 
 
-@pytest.mark.postgres_only
-@POSTGRES
+@pytest.mark.postgres_only  # threads racing on one key need real row locks
 @pytest.mark.django_db(transaction=True)
 def test_it_makes_one_report_from_parallel_submits_of_one_form():
     user = make_user("dispatcher")

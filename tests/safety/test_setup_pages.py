@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from gasworks.errors import DomainError, InvalidInput
@@ -202,6 +203,12 @@ def test_it_books_a_window_shown_to_the_inspector_and_the_customer(client, perso
     assert day.isoformat() not in client.get("/safety/portal/inspections/").content.decode()
 
 
+# An appointment starts and ends on one local day: windows a few hours from now would cross
+# midnight when the suite runs late in the evening (Asia/Shanghai). The clock is pinned.
+MORNING = datetime.datetime(2026, 4, 20, 2, 0, tzinfo=datetime.UTC)  # 10:00 in Shanghai
+
+
+@time_machine.travel(MORNING, tick=False)
 def test_it_refuses_a_bad_window_or_a_finished_task(client, personas, template):
     task = inspections.create_task(
         personas["own_customer"], datetime.date(2026, 5, 1), inspector=personas["inspector"]
@@ -221,25 +228,18 @@ def test_it_refuses_a_bad_window_or_a_finished_task(client, personas, template):
     inspections.complete(
         task, all_pass(template), by=personas["inspector"], confirmed_by_name="x", customer_confirmed=True
     )
-    tomorrow_at_ten = _tomorrow_at_ten()  # a window that is valid at any hour the suite runs
     with pytest.raises(DomainError) as info:
         inspections.book_appointment(
-            task, tomorrow_at_ten, tomorrow_at_ten + datetime.timedelta(hours=1), by=None
+            task, now + datetime.timedelta(hours=1), now + datetime.timedelta(hours=2), by=None
         )
     assert info.value.code == "not_bookable"
 
 
-def _tomorrow_at_ten():
-    """10:00 local time tomorrow: `now + N hours` crosses local midnight late in the evening, and a
-    window over midnight is refused for another reason than the one under test."""
-    tomorrow = timezone.localtime() + datetime.timedelta(days=1)
-    return tomorrow.replace(hour=10, minute=0, second=0, microsecond=0)
-
-
+@time_machine.travel(MORNING, tick=False)
 def test_it_books_through_the_api(client, personas):
     task = inspections.create_task(personas["own_customer"], datetime.date(2026, 5, 1))
     client.force_login(personas["inspector"])
-    starts = _tomorrow_at_ten() + datetime.timedelta(days=1)
+    starts = timezone.now() + datetime.timedelta(days=2)
     ends = starts + datetime.timedelta(hours=2)
     url = f"/api/v1/inspections/{task.pk}/appointment/"
     response = client.post(

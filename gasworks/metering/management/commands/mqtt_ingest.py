@@ -18,4 +18,4 @@ class Command(BaseCommand):
         consumer = Consumer(url, client_id, topic)
         self.stdout.write(f"listening on {url} {topic} as {client_id}")
         done = consumer.run(max_messages=max_messages, idle_exit=idle_exit)
-        self.stdout.write(f"processed {done} messages")
+        self.stdout.write(f"processed {done} messages, {consumer.dead_letters} of them dead-lettered")
