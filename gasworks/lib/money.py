@@ -81,7 +81,8 @@ def format_money(value, sign: bool = True) -> str:
 
 
 def format_balance(value) -> str:
-    """A balance in words: a debt reads as owed, a credit as credit (余额), never a bare minus."""
+    """A balance in words: a debt reads as owed, a credit as credit (余额), never a bare minus;
+    a square account is just ¥0.00."""
     from django.utils.translation import gettext
 
     if value is None or value == "":
@@ -89,6 +90,8 @@ def format_balance(value) -> str:
     amount = round_money(value if not isinstance(value, float) else str(value))
     if amount < 0:
         return gettext("Owed %(amount)s") % {"amount": format_money(amount, sign=False)}
+    if amount == 0:
+        return format_money(amount)  # square: neither owed nor in credit
     return gettext("Credit %(amount)s") % {"amount": format_money(amount)}
 
 

@@ -88,7 +88,7 @@ def test_a_customer_pays_online_through_the_sandbox(page, live_server, personas)
     assert page.inner_text("[data-testid=status]") == "Succeeded"
     page.click("[data-testid=back-to-my]")
     page.wait_for_selector("[data-testid=balance]")
-    assert page.inner_text("[data-testid=balance]") == "¥66.60"
+    assert page.inner_text("[data-testid=balance]") == "Credit ¥66.60"
     page.screenshot(path=str(SHOTS / "payments_portal.png"), full_page=True)
     payment = Payment.objects.get(customer=customer)
     assert payment.status == PaymentStatus.SUCCEEDED and payment.receipt_no

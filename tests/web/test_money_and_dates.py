@@ -40,6 +40,7 @@ def test_money_has_one_format_and_a_balance_says_which_way():
     with translation.override("en"):
         assert format_balance(Decimal("-83131.99")) == "Owed ¥83,131.99"
         assert format_balance(Decimal("12")) == "Credit ¥12.00"
+        assert format_balance(Decimal("0")) == "¥0.00"
     with translation.override("zh-hans"):
         assert format_balance(Decimal("-83131.99")) == "欠费 ¥83,131.99"
         assert format_balance(Decimal("12")) == "余额 ¥12.00"
