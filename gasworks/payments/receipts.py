@@ -83,6 +83,11 @@ def render(payment: Payment) -> bytes:
     page.setFont(FONT, 16)
     page.drawCentredString(width / 2, y, f"{parameters.get('station_name')}")
     y -= 9 * mm
+    address = parameters.get("station_address")
+    if address:
+        page.setFont(FONT, 9)
+        page.drawCentredString(width / 2, y + 3 * mm, address)
+        y -= 3 * mm
     page.setFont(FONT, 14)
     page.drawCentredString(width / 2, y, "收款收据 Receipt")
     y -= 12 * mm

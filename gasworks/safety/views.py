@@ -36,6 +36,7 @@ from gasworks.safety.models import (
     TaskStatus,
 )
 from gasworks.safety.services import checklists, emergencies, hazards, inspections, photos
+from gasworks.system import parameters
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
@@ -589,7 +590,12 @@ def portal_emergency(request):
     return render(
         request,
         "safety/portal_emergency.html",
-        {"form": form, "customer": customer, "reports": customer.emergencies.all()[:10]},
+        {
+            "form": form,
+            "customer": customer,
+            "reports": customer.emergencies.all()[:10],
+            "emergency_phone": parameters.get("emergency_phone"),
+        },
     )
 
 
