@@ -74,7 +74,7 @@ class RemoveForm(forms.Form):
 
 
 class RouteSettingsForm(BootstrapMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=80)
+    name = forms.CharField(label=_("Route name"), max_length=80)
     reader = forms.ModelChoiceField(
         label=_("Meter reader"),
         queryset=get_user_model().objects.none(),

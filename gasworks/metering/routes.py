@@ -141,7 +141,7 @@ def add_stops(route: ReadingRoute, meter_ids, by=None) -> int:
     added = [pk for pk in _check_meters(meter_ids) if pk not in current]
     _renumber(route, current + added)
     if added:
-        audit.record("add_stops", route, None, {"added": added}, actor=by)
+        audit.record("update", route, None, {"added": added}, actor=by)
     return len(added)
 
 
@@ -151,7 +151,7 @@ def remove_stop(route: ReadingRoute, meter_id, by=None) -> None:
     current = stop_ids(route)
     meter_id = _on_route(current, meter_id)
     _renumber(route, [pk for pk in current if pk != meter_id])
-    audit.record("remove_stop", route, {"meter": meter_id}, None, actor=by)
+    audit.record("update", route, {"stop": meter_id}, None, actor=by)
 
 
 @transaction.atomic
