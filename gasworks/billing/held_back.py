@@ -93,6 +93,13 @@ def _details(reason: str, customer_ids: list[int], period: Period) -> dict[int, 
     return {}
 
 
+# Why the run parked a bill (BillReview.reason), as the run page says it.
+PARKED_WHY = {
+    "implausible": _("far above the account's usual bills"),
+    "no_tariff": _("no tariff for the account's category"),
+}
+
+
 def groups(held: dict) -> list[dict]:
     """The stored report as the run page shows it: one group per reason with accounts held."""
     held = held or {}
@@ -102,7 +109,14 @@ def groups(held: dict) -> list[dict]:
             "reason": reason,
             "label": label,
             "count": counts[reason],
-            "accounts": [a for a in accounts if a["reason"] == reason],
+            "accounts": [
+                {
+                    **a,
+                    "detail": PARKED_WHY.get(a["detail"], a["detail"]) if reason == "parked" else a["detail"],
+                }
+                for a in accounts
+                if a["reason"] == reason
+            ],
         }
         for reason, label in REASONS.items()
         if counts.get(reason)

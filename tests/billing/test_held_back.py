@@ -94,3 +94,10 @@ def test_the_portal_tells_the_customer_a_bill_waits_for_a_reading_in_review(clie
     read(personas["own_customer"], 900, local(2026, 10, 10), status="flagged")
     page = client.get("/portal/").content.decode()
     assert 'data-testid="bill-waiting"' in page and "2026-10-10" in page
+
+
+def test_the_run_page_says_why_a_bill_was_parked_in_words(admin_client, station):
+    run = runs.execute(runs.start_run("2026-10"))
+    page = admin_client.get(f"/billing/runs/{run.pk}/").content.decode()
+    parked = page.split('data-testid="held-parked"')[1].split('data-testid="held-')[0]
+    assert "no tariff for the account&#x27;s category" in parked and "no_tariff" not in parked

@@ -73,3 +73,6 @@ def test_the_page_shows_both_lists_sorted_with_counts(client, tasks):
     assert positions == sorted(positions)
     assert not any(name in overdue + today for name in tasks["hidden"])
     assert 'data-testid="overdue-count">3<' in page and 'data-testid="today-count">3<' in page
+    # The page around the lists stays whole: the scope switch, one block of today's work.
+    assert 'href="?scope=mine"' in page and 'href="?scope=all"' in page
+    assert page.count('data-testid="today-tasks"') == 1
