@@ -1,7 +1,7 @@
 """API v1 of billing: tariffs, billing runs, bills (api.md "Tariffs and billing")."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -10,7 +10,7 @@ from gasworks.accounts.access import scope_to_customer
 from gasworks.api.lookups import get_object_or_404, id_param
 from gasworks.api.permissions import ActionPerms
 from gasworks.api.serializers import decimal_for
-from gasworks.billing import runs, tariffs
+from gasworks.billing import held_back, runs, tariffs
 from gasworks.billing.models import Bill, BillingRun, Tariff, TariffTier
 from gasworks.lib.dates import PlausibleDate
 
@@ -92,10 +92,42 @@ class TariffViewSet(
         )
 
 
+class HeldAccountSerializer(serializers.Serializer):
+    customer = serializers.IntegerField()
+    account_no = serializers.CharField()
+    name = serializers.CharField()
+    reason = serializers.CharField(help_text="one of: " + ", ".join(held_back.REASONS))
+    detail = serializers.CharField(allow_blank=True)
+
+
+class HeldBackSerializer(serializers.Serializer):
+    """Accounts a finished run did not bill: counts by reason, and up to 100 accounts each."""
+
+    counts = serializers.DictField(child=serializers.IntegerField())
+    accounts = HeldAccountSerializer(many=True)
+
+
 class RunSerializer(serializers.ModelSerializer):
+    held_back = serializers.SerializerMethodField()
+
+    @extend_schema_field(HeldBackSerializer)
+    def get_held_back(self, run) -> dict:
+        held = run.held_back or {}
+        return {"counts": held.get("counts", {}), "accounts": held.get("accounts", [])}
+
     class Meta:
         model = BillingRun
-        fields = ["id", "period", "status", "bills_created", "accounts_total", "parked", "progress", "error"]
+        fields = [
+            "id",
+            "period",
+            "status",
+            "bills_created",
+            "accounts_total",
+            "parked",
+            "progress",
+            "error",
+            "held_back",
+        ]
         read_only_fields = fields
 
 

@@ -193,6 +193,8 @@ class BillingRun(models.Model):
     # plan() finds the accounts still without a bill or review.
     last_customer_id = models.BigIntegerField(default=0)
     error = models.TextField(_("error"), blank=True)
+    # Accounts the finished run did not bill, and why (billing.held_back.report).
+    held_back = models.JSONField(_("held back"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -24,7 +24,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gasworks.billing import ledger, store
+from gasworks.billing import held_back, ledger, store
 from gasworks.billing.events import BillsIssued
 from gasworks.billing.models import (
     RUN_TRANSITIONS,
@@ -198,7 +198,8 @@ def finish(run_id: int) -> None:
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         if run.status == RunStatus.RUNNING and run.chunks_done >= run.chunks_total:
-            set_status(run, RunStatus.DONE, finished_at=timezone.now())
+            held = held_back.report(parse_period(run.period))
+            set_status(run, RunStatus.DONE, finished_at=timezone.now(), held_back=held)
 
 
 def bill_chunk(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer, scope_to_customer
-from gasworks.billing import adjustments, arrears, runs, tariffs
+from gasworks.billing import adjustments, arrears, held_back, runs, tariffs
 from gasworks.billing.forms import AdjustmentForm, RunForm, TariffForm
 from gasworks.billing.models import (
     Account,
@@ -86,7 +86,7 @@ def run_list(request):
 def run_detail(request, pk):
     run = get_object_or_404(BillingRun, pk=pk)
     template = "billing/run_progress.html" if request.headers.get("HX-Request") else "billing/run_detail.html"
-    return render(request, template, {"run": run})
+    return render(request, template, {"run": run, "held": held_back.groups(run.held_back)})
 
 
 @staff_required

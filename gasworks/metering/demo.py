@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from gasworks.customers.models import Customer
-from gasworks.metering import bulk, store
-from gasworks.metering.models import Meter, MeterEvent, MeterKind
+from gasworks.metering import bulk, routes, store
+from gasworks.metering.models import Meter, MeterEvent, MeterKind, ReadingRoute
 
 MONTHLY_M3 = {"residential": (8, 40), "commercial": (150, 600), "industrial": (1500, 4000)}
 KIND = {"residential": MeterKind.DIAPHRAGM, "commercial": MeterKind.SMART, "industrial": MeterKind.INDUSTRIAL}
@@ -34,6 +34,7 @@ def seed(stdout) -> None:
     customers = list(Customer.objects.filter(premises__meters__isnull=True).order_by("pk")[:400])
     if not customers:
         stdout.write("metering: demo meters already present")
+        seed_routes(stdout)
         return
     rows: list[bulk.Row] = []
     with transaction.atomic():
@@ -69,6 +70,21 @@ def seed(stdout) -> None:
     stdout.write(
         f"metering: {len(customers)} meters, {result['imported']} readings ({result['flagged']} flagged)"
     )
+    seed_routes(stdout)
+
+
+def seed_routes(stdout) -> None:
+    """A reading route per district, stops in address order, assigned to the demo meter
+    reader, so the reader's page has rounds to walk. Skipped once any route exists."""
+    if ReadingRoute.objects.exists():
+        return
+    reader = routes.readers().filter(username="reader").first() or routes.readers().first()
+    made = 0
+    for district in routes.districts():
+        ids = list(routes.installed_meters(district=district).values_list("pk", flat=True))
+        routes.create_route(f"{district}抄表册", reader, ids)
+        made += 1
+    stdout.write(f"metering: {made} reading routes, assigned to {reader or 'nobody'}")
 
 
 def generate(customer_ids: range, rng, stdout) -> None:

@@ -3,7 +3,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.lib.dates import PlausibleDate
+from gasworks.metering import routes
 from gasworks.metering.models import MeterKind, ReadingReason
+from gasworks.web.forms import BootstrapMixin
 
 VOLUME = {"max_digits": 14, "decimal_places": 3, "min_value": 0}
 
@@ -22,7 +24,7 @@ class MeterForm(forms.Form):
     )
 
 
-class ReadingForm(forms.Form):
+class ReadingForm(BootstrapMixin, forms.Form):
     meter = forms.CharField(label=_("Meter serial number"), max_length=40)
     value = forms.DecimalField(label=_("Register value"), **VOLUME)
     taken_at = forms.DateTimeField(
@@ -37,6 +39,21 @@ class ReadingForm(forms.Form):
     temperature_c = forms.DecimalField(
         label=_("Temperature, °C"), required=False, max_digits=6, decimal_places=2
     )
+    # Shown (as a checkbox) only after a warning about a value far below the previous one.
+    confirm = forms.BooleanField(label="", required=False, widget=forms.HiddenInput)
+
+    def ask_to_confirm(self, previous) -> None:
+        self.add_error(
+            "value",
+            _(
+                "This is below the previous reading (%(p)s) by more than a rollover explains. Check the "
+                "register; if it really shows this value, tick the box and save again: it is kept for review."
+            )
+            % {"p": previous},
+        )
+        field = self.fields["confirm"]
+        field.label = self["confirm"].label = _("Yes, the register really shows this value")
+        field.widget = forms.CheckboxInput(attrs={"class": "form-check-input"})
 
 
 class RouteReadingForm(forms.Form):
@@ -45,6 +62,8 @@ class RouteReadingForm(forms.Form):
         **VOLUME,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.001", "autofocus": True}),
     )
+    # Set once the reader has seen the warning about a value far below the previous one.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class ReplaceForm(forms.Form):
@@ -63,20 +82,32 @@ class RemoveForm(forms.Form):
     )
 
 
-class RouteForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=80)
+class RouteSettingsForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("Route name"), max_length=80)
     reader = forms.ModelChoiceField(
-        label=_("Meter reader"), queryset=get_user_model().objects.none(), required=False
-    )
-    serials = forms.CharField(
-        label=_("Meter serial numbers, in walking order"), widget=forms.Textarea(attrs={"rows": 6})
+        label=_("Meter reader"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Not assigned"),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reader"].queryset = (
-            get_user_model().objects.filter(role="meter_reader").order_by("username")
-        )
+        self.fields["reader"].queryset = routes.readers()
+
+
+class RouteCreateForm(RouteSettingsForm):
+    district = forms.ChoiceField(label=_("All meters of a district"), required=False)
+    street = forms.CharField(
+        label=_("All meters on a street"),
+        required=False,
+        max_length=80,
+        help_text=_("A part of the address, e.g. 望京街道. Leave both empty to pick meters one by one."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = [("", "—"), *((d, d) for d in routes.districts())]
 
 
 class ImportForm(forms.Form):

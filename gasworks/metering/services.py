@@ -321,6 +321,25 @@ def record_reading(
     return reading
 
 
+# A reading far below the previous one: backwards, and more than a rollover explains.
+BACKWARDS_FLAGS = frozenset({"reverse", "rollover_implausible"})
+
+
+def goes_backwards(meter: Meter, value, taken_at: dt.datetime) -> Decimal | None:
+    """The previous register value when ``value`` would be stored flagged as going backwards
+    (reverse, or a rollover the meter could not have made), else None. Stores nothing: a form
+    asks the reader to confirm such a value before record_reading keeps it flagged. Bad input
+    gives None here; record_reading refuses it with the reason."""
+    try:
+        value = to_volume(value)
+        th = vee.Thresholds.current(meter)
+        base = baseline(meter, th=th)
+        verdict = vee.evaluate(meter.digits, meter.max_flow_m3h, base, value, taken_at, timezone.now(), th)
+    except (DomainError, ConsumptionError):
+        return None
+    return base.value if BACKWARDS_FLAGS & set(verdict.flags) else None
+
+
 def raise_alerts(meter, customer, reading, verdict, now, device_flags=()) -> list[TamperAlert]:
     rows = alert_rows(meter.pk, customer.pk if customer else None, reading.value, verdict, now, device_flags)
     alerts = [TamperAlert(**a, reading=reading) for a in rows]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("routes/", views.route_list, name="route-list"),
     path("routes/new/", views.route_create, name="route-create"),
     path("routes/<int:pk>/", views.route_walk, name="route-walk"),
+    path("routes/<int:pk>/edit/", views.route_edit, name="route-edit"),
     path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/<int:pk>/close/", views.alert_close, name="alert-close"),
     path("dead-letters/", views.dead_letter_list, name="dead-letter-list"),

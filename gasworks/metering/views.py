@@ -177,8 +177,13 @@ def reading_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         meter = Meter.objects.filter(serial_no=data["meter"].strip()).first()
+        previous = None
+        if meter is not None and not data["confirm"]:
+            previous = services.goes_backwards(meter, data["value"], data["taken_at"])
         if meter is None:
             form.add_error("meter", _("Unknown meter."))
+        elif previous is not None:
+            form.ask_to_confirm(previous)
         else:
             try:
                 reading = services.record_reading(
@@ -270,16 +275,107 @@ def route_list(request):
 @staff_required
 @perm("add_readingroute")
 def route_create(request):
-    form = forms.RouteForm(request.POST or None)
+    """Start a route: a name, a reader, and all meters of a district or a street (or none yet,
+    to pick them on the builder page)."""
+    form = forms.RouteCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        ids = []
+        if data["district"] or data["street"]:
+            meters = routes.installed_meters(district=data["district"], street=data["street"].strip())
+            ids = list(meters.values_list("pk", flat=True))
         try:
-            route = routes.create_route(data["name"], data["serials"], reader=data["reader"])
+            route = routes.create_route(data["name"], data["reader"], ids, by=request.user)
         except DomainError as exc:
             apply_error(form, exc)
         else:
-            return redirect("metering:route-walk", pk=route.pk)
+            messages.success(request, _("Route created with %(n)d stops.") % {"n": len(ids)})
+            return redirect("metering:route-edit", pk=route.pk)
     return render(request, "web/form.html", {"form": form, "title": _("New reading route")})
+
+
+ROUTE_PICK_LIMIT = 200
+
+
+@staff_required
+@perm("change_readingroute")
+def route_edit(request, pk):
+    """The route builder: the stops in walking order (move, remove), meters to add by district,
+    street or search, and the route's name and reader."""
+    route = get_object_or_404(ReadingRoute.objects.select_related("reader"), pk=pk)
+    filters = {
+        "district": request.GET.get("district", "").strip(),
+        "street": request.GET.get("street", "").strip()[:80],
+        "q": request.GET.get("q", "").strip()[:80],
+    }
+    settings_form = forms.RouteSettingsForm(
+        request.POST if request.POST.get("action") == "settings" else None,
+        initial={"name": route.name, "reader": route.reader},
+    )
+    if request.method == "POST":
+        try:
+            done = _route_action(request, route, settings_form)
+        except DomainError as exc:
+            if request.POST.get("action") == "settings":
+                apply_error(settings_form, exc)
+            else:
+                messages.error(request, exc.message)
+            done = False
+        if done:
+            return redirect(f"{reverse('metering:route-edit', args=[route.pk])}?{request.GET.urlencode()}")
+    stops = list(route.stops.select_related("meter__premises").order_by("position"))
+    on_route = {s.meter_id for s in stops}
+    picked = None
+    if any(filters.values()):
+        meters = routes.installed_meters(filters["district"], filters["street"], filters["q"])
+        picked = {"count": meters.count(), "meters": list(meters[:ROUTE_PICK_LIMIT])}
+    context = {
+        "route": route,
+        "stops": stops,
+        "on_route": on_route,
+        "picked": picked,
+        "filters": filters,
+        "districts": routes.districts(),
+        "settings_form": settings_form,
+        "limit": ROUTE_PICK_LIMIT,
+    }
+    return render(request, "metering/route_edit.html", context)
+
+
+def _route_action(request, route, settings_form) -> bool:
+    """One change of the builder page, through the routes service; True when done."""
+    action, post = request.POST.get("action", ""), request.POST
+    if action == "settings":
+        if not settings_form.is_valid():
+            return False
+        data = settings_form.cleaned_data
+        routes.update_route(route, data["name"], data["reader"], by=request.user)
+        messages.success(request, _("Route saved."))
+    elif action == "add":
+        added = routes.add_stops(route, post.getlist("meter"), by=request.user)
+        messages.success(request, _("%(n)d meters added.") % {"n": added})
+    elif action == "add_all":
+        meters = routes.installed_meters(
+            post.get("district", "").strip(), post.get("street", "").strip(), post.get("q", "").strip()
+        )
+        added = routes.add_stops(route, list(meters.values_list("pk", flat=True)), by=request.user)
+        messages.success(request, _("%(n)d meters added.") % {"n": added})
+    elif action in ("up", "down"):
+        routes.move_stop(route, post.get("meter"), -1 if action == "up" else 1, by=request.user)
+    elif action == "remove":
+        routes.remove_stop(route, post.get("meter"), by=request.user)
+    elif action == "order":
+        routes.reorder(route, post.getlist("meter"), by=request.user)
+    else:
+        raise DomainError("invalid", _("Unknown change."), status=400)
+    return True
+
+
+def _next_stop(route, stops, index, done):
+    following = next((i for i in range(index + 1, len(stops)) if stops[i].meter_id not in done), None)
+    if following is None:
+        return redirect("metering:route-list")
+    return redirect(f"{reverse('metering:route-walk', args=[route.pk])}?stop={following}")
 
 
 def _cycle_start() -> dt.datetime:
@@ -309,27 +405,25 @@ def route_walk(request, pk):
     stop = stops[index]
     meter = stop.meter
     form = forms.RouteReadingForm(request.POST or None)
+    backwards = None
     if request.method == "POST":
         if not request.user.has_perm("metering.add_reading"):
             return HttpResponse(status=403)
         if form.is_valid():
-            try:
-                reading = services.record_reading(
-                    meter, form.cleaned_data["value"], timezone.now(), by=request.user
-                )
-            except DomainError as exc:
-                apply_error(form, exc)
-            else:
-                _report(request, reading)
-                following = next(
-                    (i for i in range(index + 1, len(stops)) if stops[i].meter_id not in done | {meter.pk}),
-                    None,
-                )
-                if following is None:
-                    return redirect("metering:route-list")
-                return redirect(f"{reverse('metering:route-walk', args=[route.pk])}?stop={following}")
+            value, now = form.cleaned_data["value"], timezone.now()
+            if not form.cleaned_data["confirm"]:
+                backwards = services.goes_backwards(meter, value, now)
+            if backwards is None:
+                try:
+                    reading = services.record_reading(meter, value, now, by=request.user)
+                except DomainError as exc:
+                    apply_error(form, exc)
+                else:
+                    _report(request, reading)
+                    return _next_stop(route, stops, index, done | {meter.pk})
     last = Reading.objects.filter(meter=meter).exclude(status="rejected").order_by("-taken_at").first()
     context = {
+        "backwards": backwards,
         "route": route,
         "stop": stop,
         "meter": meter,

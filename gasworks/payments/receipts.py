@@ -81,6 +81,11 @@ def render(payment: Payment) -> bytes:
         y -= 7 * mm
     y += 7 * mm
     y -= 9 * mm
+    address = parameters.get("station_address")
+    if address:
+        page.setFont(face, 9)
+        page.drawCentredString(width / 2, y + 3 * mm, address)
+        y -= 3 * mm
     page.setFont(face, 14)
     page.drawCentredString(width / 2, y, "收款收据 Receipt")
     y -= 12 * mm

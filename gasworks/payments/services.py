@@ -157,12 +157,13 @@ def shift_totals(shift: Shift) -> dict:
     return {"methods": by_method, "total": f"{grand:.2f}", "refunded": f"{refunds or 0:.2f}"}
 
 
-def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: str = "") -> Shift:
-    """日结: freeze the totals by method and lock the shift. Only its cashier or a supervisor."""
+def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: str = "", at=None) -> Shift:
+    """日结: freeze the totals by method and lock the shift. Only its cashier or a supervisor.
+    ``at``: when it was closed (default now; the demo's history closes its past shifts)."""
     if by.pk != shift.cashier_id and not by.has_perm("payments.supervise_shift"):
         raise NotAllowed("not_your_shift", _("Only the shift's cashier or a supervisor may close it."))
     counted = clean_amount(cash_counted, "cash_counted") if cash_counted not in (None, "") else None
-    now = timezone.now()
+    now = at or timezone.now()
     with transaction.atomic():
         shift = Shift.objects.select_for_update().get(pk=shift.pk)
         if shift.status != ShiftStatus.OPEN:
@@ -240,13 +241,21 @@ def check_payer(user, method: str) -> None:
 
 
 def take_counter_payment(
-    customer, amount, method: str, by, tendered=None, purpose: str = "account", numbered: bool = True
+    customer,
+    amount,
+    method: str,
+    by,
+    tendered=None,
+    purpose: str = "account",
+    numbered: bool = True,
+    at=None,
 ) -> Payment:
     """Cash, card or bank at the counter: succeeded at once, in the cashier's open shift.
     numbered=False leaves the receipt number to the caller, who must call assign_receipt as the
-    last step of its own transaction (an IC-card top-up does more work after the payment)."""
+    last step of its own transaction (an IC-card top-up does more work after the payment).
+    ``at``: when it was taken (default now; the demo's history passes past times, in order)."""
     data = check_counter_input(amount, method, tendered)
-    now = timezone.now()
+    now = at or timezone.now()
     # No savepoint: nothing in here is caught and retried, so a failure rolls back the caller.
     with transaction.atomic(savepoint=False):
         shift_id = open_shift_id(by, now)

@@ -36,6 +36,7 @@ from gasworks.safety.models import (
     TaskStatus,
 )
 from gasworks.safety.services import checklists, emergencies, hazards, inspections, photos
+from gasworks.system import parameters
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
@@ -78,26 +79,14 @@ def inspection_list(request):
     elif status in TaskStatus.values:
         tasks = tasks.filter(status=status)
     today = timezone.localdate()
-    today_tasks = []
-    if scope == "mine":
-        today_tasks = [
-            t
-            for t in tasks
-            if t.status in OPEN_TASK_STATUSES
-            and (
-                (t.appointment_at and timezone.localdate(t.appointment_at) == today)
-                or (not t.appointment_at and t.due_on <= today)
-            )
-        ]
-        # Booked visits in time order, then the rest by due date.
-        today_tasks.sort(key=lambda t: (t.appointment_at is None, t.appointment_at or t.created_at))
+    day = inspections.inspector_day(user, today) if scope == "mine" else None
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "safety/inspection_list.html",
         {
             "page": page,
-            "today_tasks": today_tasks,
+            "day": day,
             "scope": scope,
             "status": status,
             "statuses": TaskStatus.choices,
@@ -589,7 +578,12 @@ def portal_emergency(request):
     return render(
         request,
         "safety/portal_emergency.html",
-        {"form": form, "customer": customer, "reports": customer.emergencies.all()[:10]},
+        {
+            "form": form,
+            "customer": customer,
+            "reports": customer.emergencies.all()[:10],
+            "emergency_phone": parameters.get("emergency_phone"),
+        },
     )
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_it_creates_a_route_with_its_stops_in_walking_order():
     a, b = make_meter(), make_meter()
     reader = make_user("meter_reader")
-    route = routes.create_route(" R1 ", f"{b.serial_no}\n{a.serial_no}, {b.serial_no}", reader=reader)
+    route = routes.create_route(" R1 ", reader, [b.pk, a.pk, b.pk])
     assert (route.name, route.reader) == ("R1", reader)
     assert list(route.stops.order_by("position").values_list("meter_id", "position")) == [
         (b.pk, 1),
@@ -26,19 +26,19 @@ def test_it_creates_a_route_with_its_stops_in_walking_order():
 
 
 @pytest.mark.parametrize(
-    ("name", "serials", "code", "field"),
+    ("name", "meters", "code", "field"),
     [
-        ("R2", "NOPE", "unknown_meters", "serials"),
-        ("", "{serial}", "name_required", "name"),
-        ("R2", " , ", "serials_required", "serials"),
-        ("taken", "{serial}", "route_exists", "name"),
+        ("R2", "unknown", "invalid", "meters"),
+        ("", "one", "invalid", "name"),
+        ("taken", "one", "duplicate_name", "name"),
     ],
 )
-def test_it_refuses_a_bad_route_and_writes_nothing(name, serials, code, field):
+def test_it_refuses_a_bad_route_and_writes_nothing(name, meters, code, field):
     meter = make_meter()
     ReadingRoute.objects.create(name="taken")
+    ids = [meter.pk + 1000] if meters == "unknown" else [meter.pk]
     with pytest.raises(InvalidInput) as refused:
-        routes.create_route(name, serials.format(serial=meter.serial_no))
+        routes.create_route(name, None, ids)
     assert (refused.value.code, list(refused.value.fields)) == (code, [field])
     assert ReadingRoute.objects.count() == 1 and not RouteStop.objects.exists()
 
@@ -50,16 +50,16 @@ def test_a_failure_midway_leaves_no_route_without_stops(monkeypatch):
         raise IntegrityError("stop insert failed")
 
     monkeypatch.setattr(RouteStop.objects, "bulk_create", broken)
-    with pytest.raises(InvalidInput):
-        routes.create_route("R3", meter.serial_no)
+    with pytest.raises(IntegrityError):
+        routes.create_route("R3", None, [meter.pk])
     assert not ReadingRoute.objects.exists()
 
 
 def test_the_route_page_shows_the_refusal_on_the_form(admin_client):
-    meter = make_meter()
     ReadingRoute.objects.create(name="R1")
-    page = admin_client.post("/metering/routes/new/", {"name": "R1", "serials": meter.serial_no})
-    assert page.status_code == 200 and "A route with this name exists." in page.content.decode()
+    page = admin_client.post("/metering/routes/new/", {"name": "R1"})
+    assert page.status_code == 200 and "Already used." in page.content.decode()
+    assert ReadingRoute.objects.count() == 1
 
 
 def _batch(meter, *values):

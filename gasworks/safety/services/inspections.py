@@ -5,7 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -404,3 +404,38 @@ def plan_due(today: datetime.date | None = None, *, lead_days: int | None = None
     if batch:
         _insert_batch(batch, result)
     return result
+
+
+OVERDUE_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class InspectorDay:
+    """An inspector's open work for a day: the overdue (oldest due first, at most OVERDUE_SHOWN)
+    and today's (booked visits by time, then the rest), with their full counts."""
+
+    overdue: list
+    overdue_count: int
+    today: list
+    today_count: int
+
+
+def inspector_day(inspector, today: datetime.date | None = None) -> InspectorDay:
+    today = today or timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    end = start + datetime.timedelta(days=1)
+    open_tasks = InspectionTask.objects.filter(
+        inspector=inspector, status__in=OPEN_TASK_STATUSES
+    ).select_related("customer", "premises")
+    overdue = open_tasks.filter(
+        Q(appointment_at__lt=start) | Q(appointment_at__isnull=True, due_on__lt=today)
+    ).order_by("due_on", "appointment_at", "pk")
+    due_today = open_tasks.filter(
+        Q(appointment_at__gte=start, appointment_at__lt=end) | Q(appointment_at__isnull=True, due_on=today)
+    ).order_by(F("appointment_at").asc(nulls_last=True), "pk")
+    return InspectorDay(
+        overdue=list(overdue[:OVERDUE_SHOWN]),
+        overdue_count=overdue.count(),
+        today=list(due_today),
+        today_count=due_today.count(),
+    )

@@ -41,3 +41,7 @@ class Command(BaseCommand):
             f"run #{run.pk} {run.period}: {run.status}, {run.bills_created} bills, "
             f"{run.parked} parked for review, {run.accounts_total} accounts"
         )
+        counts = (run.held_back or {}).get("counts", {})
+        if any(counts.values()):
+            held = ", ".join(f"{n} {reason}" for reason, n in counts.items() if n)
+            self.stdout.write(f"held back: {held} (see the run page, /billing/runs/{run.pk}/)")

@@ -12,10 +12,19 @@ from gasworks.accounts import services as account_services
 from gasworks.accounts.demo import DEMO_PASSWORD, DEMO_USERS
 from gasworks.customers import fakes, services
 from gasworks.customers.models import Customer, GasUse
+from gasworks.system import parameters
+from gasworks.system import services as system_services
 from gasworks.system.models import Parameter
 from gasworks.system.services import set_parameters
 
 DEMO_CUSTOMERS = 200
+
+# The demo station's contact details, printed on bills and receipts and shown on the leak page.
+DEMO_STATION = {
+    "station_address": "北京市朝阳区望京街道阜通东大街6号",
+    "station_phone": "010-6477-8800",
+    "emergency_phone": "010-96777",
+}
 
 # Other apps hook their demo data in here (a callable taking the command's stdout).
 EXTRA_SEEDERS: list = []
@@ -40,6 +49,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             created = self._customers()
             self._users()
+            seed_station()
         for seeder in EXTRA_SEEDERS:
             seeder(self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} customers added)."))
@@ -89,3 +99,10 @@ class Command(BaseCommand):
             account_services.create_user(username, DEMO_PASSWORD, role, customer, first_name=full_name)
             if role == "admin":
                 User.objects.filter(username=username).update(is_superuser=True, is_staff=True)
+
+
+def seed_station() -> None:
+    """Fill the station's address and phones where the operator has left them blank."""
+    blank = {key: value for key, value in DEMO_STATION.items() if not parameters.get(key)}
+    if blank:
+        system_services.set_parameters(blank)
