@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, F, Q, QuerySet, Value
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from gasworks.lib.dates import start_of_day
 from gasworks.system.models import AuditEntry
 
 # Keys written by explicit audit calls that are not model fields, and watched fields that have no
@@ -85,7 +85,7 @@ class Filters:
         """The dates as an [aware start, aware end) range in the station's time zone."""
 
         def start(day):
-            return timezone.make_aware(dt.datetime.combine(day, dt.time.min)) if day else None
+            return start_of_day(day) if day else None
 
         return start(self.since), start(self.until + dt.timedelta(days=1)) if self.until else None
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from gasworks.accounts.roles import Role
 from gasworks.customers.models import Category, Customer, Status
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.events import publish
 from gasworks.safety.events import InspectionBooked, InspectionDone
 from gasworks.safety.models import (
@@ -422,7 +423,7 @@ class InspectorDay:
 
 def inspector_day(inspector, today: datetime.date | None = None) -> InspectorDay:
     today = today or timezone.localdate()
-    start = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    start = start_of_day(today)
     end = start + datetime.timedelta(days=1)
     open_tasks = InspectionTask.objects.filter(
         inspector=inspector, status__in=OPEN_TASK_STATUSES
