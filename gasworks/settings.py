@@ -218,6 +218,10 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TIMEZONE = TIME_ZONE
 
+# The sandbox payment gateway (its pay page credits an account with money nobody paid) is offered
+# only in DEBUG or when this is set: a test or staging server. `check --deploy` warns about it.
+PAYMENTS_SANDBOX = env_bool("PAYMENTS_SANDBOX", False)
+
 # Money: amounts round half-up to 0.01 CNY; unit prices keep 4 places (gasworks.lib.money).
 CURRENCY = "CNY"
 STATION_CODE = env_str("STATION_CODE", "01")

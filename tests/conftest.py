@@ -24,6 +24,9 @@ def pytest_configure(config):
     }
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_BROKER_URL = "memory://"
+    # The suite pays through the sandbox gateway (turned on explicitly, as on a staging server);
+    # tests of a production server without it turn it off (tests/payments/test_sandbox_off.py).
+    settings.PAYMENTS_SANDBOX = True
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -22,7 +22,13 @@ from gasworks.billing.models import EntryKind
 from gasworks.errors import DomainError, InvalidInput, NotAllowed
 from gasworks.lib.db import DecimalSum
 from gasworks.lib.money import round_money, to_decimal
-from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
+from gasworks.payments.gateways.base import (
+    GatewayError,
+    Notification,
+    RefundAnswer,
+    get_gateway,
+    offered_gateway,
+)
 from gasworks.payments.models import (
     COUNTER_METHODS,
     RESERVED_REFUND_STATUSES,
@@ -296,8 +302,10 @@ def take_counter_payment(
 # --- online orders and gateway notifications ------------------------------------------------
 
 
-def create_online_order(customer, amount, by, gateway: str = "sandbox") -> Payment:
-    get_gateway(gateway)  # refuses an unknown gateway with a 400
+def create_online_order(customer, amount, by, gateway: str | None = None) -> Payment:
+    """A pending order at `gateway` (default: the first offered). Refused (409) when this server
+    offers no gateway, 400 for one it does not offer (the sandbox outside DEBUG included)."""
+    gateway = offered_gateway(gateway).code
     value = clean_amount(amount, maximum=parameters.get("counter_max_amount"))
     now = timezone.now()
     return Payment.objects.create(
