@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.env import env_bool, env_int, env_list, env_str, read_or_create_secret
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "axes",
     "gasworks.accounts.apps.AccountsConfig",
     "gasworks.system.apps.SystemConfig",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "gasworks.system.middleware.AuditActorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -202,6 +205,23 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HazardLevelEnum": "gasworks.safety.models.HazardLevel",
         "RefundStatusEnum": "gasworks.payments.models.RefundStatus",
+    },
+}
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, fonts and images only
+# from this site (plus data: images: QR codes, Bootstrap's icons in its CSS). No inline script,
+# handler or style attribute: pages declare data-* attributes that gasworks/app.js acts on.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
     },
 }
 
