@@ -14,6 +14,7 @@ INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
 STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.IGNORECASE)
 HX_ON = re.compile(r"\shx-on", re.IGNORECASE)
+JAVASCRIPT_URL = re.compile(r"=\s*[\"']?\s*javascript:", re.IGNORECASE)
 
 
 def _policy(response) -> dict[str, str]:
@@ -46,6 +47,7 @@ def test_no_template_has_what_the_policy_blocks():
             ("event handler", HANDLER),
             ("style attribute", STYLE_ATTRIBUTE),
             ("hx-on", HX_ON),
+            ("javascript: URL", JAVASCRIPT_URL),
         ):
             found += [f"{path.relative_to(settings.BASE_DIR)}: {name}" for _ in pattern.finditer(text)]
     assert not found, "\n".join(found)
