@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.env import env_bool, env_int, env_list, env_str, read_or_create_secret
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "axes",
     "gasworks.accounts.apps.AccountsConfig",
     "gasworks.system.apps.SystemConfig",
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "gasworks.system.middleware.AuditActorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -215,6 +218,23 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Content-Security-Policy on every response (django-csp): scripts, styles, fonts and images only
+# from this site (plus data: images: QR codes, Bootstrap's icons in its CSS). No inline script,
+# handler or style attribute: pages declare data-* attributes that gasworks/app.js acts on.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 REDIS_URL = env_str("REDIS_URL")
 # With Redis the cache is shared by every worker process: throttle counts, and the parameters'
 # 5-second cache (a changed limit then applies everywhere at once, not per process).
@@ -227,6 +247,10 @@ MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TIMEZONE = TIME_ZONE
+
+# The sandbox payment gateway (its pay page credits an account with money nobody paid) is offered
+# only in DEBUG or when this is set: a test or staging server. `check --deploy` warns about it.
+PAYMENTS_SANDBOX = env_bool("PAYMENTS_SANDBOX", False)
 
 # Money: amounts round half-up to 0.01 CNY; unit prices keep 4 places (gasworks.lib.money).
 CURRENCY = "CNY"

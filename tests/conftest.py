@@ -33,6 +33,9 @@ def pytest_configure(config):
     }
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_BROKER_URL = "memory://"
+    # The suite pays through the sandbox gateway (turned on explicitly, as on a staging server);
+    # tests of a production server without it turn it off (tests/payments/test_sandbox_off.py).
+    settings.PAYMENTS_SANDBOX = True
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -51,6 +54,39 @@ def _no_stray_connections(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+def is_csp_violation(message) -> bool:
+    """Chromium reports a blocked inline script, handler or style in the console."""
+    return message.type == "error" and "Content Security Policy" in message.text
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request, monkeypatch):
+    """Every browser test fails on a Content-Security-Policy violation: each page a test opens
+    (Browser.new_page or BrowserContext.new_page, however the test launched Chromium) has its
+    console watched, and what the policy blocked is listed at the end."""
+    violations: list[str] = []
+    if request.node.get_closest_marker("browser") is None:
+        yield violations
+        return
+    from playwright.sync_api import Browser, BrowserContext
+
+    def watched(new_page):
+        def new_watched_page(self, *args, **kwargs):
+            page = new_page(self, *args, **kwargs)
+            page.on(
+                "console",
+                lambda m: violations.append(f"{page.url}: {m.text}") if is_csp_violation(m) else None,
+            )
+            return page
+
+        return new_watched_page
+
+    monkeypatch.setattr(Browser, "new_page", watched(Browser.new_page))
+    monkeypatch.setattr(BrowserContext, "new_page", watched(BrowserContext.new_page))
+    yield violations
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture(autouse=True)

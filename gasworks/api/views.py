@@ -92,7 +92,8 @@ class CustomerViewSet(
     action_perms = {
         "list": ["customers.view_customer"],
         "retrieve": ["customers.view_customer"],
-        "ledger": ["customers.view_customer"],
+        # The entries, not just the balance: the ledger page's permission (billing:ledger).
+        "ledger": ["customers.view_customer", "billing.view_ledgerentry"],
         "create": ["customers.add_customer"],
         "partial_update": ["customers.change_customer"],
     }

@@ -21,4 +21,5 @@ urlpatterns = [
     path("adjustments/new/<int:customer_pk>/", views.adjustment_create, name="adjustment-create"),
     path("adjustments/<int:pk>/<str:verb>/", views.adjustment_decide, name="adjustment-decide"),
     path("prepaid/", views.prepaid_list, name="prepaid-list"),
+    path("ledger/<int:customer_pk>/", views.ledger_page, name="ledger"),
 ]

@@ -18,6 +18,7 @@ from gasworks.billing.models import (
     Bill,
     BillingRun,
     BillReview,
+    LedgerEntry,
     ReviewStatus,
     Tariff,
     ValveCommand,
@@ -235,3 +236,19 @@ def customer_section(request, customer):
         return None
     bills = Bill.objects.filter(customer=customer).order_by("-period")[:12]
     return {"template": "billing/customer_bills.html", "bills": bills, "customer": customer}
+
+
+@staff_required
+@permission_required("billing.view_ledgerentry", raise_exception=True)
+def ledger_page(request, customer_pk):
+    """A customer's ledger (account statement), newest first: the page of the API's
+    GET /api/v1/customers/{id}/ledger/, under the same permission."""
+    customer = get_object_or_404(Customer, pk=customer_pk)
+    entries = LedgerEntry.objects.filter(account__customer=customer).order_by("-created_at", "-pk")
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    account = Account.objects.filter(customer=customer).first()
+    return render(
+        request,
+        "billing/ledger.html",
+        {"customer": customer, "page": page, "balance": account.balance if account else 0},
+    )

@@ -60,7 +60,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
         def act():
             if data["method"] == Method.ONLINE:
-                payment = services.create_online_order(customer, data["amount"], user, data["gateway"])
+                payment = services.create_online_order(customer, data["amount"], user, data.get("gateway"))
                 url = services.pay_url(payment, request.build_absolute_uri)
                 return {
                     "id": payment.pk,

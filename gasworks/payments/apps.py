@@ -9,7 +9,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from gasworks.accounts.roles import extend
-        from gasworks.payments import params  # noqa: F401  (registers parameters)
+        from gasworks.payments import checks, params  # noqa: F401  (registers checks, parameters)
         from gasworks.payments.models import Refund
         from gasworks.system import audit
         from gasworks.web.navigation import Item, register

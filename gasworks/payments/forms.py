@@ -26,9 +26,9 @@ class OnlinePayForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        gateways = available_gateways()  # only those configured here
+        gateways = available_gateways()  # only those offered here (the page shows none when empty)
         self.fields["gateway"].choices = [(g.code, g.label) for g in gateways]
-        self.fields["gateway"].initial = gateways[0].code
+        self.fields["gateway"].initial = gateways[0].code if gateways else None
 
 
 class RefundForm(forms.Form):

@@ -26,7 +26,13 @@ from gasworks.lib.events import ask, publish
 from gasworks.lib.money import format_money, round_money, to_decimal
 from gasworks.payments import store
 from gasworks.payments.events import DueLines, PaymentReceived, PaymentRefunded
-from gasworks.payments.gateways.base import GatewayError, Notification, RefundAnswer, get_gateway
+from gasworks.payments.gateways.base import (
+    GatewayError,
+    Notification,
+    RefundAnswer,
+    get_gateway,
+    offered_gateway,
+)
 from gasworks.payments.models import (
     COUNTER_METHODS,
     RESERVED_REFUND_STATUSES,
@@ -285,8 +291,10 @@ def take_counter_payment(
 # --- online orders and gateway notifications ------------------------------------------------
 
 
-def create_online_order(customer, amount, by, gateway: str = "sandbox") -> Payment:
-    get_gateway(gateway)  # refuses an unknown gateway with a 400
+def create_online_order(customer, amount, by, gateway: str | None = None) -> Payment:
+    """A pending order at `gateway` (default: the first offered). Refused (409) when this server
+    offers no gateway, 400 for one it does not offer (the sandbox outside DEBUG included)."""
+    gateway = offered_gateway(gateway).code
     value = clean_amount(amount, maximum=parameters.get("counter_max_amount"))
     now = timezone.now()
     return Payment.objects.create(

@@ -30,8 +30,8 @@ from gasworks.payments.forms import (
     ShiftCloseForm,
     TopUpForm,
 )
-from gasworks.payments.gateways import get_gateway
-from gasworks.payments.gateways.base import order_expires_at
+from gasworks.payments.gateways import available_gateways, get_gateway, sandbox_enabled
+from gasworks.payments.gateways.base import no_online_payment, order_expires_at
 from gasworks.payments.gateways.sandbox import SandboxGateway
 from gasworks.payments.models import (
     PAID_STATUSES,
@@ -420,7 +420,10 @@ def my_payments(request):
     customer = Customer.objects.select_related("premises").get(pk=request.user.customer_id)
     suggested = request.GET.get("amount") or services.due_summary(customer)["owed"] or None
     form = OnlinePayForm(request.POST or None, initial={"amount": suggested})
-    if request.method == "POST" and form.is_valid():
+    online = bool(available_gateways())  # none: no pay button, the page says how to pay instead
+    if request.method == "POST" and not online:
+        messages.error(request, no_online_payment().message)
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             payment = services.create_online_order(customer, data["amount"], request.user, data["gateway"])
@@ -431,7 +434,13 @@ def my_payments(request):
     return render(
         request,
         "payments/my.html",
-        {"customer": customer, "due": services.due_summary(customer), "form": form, "history": history},
+        {
+            "customer": customer,
+            "due": services.due_summary(customer),
+            "form": form,
+            "online": online,
+            "history": history,
+        },
     )
 
 
@@ -509,7 +518,10 @@ def order_status(request, order_no):
 
 @login_required
 def sandbox_pay(request, order_no):
-    """The sandbox gateway's own page (a stand-in for Alipay's or WeChat's)."""
+    """The sandbox gateway's own page (a stand-in for Alipay's or WeChat's); not there at all
+    unless the sandbox is enabled (DEBUG or PAYMENTS_SANDBOX)."""
+    if not sandbox_enabled():
+        raise Http404
     payment = get_object_or_404(_visible_payments(request), order_no=order_no, gateway=SandboxGateway.code)
     if request.method == "POST" and payment.status == PaymentStatus.PENDING:
         gateway = SandboxGateway()

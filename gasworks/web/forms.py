@@ -13,16 +13,22 @@ def decimal_for(model, name: str, **kwargs) -> forms.DecimalField:
     return forms.DecimalField(**decimals.limits(model, name), **kwargs)
 
 
+def bootstrap_class(widget) -> str:
+    """Bootstrap's class for a widget: a select, a check box or radio button, or any other input."""
+    if isinstance(widget, forms.CheckboxInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return "form-check-input"
+    if isinstance(widget, forms.Select):
+        return "form-select"
+    return "form-control"
+
+
 class BootstrapMixin:
     """Give every widget Bootstrap's classes, so templates can render fields plainly."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-            if isinstance(field.widget, forms.CheckboxInput):
-                css = "form-check-input"
-            field.widget.attrs.setdefault("class", css)
+            field.widget.attrs.setdefault("class", bootstrap_class(field.widget))
 
 
 class CustomerForm(BootstrapMixin, forms.Form):

@@ -76,14 +76,22 @@ def menu_for(user, current_path: str) -> list[dict]:
         if item.perm and not user.has_perm(item.perm):
             continue
         url = reverse(item.url_name)
-        active = current_path == url if url == "/" else current_path.startswith(url)
         entries.append(
             {
                 "label": item.label,
                 "url": url,
                 "icon": item.icon,
-                "active": active,
+                "active": False,
                 "section": _section_of(item.url_name),
             }
         )
+    # One item is highlighted: the one whose URL is the longest prefix of the page's (on
+    # /cylinders/fill/ that is Filling, not Cylinders at /cylinders/ as well).
+    matching = [
+        e
+        for e in entries
+        if (current_path == e["url"] if e["url"] == "/" else current_path.startswith(e["url"]))
+    ]
+    if matching:
+        max(matching, key=lambda e: len(e["url"]))["active"] = True
     return entries

@@ -364,3 +364,12 @@ def profile(request):
         messages.success(request, _("Profile saved."))
         return redirect("profile")
     return render(request, "web/form.html", {"form": form, "title": _("My profile"), "profile": True})
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for where a page has no <link rel="icon"> (a PDF, the API)."""
+    from django.templatetags.static import static
+
+    response = redirect(static("gasworks/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -29,8 +29,10 @@ CODE_URL = "weixin://wxpay/bizpayurl?pr=p4lpSuKzz"
 
 @pytest.fixture(autouse=True)
 def _no_gateway_configured(monkeypatch, settings):
-    """Start from a production-like server with no real gateway; tests configure what they need."""
+    """Start from a production-like server with no real gateway and the sandbox off; tests
+    configure what they need."""
     settings.DEBUG = False
+    settings.PAYMENTS_SANDBOX = False
     for name in (*AlipayGateway.required_settings, *WechatGateway.required_settings):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"{name}_FILE", raising=False)
@@ -45,14 +47,16 @@ def _offered(client) -> list[str]:
     return re.findall(r'name="gateway" value="([a-z]+)"', page)
 
 
-def test_the_sandbox_stands_in_only_when_no_real_gateway_is_configured_or_in_debug(settings, monkeypatch):
-    assert _codes() == ["sandbox"]
+def test_the_sandbox_is_offered_only_in_debug_or_when_enabled_never_as_a_stand_in(settings, monkeypatch):
+    assert _codes() == []  # no real gateway does not bring the sandbox in
     monkeypatch.setenv("ALIPAY_APP_ID", "2021000000000001")
     monkeypatch.setenv("ALIPAY_APP_PRIVATE_KEY", "k")
-    assert _codes() == ["sandbox"]  # half configured is not configured
+    assert _codes() == []  # half configured is not configured
     monkeypatch.setenv("ALIPAY_PUBLIC_KEY_FILE", "/run/secrets/alipay_public_key")  # a file counts
     assert _codes() == ["alipay"]
     settings.DEBUG = True
+    assert _codes() == ["sandbox", "alipay"]
+    settings.DEBUG, settings.PAYMENTS_SANDBOX = False, True
     assert _codes() == ["sandbox", "alipay"]
 
 
@@ -63,7 +67,17 @@ def test_the_pay_page_offers_only_the_configured_gateways(client, personas, sett
     assert _offered(client) == ["sandbox", "alipay", "wechat"]
 
 
-def test_the_pay_page_offers_the_sandbox_alone_without_real_gateways(client, personas):
+def test_without_a_gateway_the_pay_page_has_no_pay_button_and_says_how_to_pay(client, personas):
+    client.force_login(personas["customer"])
+    page = client.get("/payments/my/").content.decode()
+    assert _offered(client) == [] and 'data-testid="pay-online"' not in page
+    assert 'data-testid="no-online-payment"' in page and personas["own_customer"].account_no in page
+    response = client.post("/payments/my/", {"amount": "20", "gateway": "sandbox"})
+    assert response.status_code == 200 and Payment.objects.count() == 0
+
+
+def test_the_pay_page_offers_the_sandbox_when_it_is_enabled(client, personas, settings):
+    settings.PAYMENTS_SANDBOX = True
     client.force_login(personas["customer"])
     assert _offered(client) == ["sandbox"]
     response = client.post("/payments/my/", {"amount": "20", "gateway": "sandbox"})
@@ -225,7 +239,8 @@ def test_a_customer_cannot_follow_another_customers_order(client, personas, wech
     assert wechat.requests == []
 
 
-def test_only_qr_gateways_have_a_qr_page(client, personas):
+def test_only_qr_gateways_have_a_qr_page(client, personas, settings):
+    settings.PAYMENTS_SANDBOX = True
     order = services.create_online_order(personas["own_customer"], "30", personas["customer"], "sandbox")
     client.force_login(personas["customer"])
     assert client.get(f"/payments/order/{order.order_no}/qr/").status_code == 404

@@ -6,6 +6,16 @@ from gasworks.payments.gateways.base import (
     Notification,
     available_gateways,
     get_gateway,
+    offered_gateway,
+    sandbox_enabled,
 )
 
-__all__ = ["Gateway", "GatewayError", "Notification", "available_gateways", "get_gateway"]
+__all__ = [
+    "Gateway",
+    "GatewayError",
+    "Notification",
+    "available_gateways",
+    "get_gateway",
+    "offered_gateway",
+    "sandbox_enabled",
+]

@@ -140,15 +140,50 @@ def _registry() -> dict[str, type[Gateway]]:
     return {g.code: g for g in (SandboxGateway, AlipayGateway, WechatGateway)}
 
 
-def available_gateways() -> list[type[Gateway]]:
-    """The gateways customers may choose: every real one whose settings are present, and the
-    sandbox in DEBUG (the demo) or when no real gateway is configured."""
+def sandbox_enabled() -> bool:
+    """Whether the sandbox may take orders and settle them. Its page credits an account with money
+    nobody paid, so only in DEBUG (the demo) or when PAYMENTS_SANDBOX is set (a staging server);
+    never merely because no real gateway is configured."""
     from django.conf import settings
 
+    return bool(settings.DEBUG or getattr(settings, "PAYMENTS_SANDBOX", False))
+
+
+def available_gateways() -> list[type[Gateway]]:
+    """The gateways customers may choose: the sandbox when enabled (sandbox_enabled), and every
+    real one whose settings are present. Empty: this server takes no online payments."""
     registry = _registry()
     sandbox = registry.pop("sandbox")
     real = [cls for cls in registry.values() if cls.configured()]
-    return [sandbox, *real] if settings.DEBUG or not real else real
+    return [sandbox, *real] if sandbox_enabled() else real
+
+
+def no_online_payment() -> DomainError:
+    return DomainError(
+        "online_payment_unavailable",
+        _(
+            "Online payment is not available: no payment gateway is set up. "
+            "Please pay at the service counter or by bank transfer."
+        ),
+    )
+
+
+def offered_gateway(code: str | None) -> type[Gateway]:
+    """The gateway a new online order may use: `code` among available_gateways(), or the first of
+    them when `code` is empty. With none available the order is refused (409)."""
+    offered = available_gateways()
+    if not offered:
+        raise no_online_payment()
+    if not code:
+        return offered[0]
+    for cls in offered:
+        if cls.code == code:
+            return cls
+    raise InvalidInput(
+        "gateway_not_available",
+        _("The payment gateway “%(code)s” is not available here.") % {"code": code},
+        {"gateway": [_("Choose one of the gateways offered.")]},
+    )
 
 
 def get_gateway(code: str) -> Gateway:

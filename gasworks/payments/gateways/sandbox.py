@@ -17,9 +17,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.errors import DomainError
 from gasworks.lib import safejson
 from gasworks.payments import rsa
-from gasworks.payments.gateways.base import BadNotification, Gateway, Notification, RefundAnswer
+from gasworks.payments.gateways.base import (
+    BadNotification,
+    Gateway,
+    Notification,
+    RefundAnswer,
+    sandbox_enabled,
+)
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 _lock = threading.Lock()
@@ -67,14 +74,23 @@ def signed_notification(order_no: str, txn_id: str, amount: Decimal, currency: s
     return body, {SIGNATURE_HEADER: rsa.sign_b64(private_key(), body)}
 
 
+def require_enabled() -> None:
+    """Nothing the sandbox signs may settle an order unless it is enabled (DEBUG or
+    PAYMENTS_SANDBOX): its pay page credits an account with money nobody paid."""
+    if not sandbox_enabled():
+        raise DomainError("sandbox_disabled", _("The sandbox gateway is turned off on this server."))
+
+
 class SandboxGateway(Gateway):
     code = "sandbox"
     label = _("Sandbox (demo)")
 
     def start(self, payment, notify_url: str, return_url: str) -> str:
+        require_enabled()
         return reverse("payments:sandbox-pay", args=[payment.order_no])
 
     def verify_callback(self, body: bytes, headers: Mapping[str, str]) -> Notification:
+        require_enabled()
         signature = headers.get(SIGNATURE_HEADER, "")
         try:
             rsa.verify_b64(private_key().public_key(), body, signature)
@@ -97,6 +113,7 @@ class SandboxGateway(Gateway):
         """The customer pays on the sandbox page: book it, return the signed notification."""
         from gasworks.payments.models import SandboxTransaction
 
+        require_enabled()
         txn, _created = SandboxTransaction.objects.get_or_create(
             order_no=payment.order_no,
             defaults={
@@ -111,6 +128,8 @@ class SandboxGateway(Gateway):
     def query(self, payment) -> Notification | None:
         from gasworks.payments.models import SandboxTransaction
 
+        if not sandbox_enabled():
+            return None  # turned off: nothing was paid there, the order expires
         txn = SandboxTransaction.objects.filter(order_no=payment.order_no).first()
         if txn is None:
             return None
