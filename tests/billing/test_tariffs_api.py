@@ -127,3 +127,11 @@ def test_it_creates_a_tariff_through_the_page(admin_client):
     )
     assert bad.status_code == 200 and "negative" in bad.content.decode()
     assert Tariff.objects.count() == 1
+
+
+@pytest.mark.parametrize("body", [[BODY], ["name"], '"tariff"', "7"])
+def test_a_body_that_is_not_an_object_is_a_400_and_writes_nothing(admin_client, body):
+    response = admin_client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert not Tariff.objects.exists()
