@@ -15,6 +15,8 @@ import json
 import pytest
 import schemathesis
 import time_machine
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -216,7 +218,20 @@ def aim(world: World, case) -> None:
 
 
 @pytest.fixture
-def world(personas, settings, tmp_path, monkeypatch):
+def _connection_kept():
+    """Requests go through the real WSGI handler, which closes the database connection at the
+    end of each request when it is not in autocommit: that would end the test's transaction (on
+    PostgreSQL; SQLite's in-memory test database ignores it). Django's test client keeps it the
+    same way, by unhooking close_old_connections while it calls the app."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(personas, settings, tmp_path, monkeypatch, _connection_kept):
     settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setenv("PAYMENTS_CARD_DIR", str(tmp_path / "cards"))
     make_user("inspector")  # so an inspection task finds someone to assign
