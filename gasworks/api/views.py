@@ -30,6 +30,7 @@ class TokenView(APIView):
     authentication_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    api_errors = {"post": (400, 401)}  # 401: a wrong username or password (429 when locked out)
 
     @extend_schema(
         request=TokenRequestSerializer,

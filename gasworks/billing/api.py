@@ -1,5 +1,7 @@
 """API v1 of billing: tariffs, billing runs, bills (api.md "Tariffs and billing")."""
 
+from collections.abc import Mapping
+
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -73,6 +75,8 @@ class TariffViewSet(
     def create(self, request, *args, **kwargs):
         # Tier validation belongs to the service (one set of rules and codes for page and API),
         # so the raw tiers are passed on as sent.
+        if not isinstance(request.data, Mapping):  # a list or a bare value: the serializer's own 400
+            self.get_serializer(data=request.data).is_valid(raise_exception=True)
         payload = request.data.dict() if hasattr(request.data, "dict") else dict(request.data)
         raw_tiers = payload.get("tiers")
         form = self.get_serializer(data={**payload, "tiers": []})

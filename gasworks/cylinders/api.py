@@ -76,6 +76,7 @@ def cylinder_body(cylinder: Cylinder, history: bool = False) -> dict:
 class CylinderListView(APIView):
     permission_classes = [ActionPerms]
     action_perms = {"get": ["cylinders.view_cylinder"], "post": ["cylinders.add_cylinder"]}
+    api_errors = {"get": (401, 403, 404)}  # 404: a page past the end (paginated by hand)
 
     @extend_schema(operation_id="cylinders_list", responses=OpenApiTypes.OBJECT)
     def get(self, request):

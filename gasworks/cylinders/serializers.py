@@ -23,7 +23,7 @@ class DeliveryLineSerializer(serializers.ModelSerializer):
 
 class LpgOrderSerializer(serializers.ModelSerializer):
     lines = DeliveryLineSerializer(many=True, read_only=True)
-    worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    worker = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = LpgOrder

@@ -210,6 +210,7 @@ class IngestView(APIView):
     """Signed device batches. No user: the device authenticates each body by its HMAC."""
 
     permission_classes = [AllowAny]
+    api_errors = {"post": (400, 401, 409)}  # 401: unknown device or bad signature
     authentication_classes: list = []
     throttle_classes: list = []
 

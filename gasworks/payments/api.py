@@ -18,6 +18,7 @@ from gasworks.errors import DomainError
 from gasworks.payments import receipts, services
 from gasworks.payments.models import Method, Payment, PaymentStatus, Refund
 from gasworks.payments.serializers import (
+    PaymentCreatedSerializer,
     PaymentCreateSerializer,
     PaymentSerializer,
     RefundAnswerSerializer,
@@ -38,6 +39,8 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "receipt": ["payments.view_payment"],
     }
     customer_actions = ("list", "retrieve", "create", "receipt", "refunds")
+    # A customer paying into another's account gets 404; an unpaid order has no receipt (409).
+    api_errors = {"create": (400, 401, 403, 404, 409), "receipt": (401, 403, 404, 409)}
 
     def get_queryset(self):
         queryset = Payment.objects.select_related("customer").order_by("-pk")
@@ -46,7 +49,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(
         request=PaymentCreateSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True)],
-        responses={201: PaymentSerializer},
+        responses={201: PaymentCreatedSerializer},
     )
     def create(self, request):
         form = PaymentCreateSerializer(data=request.data)
@@ -97,7 +100,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(RefundAnswerSerializer(refund).data, status=201)
 
     @extend_schema(responses={200: RefundOutSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def refunds(self, request, pk=None):
         """The payment's refunds, newest first."""
         payment = self.get_object()
@@ -127,6 +130,7 @@ class CallbackView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes: list = []
+    api_errors = {"post": (400, 409)}  # a forged or malformed one, an unknown gateway: 400
 
     @extend_schema(request=None, responses={200: None})
     def post(self, request, gateway):

@@ -21,6 +21,19 @@ class PaymentCreateSerializer(serializers.Serializer):
         self.fields["gateway"].choices = [g.code for g in available_gateways()]
 
 
+class PaymentCreatedSerializer(serializers.Serializer):
+    """The answer to POST /payments/: a counter payment (cash, card, bank) succeeded at once with
+    its receipt number (and the change given when cash was tendered); an online one is a pending
+    order with the page to pay it on."""
+
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    receipt_no = serializers.CharField(required=False)
+    change = serializers.DecimalField(max_digits=12, decimal_places=2, required=False)
+    order_no = serializers.CharField(required=False)
+    pay_url = serializers.URLField(required=False)
+
+
 class RefundSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     reason = serializers.CharField(max_length=255)

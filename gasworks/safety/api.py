@@ -119,7 +119,7 @@ class InspectionViewSet(_Base):
         )
         return self._answer(done)
 
-    @extend_schema(request=s.NoteSerializer)
+    @extend_schema(request=s.NoteSerializer, responses={201: s.InspectionSerializer})
     @action(detail=True, methods=["post"], url_path="nobody-home")
     def nobody_home(self, request, pk=None):
         data = self._input(s.NoteSerializer)
@@ -132,6 +132,9 @@ class InspectionViewSet(_Base):
         data = self._input(s.ReasonSerializer)
         return self._answer(inspections.cancel(self.get_object(), data["reason"], by=request.user))
 
+    @extend_schema(
+        request={"multipart/form-data": s.PhotoUploadSerializer}, responses={201: s.PhotoSerializer}
+    )
     @action(detail=True, methods=["post"], url_path="photos")
     def add_photo(self, request, pk=None):
         task = self.get_object()
@@ -204,7 +207,7 @@ class HazardViewSet(_Base):
         data = self._input(s.NoteSerializer)
         return self._answer(hazards.reopen(self.get_object(), data["note"], by=request.user))
 
-    @extend_schema(request=s.ReasonSerializer)
+    @extend_schema(request=s.ReasonSerializer, responses={201: s.HazardSerializer})
     @action(detail=True, methods=["post"])
     def override(self, request, pk=None):
         data = self._input(s.ReasonSerializer)
@@ -313,7 +316,8 @@ class EmergencyViewSet(_Base):
         data = self._input(s.ReasonSerializer)
         return self._answer(emergencies.cancel(self.get_object(), data["reason"], by=request.user))
 
+    @extend_schema(responses=s.ResponseTimesSerializer)
     @action(detail=False, methods=["get"], url_path="response-times")
     def response_times(self, request):
         figures = emergencies.response_figures()
-        return Response(figures.__dict__)
+        return Response(s.ResponseTimesSerializer(figures).data)

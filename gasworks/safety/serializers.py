@@ -34,7 +34,9 @@ class InspectionSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     account_no = serializers.CharField(source="customer.account_no", read_only=True)
     address = serializers.CharField(source="premises.address", read_only=True)
-    checklist_version = serializers.IntegerField(source="template.version", read_only=True, default=None)
+    checklist_version = serializers.IntegerField(
+        source="template.version", read_only=True, default=None, allow_null=True
+    )
     results = serializers.SerializerMethodField()
     hazards = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
@@ -73,6 +75,10 @@ class InspectionSerializer(serializers.ModelSerializer):
             {"item": r.item.code, "label": r.item.label, "result": r.result, "note": r.note}
             for r in task.results.all()
         ]
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    photo = serializers.ImageField()
 
 
 class InspectionCreateSerializer(serializers.Serializer):
@@ -163,7 +169,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class EmergencySerializer(serializers.ModelSerializer):
-    crew_name = serializers.CharField(source="crew.name", read_only=True, default=None)
+    crew_name = serializers.CharField(source="crew.name", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Emergency
@@ -194,6 +200,17 @@ class EmergencyCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.HIGH)
     contact_phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class ResponseTimesSerializer(serializers.Serializer):
+    """Emergencies not cancelled: how many, and minutes from the report to dispatch and to the
+    crew's arrival (mean and 90th percentile; null while there is nothing to measure)."""
+
+    count = serializers.IntegerField()
+    dispatch_mean_min = serializers.FloatField(allow_null=True)
+    dispatch_p90_min = serializers.FloatField(allow_null=True)
+    arrival_mean_min = serializers.FloatField(allow_null=True)
+    arrival_p90_min = serializers.FloatField(allow_null=True)
 
 
 class DispatchSerializer(serializers.Serializer):

@@ -184,3 +184,11 @@ def test_a_tariff_whose_tier_cannot_be_stored_leaves_no_tariff_or_version_behind
     assert (
         not Tariff.objects.exists() and not PriceVersion.objects.exists() and not TariffTier.objects.exists()
     )
+
+
+@pytest.mark.parametrize("body", [[BODY], ["name"], '"tariff"', "7"])
+def test_a_body_that_is_not_an_object_is_a_400_and_writes_nothing(admin_client, body):
+    response = admin_client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert not Tariff.objects.exists()
