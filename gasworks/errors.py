@@ -1,5 +1,12 @@
 """Domain errors: services raise these; views and the API turn them into clear messages."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class DomainError(Exception):
     """A refused business action. `code` is snake_case for the API, `message` is for people,
@@ -7,7 +14,9 @@ class DomainError(Exception):
 
     status = 409
 
-    def __init__(self, code: str, message: str, fields: dict[str, list[str]] | None = None, status=None):
+    def __init__(
+        self, code: str, message: StrOrPromise, fields: dict[str, list[str]] | None = None, status=None
+    ):
         super().__init__(message)
         self.code = code
         self.message = message

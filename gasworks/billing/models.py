@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gasworks.customers.models import Category, GasUse
 from gasworks.lib.fields import DecimalField
-from gasworks.lib.money import MONEY_FIELD
+from gasworks.lib.money import MONEY_FIELD, DecimalSpec
 from gasworks.lib.status import Transitions
 
 
@@ -91,8 +91,8 @@ class LedgerEntry(models.Model):
         raise ValueError("ledger entries are immutable; post a reversal instead")
 
 
-PRICE = {"max_digits": 12, "decimal_places": 4}
-VOLUME = {"max_digits": 14, "decimal_places": 3}
+PRICE: DecimalSpec = {"max_digits": 12, "decimal_places": 4}
+VOLUME: DecimalSpec = {"max_digits": 14, "decimal_places": 3}
 
 
 class Tariff(models.Model):

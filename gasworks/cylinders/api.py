@@ -14,8 +14,9 @@ from gasworks.api.permissions import ActionPerms
 from gasworks.cylinders import rules, services
 from gasworks.cylinders.models import Cylinder, CylinderModel, Standard
 from gasworks.lib.dates import PlausibleDate
+from gasworks.lib.money import DecimalSpec
 
-KG = {"max_digits": 8, "decimal_places": 3}
+KG: DecimalSpec = {"max_digits": 8, "decimal_places": 3}
 
 
 class CylinderIn(serializers.Serializer):

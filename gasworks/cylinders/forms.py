@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from gasworks.cylinders import rules
 from gasworks.cylinders.models import CylinderModel, Standard
 from gasworks.lib.dates import PlausibleDate
+from gasworks.lib.money import FormDecimalSpec
 from gasworks.web.forms import BootstrapMixin
 
-KG = {"max_digits": 8, "decimal_places": 3, "min_value": Decimal("0.001")}
+KG: FormDecimalSpec = {"max_digits": 8, "decimal_places": 3, "min_value": Decimal("0.001")}
 
 
 class CylinderForm(BootstrapMixin, forms.Form):

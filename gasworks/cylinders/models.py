@@ -3,11 +3,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.lib.fields import DecimalField
-from gasworks.lib.money import MONEY_FIELD
+from gasworks.lib.money import MONEY_FIELD, DecimalSpec
 from gasworks.lib.status import Transitions
 
-KG = {"max_digits": 8, "decimal_places": 3}
-PRICE = {"max_digits": 12, "decimal_places": 4}
+KG: DecimalSpec = {"max_digits": 8, "decimal_places": 3}
+PRICE: DecimalSpec = {"max_digits": 12, "decimal_places": 4}
 
 
 class CylinderModel(models.TextChoices):

@@ -9,8 +9,9 @@ from gasworks.accounts.access import is_customer
 from gasworks.customers.models import Customer
 from gasworks.cylinders import orders
 from gasworks.cylinders.models import CylinderModel, CylinderReturn, DeliveryLine, LpgOrder
+from gasworks.lib.money import DecimalSpec
 
-KG = {"max_digits": 8, "decimal_places": 3}
+KG: DecimalSpec = {"max_digits": 8, "decimal_places": 3}
 
 
 class DeliveryLineSerializer(serializers.ModelSerializer):

@@ -5,14 +5,31 @@ disagree by a cent. Floats are refused at the door: 2.61 as a float is not 2.61.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TypedDict
 
 # Amounts in CNY are kept to the fen; unit prices keep 4 places (tariffs are published that
 # way); volumes keep the litre (0.001 m³), the resolution of a domestic register.
 MONEY_PLACES = Decimal("0.01")
 PRICE_PLACES = Decimal("0.0001")
 VOLUME_PLACES = Decimal("0.001")
+
+
 # Every stored amount: models.DecimalField(..., **MONEY_FIELD).
-MONEY_FIELD = {"max_digits": 14, "decimal_places": 2}
+class DecimalSpec(TypedDict):
+    """The digits of a decimal column or field, splatted into its declaration (typed, so that
+    mypy checks the keywords it fills)."""
+
+    max_digits: int
+    decimal_places: int
+
+
+class FormDecimalSpec(DecimalSpec):
+    """A form field's digits with the smallest value it takes."""
+
+    min_value: Decimal | int
+
+
+MONEY_FIELD: DecimalSpec = {"max_digits": 14, "decimal_places": 2}
 
 DecimalLike = Decimal | int | str
 

@@ -13,10 +13,11 @@ from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.lib.dates import PlausibleDate
+from gasworks.lib.money import DecimalSpec
 from gasworks.metering import ingest, services
 from gasworks.metering.models import Meter, MeterKind, Reading, ReadingReason
 
-VOLUME = {"max_digits": 14, "decimal_places": 3}
+VOLUME: DecimalSpec = {"max_digits": 14, "decimal_places": 3}
 
 
 class MeterSerializer(serializers.ModelSerializer):

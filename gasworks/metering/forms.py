@@ -3,11 +3,12 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.lib.dates import PlausibleDate
+from gasworks.lib.money import FormDecimalSpec
 from gasworks.metering import routes
 from gasworks.metering.models import MeterKind, ReadingReason
 from gasworks.web.forms import BootstrapMixin
 
-VOLUME = {"max_digits": 14, "decimal_places": 3, "min_value": 0}
+VOLUME: FormDecimalSpec = {"max_digits": 14, "decimal_places": 3, "min_value": 0}
 
 
 class MeterForm(forms.Form):

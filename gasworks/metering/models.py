@@ -3,8 +3,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.lib.fields import DecimalField
+from gasworks.lib.money import DecimalSpec
 
-VOLUME = {"max_digits": 14, "decimal_places": 3}
+VOLUME: DecimalSpec = {"max_digits": 14, "decimal_places": 3}
 
 
 class MeterKind(models.TextChoices):

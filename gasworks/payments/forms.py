@@ -3,10 +3,11 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.money import FormDecimalSpec
 from gasworks.payments.gateways import available_gateways
 from gasworks.payments.models import COUNTER_METHODS, Method
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
+MONEY: FormDecimalSpec = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
 class CounterForm(forms.Form):

@@ -2,9 +2,12 @@
 domain and nobody reads reports (design.md), so the tiles live here. Each tile is one cheap,
 indexed query; a tile appears only with its permission."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -14,10 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import DecimalSum
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class Tile:
-    label: str
+    label: StrOrPromise
     value: object
     url: str = ""
     tone: str = ""  # "", "warning" or "danger"

@@ -1,10 +1,16 @@
 """The station's parameters: every figure domain.md marks "check" lives here with its default.
 A row in the Parameter table overrides the default; later apps register their own."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -12,7 +18,7 @@ class Spec:
     key: str
     kind: type  # str, int, Decimal or bool
     default: object
-    label: str
+    label: StrOrPromise
     group: str = "station"
     minimum: Decimal | None = None
 

@@ -1,16 +1,22 @@
 """The menu: each entry shows only to users who hold its permission (or the customer role)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.accounts.access import is_customer
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class Item:
-    label: str
+    label: StrOrPromise
     url_name: str
     perm: str = ""  # staff permission needed; "" = any staff user
     customer: bool = False  # shown to customer logins (and only to them)

@@ -6,16 +6,21 @@ question about an order for reconciliation (`query`), (4) refunds (`refund`) and
 became of a refund (`refund_status`). Verification is the adapter's job; what the notification or
 the refund answer *means* for our books is decided once, in services (settle, _book_refund)."""
 
+from __future__ import annotations
+
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.errors import DomainError, InvalidInput
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class GatewayError(DomainError):
@@ -85,7 +90,7 @@ class Ack:
 
 class Gateway(ABC):
     code: str = ""
-    label: str = ""
+    label: StrOrPromise = ""
     # The settings (environment variables) without which the gateway cannot work.
     required_settings: tuple[str, ...] = ()
     # True when `start` answers a code the customer scans (WeChat Native's weixin://…), not a page.

@@ -2,8 +2,11 @@
 use, edited, then activated. Inspections keep the version they were filled against, so a version
 that has been in use never changes again."""
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,6 +16,9 @@ from django.utils.translation import gettext_lazy
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.safety.models import ChecklistItem, ChecklistTemplate, HazardLevel
 from gasworks.system import audit
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The station's standard home checklist (version 1): (code, label, level when failed).
 STANDARD_ITEMS = [
@@ -52,7 +58,7 @@ def _next_version() -> int:
     return (last.version + 1) if last else 1
 
 
-def create_version(title: str, items: list[tuple[str, str, str]]) -> ChecklistTemplate:
+def create_version(title: str, items: list[tuple[str, StrOrPromise, str]]) -> ChecklistTemplate:
     """A new version that goes into use at once, replacing the one in use."""
     with transaction.atomic():
         version = _next_version()
