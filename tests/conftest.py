@@ -2,6 +2,7 @@ import os
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
@@ -106,6 +107,14 @@ def _postgres_only(request):
                 pytrace=False,
             )
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A test that activates a language (a service called with Chinese on, a view run in-process)
+    must not leave it for the next one: in random order that made labels Chinese in later tests."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from gasworks.accounts.roles import Role
 from gasworks.customers.models import Category, GasUse
 from gasworks.lib import decimals
+from gasworks.lib.dates import PlausibleDate
 
 
 def decimal_for(model, name: str, **kwargs) -> forms.DecimalField:
@@ -100,8 +101,18 @@ class AuditFilterForm(BootstrapMixin, forms.Form):
     object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
     q = forms.CharField(label=_("Search"), max_length=120, required=False)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[PlausibleDate()],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        label=_("To"),
+        required=False,
+        validators=[PlausibleDate()],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args, types=(), actions=None, **kwargs):
         super().__init__(*args, **kwargs)

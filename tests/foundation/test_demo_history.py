@@ -12,7 +12,7 @@ from django.utils import timezone
 from gasworks.billing.models import LedgerEntry
 from gasworks.billing.verify import verify_ledger
 from gasworks.payments.models import Payment, Shift
-from gasworks.web import demo
+from gasworks.top import demo
 from tests.billing.helpers import beijing, local, read
 from tests.factories import make_customer, make_user
 
