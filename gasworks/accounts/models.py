@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +29,7 @@ class User(AbstractUser):
         related_name="logins",
     )
 
-    objects = GasworksUserManager()
+    objects: ClassVar[GasworksUserManager] = GasworksUserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")

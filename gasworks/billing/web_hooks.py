@@ -24,7 +24,7 @@ def install() -> None:
 
 # The Beijing residential tariff of domain.md (cooking/hot water and boiler heating quotas per
 # calendar year) and the commercial/industrial flat price.
-DEMO_TARIFFS = [
+DEMO_TARIFFS: list[tuple[str, str, str, list[tuple[str | None, str]]]] = [
     ("北京居民用气（炊事）", "residential", "cooking", [("350", "2.61"), ("500", "2.83"), (None, "4.23")]),
     (
         "北京居民用气（壁挂炉采暖）",

@@ -41,7 +41,7 @@ def _kg(value) -> str | None:
 
 
 def cylinder_body(cylinder: Cylinder, history: bool = False) -> dict:
-    body = {
+    body: dict[str, object] = {
         "code": cylinder.code,
         "model": cylinder.model,
         "tare_kg": _kg(cylinder.tare_kg),

@@ -38,7 +38,9 @@ class InspectionSerializer(serializers.ModelSerializer):
         source="template.version", read_only=True, default=None, allow_null=True
     )
     results = serializers.SerializerMethodField()
-    hazards = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    hazards: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta:
