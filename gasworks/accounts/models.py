@@ -9,7 +9,7 @@ from gasworks.accounts.roles import Role
 
 class GasworksUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
-        # `manage.py createsuperuser` makes a system administrator (api.md: acts as admin).
+        # `manage.py createsuperuser` makes a system administrator (it acts as the admin role).
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 

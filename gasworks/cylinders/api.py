@@ -1,4 +1,5 @@
-"""API v1 for cylinders (api.md "LPG cylinders"): register, read with history, record a fill."""
+"""API v1 for cylinders: register one, read it with its history, record a fill (refused with a 409
+and a clear code for a scrapped cylinder, one past its inspection date or a fill above its rating)."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""API shapes of the safety app (api.md, "Safety")."""
+"""API shapes of the safety app: inspections and their checklist results, hazards, emergencies."""
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
