@@ -36,6 +36,7 @@ test: deps system-deps
 lint: deps
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy gasworks
 
 format: deps
 	.venv/bin/ruff format .

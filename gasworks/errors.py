@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,12 +16,16 @@ class DomainError(Exception):
     status = 409
 
     def __init__(
-        self, code: str, message: StrOrPromise, fields: dict[str, list[str]] | None = None, status=None
+        self,
+        code: str,
+        message: StrOrPromise,
+        fields: Mapping[str, Sequence[StrOrPromise]] | None = None,
+        status=None,
     ):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.fields = fields or {}
+        self.fields = dict(fields or {})
         if status is not None:
             self.status = status
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole suite: lint, migrations check, then pytest on SQLite and again on PostgreSQL.
+# The whole suite: lint, types, migrations check, then pytest on SQLite and again on PostgreSQL.
 # PostgreSQL comes from DATABASE_URL (CI) or the local default below when it answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,8 @@ export DJANGO_SETTINGS_MODULE=gasworks.settings
 
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== mypy"
+.venv/bin/mypy gasworks
 echo "== migrations are complete"
 DATABASE_URL= $PY manage.py makemigrations --check --dry-run
 

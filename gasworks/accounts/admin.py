@@ -11,5 +11,5 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "is_active", "is_superuser")
     search_fields = ("username", "first_name", "last_name", "email", "customer__account_no")
     raw_id_fields = ("customer",)
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Gasworks"), {"fields": ("role", "phone", "customer")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), (_("Gasworks"), {"fields": ("role", "phone", "customer")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Gasworks"), {"fields": ("role", "customer")}))

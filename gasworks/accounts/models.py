@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +9,7 @@ from gasworks.accounts.roles import Role
 
 class GasworksUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
-        # `manage.py createsuperuser` makes a system administrator (api.md: acts as admin).
+        # `manage.py createsuperuser` makes a system administrator (it acts as the admin role).
         extra_fields.setdefault("role", Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 
@@ -27,7 +29,7 @@ class User(AbstractUser):
         related_name="logins",
     )
 
-    objects = GasworksUserManager()
+    objects: ClassVar[GasworksUserManager] = GasworksUserManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")

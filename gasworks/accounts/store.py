@@ -27,7 +27,9 @@ def permission_rows(user_pk: int) -> list[tuple[str, str, str]]:
 
 @functools.cache
 def _token_user_sql() -> str:
-    qn = connection.ops.quote_name
+    def qn(name: str | None) -> str:  # concrete fields always have a column
+        return connection.ops.quote_name(name or "")
+
     user_model = get_user_model()
     columns = ", ".join(f"u.{qn(f.column)}" for f in user_model._meta.concrete_fields)
     token = Token._meta

@@ -1,5 +1,5 @@
-"""The OpenAPI schema's error answers: every 4xx of the API has one body (api.md "Errors",
-gasworks.api.errors), documented once as the `Error` component and attached to each operation's
+"""The OpenAPI schema's error answers: every 4xx of the API has one body,
+``{"error": {"code", "message", "fields"}}`` (gasworks.api.errors), documented once as the `Error` component and attached to each operation's
 400/401/403/404/409 where that status can occur.
 
 Where a status can occur follows from the view, not from per-view decorators:

@@ -1,4 +1,5 @@
-"""API v1 of billing: tariffs, billing runs, bills (api.md "Tariffs and billing")."""
+"""API v1 of billing: tariffs, billing runs, bills. Running a period again creates no second
+bill; amounts and volumes are decimal strings."""
 
 from collections.abc import Mapping
 

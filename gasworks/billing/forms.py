@@ -29,7 +29,7 @@ class TariffForm(forms.Form):
     meter_rent = decimal_for(Tariff, "meter_rent", label=_("Meter rent per month"), initial=0, min_value=0)
 
     def tier_rows(self) -> list[dict]:
-        rows = []
+        rows: list[dict[str, str | None]] = []
         for line in self.cleaned_data["tiers"].splitlines():
             parts = line.split()
             if not parts:

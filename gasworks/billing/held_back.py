@@ -57,7 +57,8 @@ def report(period: Period, limit: int = LIST_LIMIT) -> dict:
         .filter(metered)
         .exclude(Exists(in_period.filter(status__in=BILLABLE_STATUSES))),
     }
-    counts, accounts = {}, []
+    counts: dict[str, int] = {}
+    accounts: list[dict] = []
     for reason, customers in groups.items():
         counts[reason] = customers.count()
         listed = list(customers.order_by("pk").values("pk", "account_no", "name")[:limit])
@@ -81,13 +82,13 @@ def _details(reason: str, customer_ids: list[int], period: Period) -> dict[int, 
         return dict(rows.values_list("customer_id", "reason"))
     if reason == "in_review":
         flags: dict[int, set] = {}
-        rows = Reading.objects.filter(
+        flagged = Reading.objects.filter(
             customer_id__in=customer_ids,
             taken_at__gte=period.start_at,
             taken_at__lt=period.end_at,
             status=ReadingStatus.FLAGGED,
         ).values_list("customer_id", "flags")
-        for customer_id, codes in rows:
+        for customer_id, codes in flagged:
             flags.setdefault(customer_id, set()).update(codes or [])
         return {pk: ", ".join(sorted(codes)) for pk, codes in flags.items()}
     return {}

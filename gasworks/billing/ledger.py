@@ -7,9 +7,10 @@ post_many() for a list of entries (a bank statement chunk), and SetPosting for a
 that writes thousands of entries of one kind in bulk (the billing run). Their SQL fast paths
 live in gasworks.billing.store (the ledger_* functions), called from here only."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -196,8 +197,8 @@ class Posting:
     amount: Decimal
     reference: str = ""
     idempotency_key: str | None = None
-    by: object = None
-    at: object = None
+    by: Any = None  # the user who posts, or None for the system
+    at: datetime.datetime | None = None
 
 
 def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
@@ -267,11 +268,13 @@ def _post_fresh(customer_id: int, rows: list[Posting], amounts: list[Decimal], n
     balance moved by one UPDATE ... RETURNING (numeric arithmetic in the database is exact; on
     SQLite it would not be, so SQLite takes the general path), then the entries are inserted with
     their running balance_after. Lock order is unchanged: the account before the receipt counter."""
-    account = store.ledger_add_to_balance(customer_id, sum(amounts))
+    total = sum(amounts, Decimal(0))
+    account = store.ledger_add_to_balance(customer_id, total)
     if account is None:  # the customer's first posting: make the account, then move it
         Account.objects.bulk_create([Account(customer_id=customer_id)], ignore_conflicts=True)
-        account = store.ledger_add_to_balance(customer_id, sum(amounts))
-    running = account.balance - sum(amounts)
+        account = store.ledger_add_to_balance(customer_id, total)
+    assert account is not None  # it exists now
+    running = account.balance - total
     entries = []
     for row, amount in zip(rows, amounts, strict=True):
         running += amount

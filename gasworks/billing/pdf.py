@@ -95,9 +95,9 @@ def render_bill(bill: Bill, language: str = "en") -> bytes:
             (label["readings"], f"{_v(bill.reading_from)} → {_v(bill.reading_to)}"),
             (label["consumption"], f"{bill.volume} {label['unit']}"),
         ]
-        for key, value in rows:
+        for key, shown in rows:
             text(left, key, 10)
-            paragraph(left + 55 * mm, value, 10)
+            paragraph(left + 55 * mm, shown, 10)
             y -= 6 * mm
         y -= 4 * mm
         columns = (left, left + 25 * mm, left + 65 * mm, left + 105 * mm)

@@ -106,7 +106,7 @@ def plan(run: BillingRun) -> list[tuple[int, int]]:
         if count % CHUNK_SPAN == 0:
             chunks.append((lo, last))
             lo = None
-    if lo is not None:
+    if lo is not None and last is not None:  # (lo set means a last was read)
         chunks.append((lo, last))
     set_status(
         run,

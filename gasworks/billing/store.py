@@ -9,6 +9,7 @@ the one writer of money while its bulk paths live here with the rest of the SQL.
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Avg, Count
@@ -119,7 +120,7 @@ def _read_chunk_sql(period: Period, lo: int, hi: int, force: bool) -> list[tuple
       {parked}
     ORDER BY c.id
     """  # noqa: S608 - table names come from the models, values are parameters
-    params = {
+    params: dict[str, Any] = {
         "lo": lo,
         "hi": hi,
         "start": period.start_at,
@@ -309,7 +310,7 @@ def insert_lines(bills: list[tuple], bill_ids: list[int]) -> None:
         )
         return
     texts: dict[int, list[str]] = {}  # a priced bill's line columns, formatted once per chunk
-    out = []
+    out: list[str] = []
     for pk, bill in zip(bill_ids, bills, strict=True):
         lines = bill[7]
         formatted = texts.get(id(lines))
@@ -428,7 +429,7 @@ def ledger_add_to_balance(customer_id: int, delta: Decimal) -> Account | None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {qn(Account._meta.db_table)} SET balance = balance + %s WHERE customer_id = %s "  # noqa: S608 (model's table)
-            f"RETURNING {', '.join(qn(f.column) for f in fields)}",
+            f"RETURNING {', '.join(qn(f.column or '') for f in fields)}",
             [delta, customer_id],
         )
         row = cursor.fetchone()

@@ -227,12 +227,12 @@ def price_period(
         if version is None:
             raise tiermath.TariffError("no_price_version", f"no price version is in effect on {start}")
         year = spec.year_of(start)
-        lines = [
+        priced = [
             PricedLine(line.tier, line.volume, line.unit_price, line.amount, version.effective_from, year)
             for line in tiermath.split_by_tiers(prior_by_year.get(year, 0), volume, version.tiers)
         ]
-        lines_total = sum((line.amount for line in lines), Decimal("0.00"))
-        return PricedBill(lines, tiermath.apply_minimum(lines_total, spec.minimum_charge), spec.meter_rent)
+        lines_total = sum((line.amount for line in priced), Decimal("0.00"))
+        return PricedBill(priced, tiermath.apply_minimum(lines_total, spec.minimum_charge), spec.meter_rent)
     cuts = [start]
     if start < boundary < end:
         cuts.append(boundary)

@@ -22,9 +22,9 @@ def install() -> None:
         EXTRA_SEEDERS.append(seed_tariffs)
 
 
-# The Beijing residential tariff of domain.md (cooking/hot water and boiler heating quotas per
-# calendar year) and the commercial/industrial flat price.
-DEMO_TARIFFS = [
+# The Beijing residential tariff (cooking/hot water: 350 / 500 m³ steps at 2.61 / 2.83 / 4.23
+# CNY, and boiler heating quotas, per calendar year) and the commercial/industrial flat price.
+DEMO_TARIFFS: list[tuple[str, str, str, list[tuple[str | None, str]]]] = [
     ("北京居民用气（炊事）", "residential", "cooking", [("350", "2.61"), ("500", "2.83"), (None, "4.23")]),
     (
         "北京居民用气（壁挂炉采暖）",

@@ -1,4 +1,5 @@
-"""API v1 for cylinders (api.md "LPG cylinders"): register, read with history, record a fill."""
+"""API v1 for cylinders: register one, read it with its history, record a fill (refused with a 409
+and a clear code for a scrapped cylinder, one past its inspection date or a fill above its rating)."""
 
 from decimal import Decimal
 
@@ -41,7 +42,7 @@ def _kg(value) -> str | None:
 
 
 def cylinder_body(cylinder: Cylinder, history: bool = False) -> dict:
-    body = {
+    body: dict[str, object] = {
         "code": cylinder.code,
         "model": cylinder.model,
         "tare_kg": _kg(cylinder.tare_kg),

@@ -97,7 +97,9 @@ def _reason(code: str, cylinder: Cylinder) -> str:
     if code == "negative_mass":
         return _("below its tare %(tare)s kg") % {"tare": cylinder.tare_kg}
     if code == "residual_above_fill":
-        return _("more gas than its last fill of %(net)s kg") % {"net": cylinder.last_fill.net_kg}
+        return _("more gas than its last fill of %(net)s kg") % {
+            "net": cylinder.last_fill.net_kg if cylinder.last_fill else "?"
+        }
     return _("not a possible weight")
 
 

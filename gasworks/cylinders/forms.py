@@ -64,7 +64,7 @@ class PortalOrderForm(BootstrapMixin, forms.Form):
 
 
 class AssignForm(BootstrapMixin, forms.Form):
-    worker = forms.ModelChoiceField(label=_("Delivery worker"), queryset=None)
+    worker: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Delivery worker"), queryset=None)
     vehicle = forms.CharField(label=_("Vehicle"), max_length=20)
 
     def __init__(self, *args, **kwargs):

@@ -204,7 +204,7 @@ def load(order: LpgOrder, codes, by=None) -> LpgOrder:
                 order=order,
                 cylinder=cylinder,
                 direction=DeliveryLine.OUT,
-                net_kg=cylinder.last_fill.net_kg if cylinder.last_fill_id else None,
+                net_kg=cylinder.last_fill.net_kg if cylinder.last_fill else None,
             )
         order.save(update_fields=["status"])
     return order

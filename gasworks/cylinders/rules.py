@@ -1,5 +1,6 @@
 """Cylinder rules that stations tune: rated fills per model, inspection and scrap ages, the home
-station, deposits. They are parameters (domain.md marks them "check"); the date math is pure."""
+station, deposits. They are parameters, because standards and stations differ on them (a station
+checks them against the edition it works to); the date math is pure."""
 
 import datetime
 from decimal import Decimal
@@ -13,8 +14,8 @@ from gasworks.system.parameters import Spec
 
 GROUP = "cylinders"
 
-# Default rated fills (kg of LPG) by model. YSP118 49.5 kg and YSP35.5 ≈ 14.5 kg are from
-# domain.md; the others follow the GB 5842 filling table as commonly published (YSP4.7 1.9 kg,
+# Default rated fills (kg of LPG) by model: YSP118 49.5 kg and YSP35.5 ≈ 14.5 kg (the trade
+# figures); the others follow the GB 5842 filling table as commonly published (YSP4.7 1.9 kg,
 # YSP12 5.0 kg, YSP26.2 11.0 kg) — check against the edition the station works to.
 DEFAULT_RATED_FILL = {
     CylinderModel.YSP4_7: Decimal("1.9"),

@@ -15,7 +15,7 @@ KG: DecimalSpec = {"max_digits": 8, "decimal_places": 3}
 
 
 class DeliveryLineSerializer(serializers.ModelSerializer):
-    cylinder = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    cylinder: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = DeliveryLine
@@ -24,7 +24,9 @@ class DeliveryLineSerializer(serializers.ModelSerializer):
 
 class LpgOrderSerializer(serializers.ModelSerializer):
     lines = DeliveryLineSerializer(many=True, read_only=True)
-    worker = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    worker: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = LpgOrder
@@ -91,8 +93,12 @@ class LpgDeliverSerializer(serializers.Serializer):
 
 
 class CylinderReturnSerializer(serializers.ModelSerializer):
-    cylinders = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    ledger_entry = serializers.PrimaryKeyRelatedField(source="entry", read_only=True)
+    cylinders: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
+    ledger_entry: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        source="entry", read_only=True
+    )
 
     class Meta:
         model = CylinderReturn
@@ -102,4 +108,5 @@ class CylinderReturnSerializer(serializers.ModelSerializer):
 
 class CylinderReturnCreateSerializer(serializers.Serializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
-    cylinders = LpgEmptyBackSerializer(many=True, min_length=1, max_length=50)
+    # many=True makes a ListSerializer, which takes min_length and max_length (the stubs miss them).
+    cylinders = LpgEmptyBackSerializer(many=True, min_length=1, max_length=50)  # type: ignore[call-arg]

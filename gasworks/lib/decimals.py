@@ -13,8 +13,10 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from gasworks.lib.money import DecimalSpec
 
-def limits(model, name: str) -> dict[str, int]:
+
+def limits(model, name: str) -> DecimalSpec:
     """``{"max_digits", "decimal_places"}`` of ``model``'s DecimalField ``name``."""
     field = model._meta.get_field(name)
     return {"max_digits": field.max_digits, "decimal_places": field.decimal_places}
@@ -24,6 +26,8 @@ def _shape(value: Decimal) -> tuple[int, int]:
     """(digits before the point, digits after it) of a finite Decimal, trailing zeros dropped.
     From the digit tuple alone: no context arithmetic, so 1E+99999999999999 cannot overflow."""
     _sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # 'n', 'N' or 'F': NaN and Infinity have no shape
+        raise ValueError(f"{value} is not a finite number")
     while len(digits) > 1 and digits[-1] == 0:
         digits, exponent = digits[:-1], exponent + 1
     if digits == (0,):

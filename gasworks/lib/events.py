@@ -14,7 +14,7 @@ Two kinds of message, both frozen dataclasses defined by the app they belong to:
   subscription order; an answerer's error is the caller's error.
 
 Who listens to what is listed in one file, ``gasworks/subscriptions.py``, loaded once at start-up,
-so the publisher never imports its subscribers (dependencies point one way, design.md).
+so the publisher never imports its subscribers (dependencies point one way: a domain app never imports the apps that react to it).
 """
 
 import logging

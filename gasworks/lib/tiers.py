@@ -157,7 +157,7 @@ def volume_for_amount(prior_volume: DecimalLike, amount: DecimalLike, tiers: Seq
         if room is not None and affordable >= room:
             bought += room
             money -= room * tier.price
-            lower = tier.up_to
+            lower = floor + room  # = tier.up_to
             continue
         bought += affordable
         break

@@ -1,5 +1,8 @@
 """API v1 of metering: meters, readings, device keys and the signed device ingest endpoint."""
 
+from decimal import Decimal
+from typing import ClassVar
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,7 +27,7 @@ class MeterSerializer(serializers.ModelSerializer):
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), write_only=True)
     kind = serializers.ChoiceField(choices=MeterKind.choices, default=MeterKind.DIAPHRAGM)
     digits = serializers.IntegerField(min_value=3, max_value=10, default=5)
-    initial_reading = serializers.DecimalField(min_value=0, default="0", **VOLUME)
+    initial_reading = serializers.DecimalField(min_value=0, default=Decimal("0"), **VOLUME)
     installed_on = serializers.DateField(validators=[PlausibleDate()], required=False)
     premises = serializers.IntegerField(source="premises_id", read_only=True)
 
@@ -45,7 +48,7 @@ class MeterSerializer(serializers.ModelSerializer):
             "max_flow_m3h",
         ]
         read_only_fields = ["id", "status", "removed_on"]
-        extra_kwargs = {"serial_no": {"validators": []}}
+        extra_kwargs: ClassVar[dict[str, dict]] = {"serial_no": {"validators": []}}
 
 
 class ReadingSerializer(serializers.ModelSerializer):

@@ -107,6 +107,7 @@ def check_rows(
     customers = store.billing_customers(m.premises_id for m in meters.values())
     # Per meter once: why it takes no readings (or None), its register span and install time.
     meter_problem, span, installed_at = {}, {}, {}
+    meter: store.MeterState | None
     for serial, meter in meters.items():
         if meter.status != MeterStatus.INSTALLED:
             meter_problem[serial] = _("Meter %(s)s is removed.") % {"s": serial}
@@ -165,6 +166,7 @@ def check_rows(
         if problems:
             errors[line] = problems
         else:
+            assert value is not None and taken is not None  # each was a problem otherwise
             rows.append(Row(line, serial, value, taken, str(reason)))
     ids = {serial: m.pk for serial, m in meters.items()}
     stored = store.existing((ids[r.serial_no], r.taken_at) for r in rows)
@@ -240,9 +242,9 @@ def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check:
                             alerts.append((meter_id, row.taken_at, alert))
                     vee.advance(base, row.value, row.taken_at, verdict, billable)
         if alerts:
-            ids = store.reading_ids((m, at) for m, at, _a in alerts)
+            reading_ids = store.reading_ids((m, at) for m, at, _a in alerts)
             TamperAlert.objects.bulk_create(
-                [TamperAlert(**alert, reading_id=ids[(m, at)]) for m, at, alert in alerts]
+                [TamperAlert(**alert, reading_id=reading_ids[(m, at)]) for m, at, alert in alerts]
             )
     return {"imported": writer.count, "flagged": flagged}
 

@@ -117,7 +117,7 @@ def generate(customer_ids: range, rng, stdout) -> None:
                     "premises_id", "pk"
                 )
             )
-            readings = []
+            readings: list = []
             for pk in part:
                 used = Decimal(rng.randint(5000, 60000)) / 1000
                 readings.append(

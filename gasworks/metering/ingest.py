@@ -163,6 +163,7 @@ def parse_body(body: bytes, span: Decimal, limit: dt.datetime) -> list[_Item]:
         if bad:
             errors.update({f"readings.{index}.{name}": problem for name, problem in bad.items()})
         else:
+            assert seq is not None and number is not None and when is not None  # else a problem
             items.append(_Item(seq, number, when, flags))
     if errors:
         raise DomainError("invalid", _("Some readings are not valid; nothing was stored."), errors, 400)
@@ -208,7 +209,7 @@ def ingest(messages: list[Message], now: dt.datetime | None = None) -> list[Outc
             try:
                 items = parse_body(message.body, register_span(device.meter.digits), limit)
             except DomainError as exc:
-                outcomes[index] = _refusal(exc.status, exc.code, exc.message, exc.fields)
+                outcomes[index] = _refusal(exc.status, exc.code, str(exc.message), exc.fields)
                 continue
             work[device].append((index, items))
         if work:

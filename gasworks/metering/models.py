@@ -67,7 +67,8 @@ class ReadingStatus(models.TextChoices):
     ESTIMATED = "estimated", _("Estimated")
 
 
-# A bill uses only these readings (design.md: plausible, approved or estimated).
+# A bill uses only these readings: accepted (plausible), approved after review, or estimated.
+# A flagged or rejected reading is kept but never billed until a person approves it.
 BILLABLE_STATUSES = (ReadingStatus.ACCEPTED, ReadingStatus.APPROVED, ReadingStatus.ESTIMATED)
 
 

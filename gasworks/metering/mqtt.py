@@ -53,7 +53,7 @@ def _share_property_tables() -> None:
         vars(self).update(tables, packetType=packetType)
 
     __init__.shares_tables = True  # type: ignore[attr-defined]
-    Properties.__init__ = __init__
+    Properties.__init__ = __init__  # type: ignore[method-assign]  # the patch is the point
 
 
 _share_property_tables()

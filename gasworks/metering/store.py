@@ -15,7 +15,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import F, Max, Q, Window
@@ -140,7 +140,7 @@ def _state_from_window(meter_id, values, times, statuses, volumes, size: int, wi
 
 def _full_states(ids: list[int], size: int, before: dt.datetime | None) -> list[tuple]:
     sql = _BASELINE_SQL.format(before="AND taken_at < %(before)s" if before is not None else "")
-    params = {
+    params: dict[str, Any] = {
         "ids": array_literal(ids),
         "not_billable": _NOT_BILLABLE,
         "not_real": _NOT_REAL,
@@ -162,7 +162,8 @@ def _state_rows(ids: list[int], size: int, before: dt.datetime | None) -> list[t
         with connection.cursor() as cursor:
             cursor.execute(_WINDOW_SQL, {"ids": array_literal(ids), "window": window})
             for row in cursor.fetchall():
-                state = _state_from_window(*row, size, window)
+                meter_id, values, times, statuses, volumes = row
+                state = _state_from_window(meter_id, values, times, statuses, volumes, size, window)
                 if state is None:
                     again.append(row[0])
                 else:

@@ -1,4 +1,5 @@
-"""API v1 of payments (api.md "Payments"). Thin: parse, call one service, answer."""
+"""API v1 of payments: counter and online payments (idempotent by Idempotency-Key), gateway
+callbacks, refunds, receipts. Thin: parse, call one service, answer."""
 
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _

@@ -75,7 +75,9 @@ def top_up(card: ICCard, amount, method: str, by, tendered=None) -> CardPurchase
             by=by,
             at=payment.paid_at,
         )
-        volume, note = _volume(locked.customer, payment.amount, payment.paid_at)
+        paid_at = payment.paid_at
+        assert paid_at is not None  # a counter payment is paid as it is taken
+        volume, note = _volume(locked.customer, payment.amount, paid_at)
         locked.purchases += 1
         locked.save(update_fields=["purchases"])
         purchase = CardPurchase.objects.create(
@@ -85,7 +87,7 @@ def top_up(card: ICCard, amount, method: str, by, tendered=None) -> CardPurchase
             amount=payment.amount,
             volume=volume,
             note=note or "",
-            created_at=payment.paid_at,
+            created_at=paid_at,
         )
         services.assign_receipt(payment, payment.paid_at)  # the receipt counter lock, last
     _write(locked, purchase)  # card I/O after commit; a failed write is retried by rewrite_card
@@ -96,7 +98,7 @@ def _card_content(card: ICCard, purchase: CardPurchase | None) -> dict:
     return {
         "card_no": card.card_no,
         "account_no": card.customer.account_no,
-        "meter": card.meter.serial_no if card.meter_id else None,
+        "meter": card.meter.serial_no if card.meter else None,
         "status": card.status,
         "purchase_seq": purchase.sequence if purchase else card.purchases,
         "amount": f"{purchase.amount:.2f}" if purchase else "0.00",

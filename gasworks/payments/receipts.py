@@ -96,7 +96,10 @@ def render(payment: Payment) -> bytes:
     line("户号 Account", customer.account_no)
     line("户名 Name", customer.name)
     line("地址 Address", customer.premises.address)
-    line("方式 Method", f"{METHOD_ZH.get(payment.method, payment.method)} {payment.get_method_display()}")
+    line(
+        "方式 Method",
+        f"{METHOD_ZH.get(Method(payment.method), payment.method)} {payment.get_method_display()}",
+    )
     if payment.gateway_txn_id:
         line("交易号 Txn", payment.gateway_txn_id)
     line("金额 Amount", format_money(payment.amount), 13)
@@ -106,7 +109,7 @@ def render(payment: Payment) -> bytes:
         line("找零 Change", format_money(payment.change_given))
     if payment.refunded_amount:
         line("已退款 Refunded", format_money(payment.refunded_amount))
-    if payment.created_by_id:
+    if payment.created_by is not None:
         line("收款员 Cashier", payment.created_by.get_username())
     phone = parameters.get("station_phone")
     page.setFont(face, 9)

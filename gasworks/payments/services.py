@@ -152,7 +152,7 @@ def shift_totals(shift: Shift) -> dict:
         .values("method")
         .annotate(n=Count("pk"), total=DecimalSum("amount"))
     )
-    by_method = {m: {"count": 0, "total": "0.00"} for m in COUNTER_METHODS}
+    by_method: dict[str, dict[str, object]] = {m: {"count": 0, "total": "0.00"} for m in COUNTER_METHODS}
     grand = Decimal("0.00")
     for row in rows:
         by_method[row["method"]] = {"count": row["n"], "total": f"{row['total']:.2f}"}

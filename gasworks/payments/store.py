@@ -2,6 +2,8 @@
 UPDATE ... RETURNING) and bulk receipt numbers. Nothing else in payments opens a cursor or asks
 which database it is on."""
 
+from typing import Any
+
 from django.db import connection
 
 from gasworks.payments.models import Payment, ReceiptCounter
@@ -59,7 +61,7 @@ def number_payment(payment: Payment, station: str, year: int) -> str:
     sql = _NUMBER_SQL.format(
         counter=qn(ReceiptCounter._meta.db_table), last=qn("last"), payment=qn(Payment._meta.db_table)
     )
-    params = [station, year, receipt_prefix(year), payment.pk]
+    params: list[Any] = [station, year, receipt_prefix(year), payment.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -1,5 +1,5 @@
 """The staff dashboard: a tile per figure that the user's role may see. Reports reads every
-domain and nobody reads reports (design.md), so the tiles live here. Each tile is one cheap,
+domain and no domain reads reports (dependencies point one way), so the tiles live here. Each tile is one cheap,
 indexed query; a tile appears only with its permission."""
 
 from __future__ import annotations

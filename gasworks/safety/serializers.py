@@ -1,4 +1,4 @@
-"""API shapes of the safety app (api.md, "Safety")."""
+"""API shapes of the safety app: inspections and their checklist results, hazards, emergencies."""
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -38,7 +38,9 @@ class InspectionSerializer(serializers.ModelSerializer):
         source="template.version", read_only=True, default=None, allow_null=True
     )
     results = serializers.SerializerMethodField()
-    hazards = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    hazards: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     photos = PhotoSerializer(many=True, read_only=True)
 
     class Meta:

@@ -53,9 +53,9 @@ def _customer_by_account(form) -> Customer | None:
 
 
 def _error_message(request, exc: DomainError) -> None:
-    details = [m for msgs in exc.fields.values() for m in msgs]
+    details = [str(m) for msgs in exc.fields.values() for m in msgs]
     messages.error(
-        request, " ".join([exc.message, *details]) if details and exc.status == 400 else exc.message
+        request, " ".join([str(exc.message), *details]) if details and exc.status == 400 else exc.message
     )
 
 

@@ -1,4 +1,5 @@
-"""The station's parameters: every figure domain.md marks "check" lives here with its default.
+"""The station's parameters: every figure a station may need to set to its own rules or
+standards (thresholds, ages, rates, advance notices) lives here with its default.
 A row in the Parameter table overrides the default; later apps register their own."""
 
 from __future__ import annotations

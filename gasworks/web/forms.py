@@ -96,7 +96,9 @@ class ProfileForm(BootstrapMixin, forms.ModelForm):
 class AuditFilterForm(BootstrapMixin, forms.Form):
     """The audit log's filters: who, what object, which action, between which dates."""
 
-    actor = forms.ModelChoiceField(label=_("By"), queryset=None, required=False, empty_label=_("Anyone"))
+    actor: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("By"), queryset=None, required=False, empty_label=_("Anyone")
+    )
     model = forms.ChoiceField(label=_("Object type"), required=False)
     object_id = forms.CharField(label=_("Object id"), max_length=64, required=False)
     q = forms.CharField(label=_("Search"), max_length=120, required=False)

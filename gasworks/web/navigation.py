@@ -75,7 +75,7 @@ def menu_for(user, current_path: str) -> list[dict]:
     if not user.is_authenticated:
         return []
     customer = is_customer(user)
-    entries = []
+    entries: list[dict] = []
     for item in ITEMS:
         if customer != item.customer:
             continue
@@ -93,7 +93,7 @@ def menu_for(user, current_path: str) -> list[dict]:
         )
     # One item is highlighted: the one whose URL is the longest prefix of the page's (on
     # /cylinders/fill/ that is Filling, not Cylinders at /cylinders/ as well).
-    matching = [
+    matching: list[dict] = [
         e
         for e in entries
         if (current_path == e["url"] if e["url"] == "/" else current_path.startswith(e["url"]))

@@ -1,5 +1,5 @@
 """Bad input never gets a 500 and never the HTML error page: every refusal under /api/ is the
-api.md envelope, whatever the route (all write routes are taken from the OpenAPI schema)."""
+error envelope {"error": {"code", "message", "fields"}}, whatever the route (all write routes are taken from the OpenAPI schema)."""
 
 import re
 

@@ -1,5 +1,5 @@
 """The house rules that keep one copy of each rule and dependencies pointing one way
-(design.md), checked on the source so a new file cannot quietly break them."""
+(a domain app never imports the apps above it), checked on the source so a new file cannot quietly break them."""
 
 import ast
 import datetime as dt

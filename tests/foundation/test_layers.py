@@ -1,4 +1,4 @@
-"""House rules that a reading of the source can check (design.md, "One writer per table"):
+"""House rules that a reading of the source can check ("one writer per table"):
 
 - Raw SQL and backend branches live in an app's ``store.py`` and in ``lib/db.py`` only: nowhere
   else reads ``connection.vendor``, opens a cursor, calls ``.raw()``/``.extra()``/``RawSQL`` or

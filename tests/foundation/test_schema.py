@@ -23,7 +23,7 @@ def test_the_openapi_schema_generates_and_validates_without_warnings(tmp_path, d
         assert path in text
 
 
-# The schema as served, and what it says about errors (api.md "Errors"; gasworks.api.schema).
+# The schema as served, and what it says about errors (one error envelope for every 4xx; gasworks.api.schema).
 
 WRITES = {"post", "put", "patch", "delete"}
 

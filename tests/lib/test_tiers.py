@@ -23,7 +23,7 @@ from gasworks.lib.tiers import (
 
 D = Decimal
 
-# Beijing residential, cooking / hot water (domain.md).
+# Beijing residential, cooking / hot water: 350 / 500 m³ steps at 2.61 / 2.83 / 4.23 CNY.
 BEIJING = (Tier(D("350"), D("2.61")), Tier(D("500"), D("2.83")), Tier(None, D("4.23")))
 # A later, dearer version used for price-change tests.
 DEARER = (Tier(D("350"), D("2.81")), Tier(D("500"), D("3.03")), Tier(None, D("4.43")))

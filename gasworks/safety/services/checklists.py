@@ -5,6 +5,7 @@ that has been in use never changes again."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,7 +59,7 @@ def _next_version() -> int:
     return (last.version + 1) if last else 1
 
 
-def create_version(title: str, items: list[tuple[str, StrOrPromise, str]]) -> ChecklistTemplate:
+def create_version(title: str, items: Sequence[tuple[str, StrOrPromise, str]]) -> ChecklistTemplate:
     """A new version that goes into use at once, replacing the one in use."""
     with transaction.atomic():
         version = _next_version()

@@ -41,15 +41,15 @@ def prepare(upload) -> ContentFile:
                 raise _refuse("photo_too_large", _("The photo has too many pixels."))
             probe.verify()
         upload.seek(0)
-        image = Image.open(upload)
-        image.load()
+        opened = Image.open(upload)
+        opened.load()
     except InvalidInput:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise _refuse("not_an_image", _("The file is not a photo (JPEG, PNG or WEBP expected).")) from exc
     if fmt not in ACCEPTED_FORMATS:
         raise _refuse("not_an_image", _("The file is not a photo (JPEG, PNG or WEBP expected)."))
-    image = ImageOps.exif_transpose(image).convert("RGB")
+    image = ImageOps.exif_transpose(opened).convert("RGB")
     limit = parameters.get("safety_photo_max_px")
     image.thumbnail((limit, limit))
     out = io.BytesIO()
@@ -61,7 +61,7 @@ def store(content: ContentFile, *, kind: str, by, task=None, hazard=None, captio
     """Save a prepared photo (call inside the caller's transaction)."""
     photo = Photo(task=task, hazard=hazard, kind=kind, caption=caption[:120], uploaded_by=by)
     photo.uploaded_at = timezone.now()
-    photo.image.save(content.name, content, save=False)
+    photo.image.save(content.name or "photo.jpg", content, save=False)
     photo.save()
     return photo
 
