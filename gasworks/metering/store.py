@@ -117,10 +117,13 @@ def _state_from_window(meter_id, values, times, statuses, volumes, size: int, wi
     if values is None:  # no readings at all
         return (meter_id, 0, None, None, [], [], None, None, None, None)
     full = len(values) == window
-    billable = [i for i, status in enumerate(statuses) if status in _BILLABLE][:size]
+    every_billable = [i for i, status in enumerate(statuses) if status in _BILLABLE]
+    billable = every_billable[:size]
     latest = next((i for i, status in enumerate(statuses) if status != _REJECTED), None)
-    moved = next((i for i in billable if volumes[i]), None)  # not None and not zero
-    real = next((i for i in billable if statuses[i] != _ESTIMATED), None)
+    # The last move and the last real value may lie beyond the newest `size` billable readings,
+    # as in the full query: look through every billable reading in the window.
+    moved = next((i for i in every_billable if volumes[i]), None)  # not None and not zero
+    real = next((i for i in every_billable if statuses[i] != _ESTIMATED), None)
     if full and (len(billable) < size or latest is None or moved is None or real is None):
         return None
     first = billable[0] if billable else None

@@ -222,6 +222,8 @@ STATUSES = [str(s) for s in ReadingStatus.values]
 @example(history=[("accepted", "20")] * 3 + [("estimated", "20")] * 12)  # the last real one too
 @example(history=[("accepted", "20")] * 3 + [("rejected", "20")] * 12)  # and the latest of all
 @example(history=[("accepted", "20")] * 3)  # a short history: no second query
+@example(history=[("accepted", "1.5")] + [("accepted", None)] * 8)  # the move is past `size`, in the window
+@example(history=[("accepted", "20")] + [("estimated", "20")] * 8)  # the real value too
 def test_the_window_of_newest_readings_gives_the_same_state_as_the_full_query(history):
     """Any mix of statuses and volumes: long runs of flagged or zero readings push a part out
     of the window, and the meter is read again in full."""
