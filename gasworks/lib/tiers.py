@@ -152,12 +152,12 @@ def volume_for_amount(prior_volume: DecimalLike, amount: DecimalLike, tiers: Seq
         if tier.up_to is not None and floor >= tier.up_to:
             lower = tier.up_to
             continue
-        room = None if tier.up_to is None else tier.up_to - floor
         affordable = (money / tier.price).quantize(Decimal("0.001"), rounding=ROUND_DOWN)
-        if room is not None and affordable >= room:
+        if tier.up_to is not None and affordable >= tier.up_to - floor:
+            room = tier.up_to - floor
             bought += room
             money -= room * tier.price
-            lower = floor + room  # = tier.up_to
+            lower = tier.up_to
             continue
         bought += affordable
         break

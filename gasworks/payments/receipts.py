@@ -16,7 +16,12 @@ from gasworks.system import parameters
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _UNITS = ["", "拾", "佰", "仟"]
 _GROUPS = ["", "万", "亿", "万亿"]
-METHOD_ZH = {Method.CASH: "现金", Method.CARD: "银行卡", Method.BANK: "银行转账", Method.ONLINE: "网上支付"}
+METHOD_ZH: dict[str, str] = {
+    Method.CASH: "现金",
+    Method.CARD: "银行卡",
+    Method.BANK: "银行转账",
+    Method.ONLINE: "网上支付",
+}
 
 
 def _group(n: int) -> str:
@@ -98,7 +103,7 @@ def render(payment: Payment) -> bytes:
     line("地址 Address", customer.premises.address)
     line(
         "方式 Method",
-        f"{METHOD_ZH.get(Method(payment.method), payment.method)} {payment.get_method_display()}",
+        f"{METHOD_ZH.get(payment.method, payment.method)} {payment.get_method_display()}",
     )
     if payment.gateway_txn_id:
         line("交易号 Txn", payment.gateway_txn_id)
