@@ -1,4 +1,12 @@
 """Pages of the reports app, mounted at /reports/."""
 
+from django.urls import path
+
+from gasworks.reports import views
+
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.report_index, name="index"),
+    path("<slug:name>/", views.report_page, name="report"),
+    path("<slug:name>/print/", views.report_print, name="print"),
+]

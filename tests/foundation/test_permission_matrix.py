@@ -48,6 +48,8 @@ MATRIX = {
     ("GET", "customers/{pk}/"): ("get", "/customers/{own}/", None),
     ("PATCH", "customers/{pk}/"): ("get", "/customers/{own}/edit/", None),
     ("GET", "customers/{pk}/ledger/"): ("get", "/billing/ledger/{own}/", None),
+    # Each report's API and page are checked role by role in tests/reports/test_access.py.
+    ("GET", "reports/{name}/"): ("get", "/reports/{none}/", None),
     ("GET", "meters/"): ("get", "/metering/meters/", None),
     ("POST", "meters/"): ("get", "/metering/meters/new/", None),
     ("GET", "meters/{pk}/"): ("get", "/metering/meters/{none}/", None),

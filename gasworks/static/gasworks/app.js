@@ -80,6 +80,12 @@
     }
   });
 
+  // A print button (report print layouts): the browser's print dialog.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) { event.preventDefault(); window.print(); }
+  });
+
   if (window.htmx) {
     window.htmx.onLoad(init);
   } else {

@@ -1,0 +1,107 @@
+"""Summaries that stay exact: rollups rebuilt per key from the base tables, read beside a live
+query for whatever changed since.
+
+A report over a year of a million customers must not scan the base tables per request, so each
+heavy report keeps a rollup: rows of figures per key (a local day, or a billing period) and its
+dimensions (category, district, channel, …). The two classic traps, and how this avoids them:
+
+- **No hot row.** Writers (the ledger, the billing run, the counter) never touch a rollup: a
+  summary row every counter payment updated would be a lock every cashier waits on. A rollup is
+  rebuilt *per key*, in one transaction (delete the key's rows, insert them again from the base
+  tables, set-based), by `refresh()`: nightly (beat / `manage.py refresh_reports`), after a
+  billing run, and on demand.
+- **No id watermark.** Which keys to rebuild is found by *recorded time*, not by id: every base
+  row the rollup reads carries the time it was written (`created_at`, the ledger's posting time),
+  and `touched(since)` lists the keys of rows recorded since `since`. A refresh looks back from
+  the start of the previous refresh minus `MARGIN`, so a row whose transaction began before that
+  refresh and committed after it is still caught (transactions here last seconds; the margin is
+  an hour). Rows that change after they are written (a bill voided, a refund finished) are found
+  through the row that records the change (the ledger's reversal or refund entry).
+
+Reading: `keys_to_read_live(rollup)` are the keys touched since the last refresh began (minus
+the margin); a report takes those keys from the base tables and every other key from the rollup.
+So a report is exact even when a refresh never ran, and fast once it has.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+log = logging.getLogger("gasworks.reports")
+
+MARGIN = timedelta(hours=1)
+
+
+class Source(Protocol):
+    def __call__(self, since: datetime) -> set: ...
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """`name`: unique; `touched(since)` → the keys whose figures rows recorded since `since`
+    may have changed; `rebuild(keys)` → replace those keys' rollup rows from the base tables
+    (called inside a transaction); `all_keys()` → every key there is data for (first build)."""
+
+    name: str
+    touched: Source
+    rebuild: object  # Callable[[list], None]
+    all_keys: object  # Callable[[], Iterable]
+
+
+ROLLUPS: dict[str, Rollup] = {}
+
+
+def register(rollup: Rollup) -> Rollup:
+    ROLLUPS[rollup.name] = rollup
+    return rollup
+
+
+def _state(name: str):
+    from gasworks.reports.models import RollupState
+
+    return RollupState.objects.filter(name=name).first()
+
+
+def live_since(name: str) -> datetime | None:
+    """Rows recorded at or after this time may not be in the rollup yet (None: no rollup yet,
+    read everything live)."""
+    state = _state(name)
+    if state is None or state.refreshed_from is None:
+        return None
+    return state.refreshed_from - MARGIN
+
+
+def keys_to_read_live(name: str) -> set | None:
+    """The keys a report must compute from the base tables; None means all of them."""
+    since = live_since(name)
+    if since is None:
+        return None
+    return set(ROLLUPS[name].touched(since))
+
+
+def refresh(names: Iterable[str] | None = None, full: bool = False) -> dict[str, int]:
+    """Rebuild the keys touched since the previous refresh (or every key with `full`, or on the
+    first run). Returns keys rebuilt per rollup."""
+    from gasworks.reports.models import RollupState
+
+    done: dict[str, int] = {}
+    for name in names or list(ROLLUPS):
+        rollup = ROLLUPS[name]
+        started = timezone.now()
+        since = None if full else live_since(name)
+        keys = sorted(rollup.all_keys() if since is None else rollup.touched(since))  # type: ignore[operator]
+        for key in keys:
+            with transaction.atomic():
+                rollup.rebuild([key])  # type: ignore[operator]
+        with transaction.atomic():
+            RollupState.objects.update_or_create(name=name, defaults={"refreshed_from": started})
+        done[name] = len(keys)
+        log.info("rollup %s: %d keys rebuilt", name, len(keys))
+    return done
