@@ -1,6 +1,7 @@
 """The reports app's own tables: when each rollup was last refreshed, and the permissions to view
 each report (held on `ReportAccess`, a table with no rows: Django permissions need a model).
-Rollup tables of each report live here too (one model per rollup)."""
+Each report's rollup tables live in its subpackage's models.py, imported at the end of this file
+so that Django finds them."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -31,3 +32,6 @@ class RollupState(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# The reports' own tables (rollups), one import per report subpackage:
