@@ -132,22 +132,21 @@ def doubtful_readings(district: str, start: dt.datetime, end: dt.datetime) -> di
 
 
 def zero_use(district: str, since: dt.datetime, end: dt.datetime) -> list[int]:
-    """Installed meters of active accounts, installed before ``since``, whose billable readings
-    in [since, end) all show no consumption (at least one reading: an unread meter is the
-    reading report's business)."""
+    """Installed meters of active accounts, installed before ``since``, whose readings in
+    [since, end) all show no consumption (at least one reading with a volume: an unread meter
+    is the reading report's business). Flagged readings count as evidence too: after
+    vee_zero_days of standstill VEE flags each new zero reading (zero_long)."""
     meters = district_meters(district).filter(
         status=MeterStatus.INSTALLED,
         installed_on__lt=timezone.localtime(since).date(),
         premises__customers__status=CustomerStatus.ACTIVE,
     )
     rows = (
-        billable.readings(since, end)
-        .filter(meter__in=meters)
+        Reading.objects.filter(meter__in=meters, taken_at__gte=since, taken_at__lt=end)
+        .exclude(status=ReadingStatus.REJECTED)
+        .filter(consumption__isnull=False)
         .values("meter_id")
-        .annotate(
-            n=Count("pk"),
-            moved=Count("pk", filter=~Q(consumption=0) & Q(consumption__isnull=False)),
-        )
+        .annotate(n=Count("pk"), moved=Count("pk", filter=~Q(consumption=0)))
         .order_by()
     )
     return sorted(r["meter_id"] for r in rows if r["n"] and not r["moved"])
