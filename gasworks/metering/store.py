@@ -394,7 +394,7 @@ def _copy_lines(rows: list[tuple]) -> str:
         if created is not created_for:
             created_for, created_text = created, created.isoformat()
         lines.append(
-            f"{m}\t{c}\t{v}\t{at.isoformat()}\t{texts[0]}\t{texts[1]}\t{flag_text}\t"
+            f"{m}\t{COPY_NULL if c is None else c}\t{v}\t{at.isoformat()}\t{texts[0]}\t{texts[1]}\t{flag_text}\t"
             f"{COPY_NULL if cons is None else cons}\t{COPY_NULL if corr is None else corr}\t{created_text}\t"
             f"{texts[2]}\t{COPY_NULL if seq is None else seq}\t{texts[3]}\n"
         )
