@@ -220,7 +220,7 @@ def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check:
                 th = vee.Thresholds.current(meter, general)
                 base = bases[meter.pk]
                 meter_id, digits, max_flow = meter.pk, meter.digits, meter.max_flow_m3h
-                customer_id = None if meter.is_supply else customers[meter.premises_id]
+                customer_id = None if meter.premises_id is None else customers[meter.premises_id]
                 items.sort(key=lambda r: r.taken_at)
                 for row in items:
                     try:

@@ -105,9 +105,9 @@ def _tamper_target(customers: list) -> int | None:
     districts = Counter(c.premises.district for c in customers)
     for district, _count in sorted(districts.items(), key=lambda item: (-item[1], item[0])):
         for index, customer in enumerate(customers):
-            if customer.premises.district == district and customer.category == "commercial":
-                if index % SPIKE_EVERY:
-                    return customer.pk
+            commercial = customer.category == "commercial"
+            if commercial and customer.premises.district == district and index % SPIKE_EVERY:
+                return customer.pk
     return None
 
 
@@ -128,18 +128,18 @@ def _hidden_use() -> dict[tuple[str, str], Decimal]:
     """(district, month) -> gas that went through the demo's tampered meter unrecorded: its
     usual monthly use (before the alarm) less what it recorded since."""
     alert = TamperAlert.objects.filter(detail=TAMPER_DETAIL).select_related("meter__premises").first()
-    if alert is None:
+    if alert is None or alert.meter.premises is None:
         return {}
+    district = alert.meter.premises.district
     readings = list(alert.meter.readings.order_by("taken_at"))
-    before = [r.consumption or 0 for r in readings if r.taken_at < alert.raised_at]
-    usual = sum(before) / len(before) if before else Decimal(0)
-    return {
-        (alert.meter.premises.district, timezone.localtime(r.taken_at).strftime("%Y-%m")): max(
-            usual - (r.consumption or 0), Decimal(0)
-        )
-        for r in readings
-        if r.taken_at >= alert.raised_at
-    }
+    before = [r.consumption or Decimal(0) for r in readings if r.taken_at < alert.raised_at]
+    usual = sum(before, Decimal(0)) / len(before) if before else Decimal(0)
+    hidden: dict[tuple[str, str], Decimal] = {}
+    for r in readings:
+        if r.taken_at >= alert.raised_at:
+            month = timezone.localtime(r.taken_at).strftime("%Y-%m")
+            hidden[(district, month)] = max(usual - (r.consumption or Decimal(0)), Decimal(0))
+    return hidden
 
 
 def seed_supply(stdout) -> None:

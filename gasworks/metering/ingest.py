@@ -66,9 +66,7 @@ def issue_key(meter: Meter, by=None) -> str:
     """A new key for the device, returned this once; the old key stops working. The message
     counter is kept, so messages captured under the old key stay replays."""
     if meter.kind not in CONNECTED_KINDS:
-        raise DomainError(
-            "not_connected", _("Only smart, industrial and supply meters have device keys.")
-        )
+        raise DomainError("not_connected", _("Only smart, industrial and supply meters have device keys."))
     key = secrets.token_hex(32)
     now = timezone.now()
     device, created = DeviceKey.objects.select_for_update().get_or_create(

@@ -68,9 +68,7 @@ class Meter(models.Model):
             # A supply meter has a district and no premises; every other meter the reverse.
             models.CheckConstraint(
                 name="meter_district_xor_premises",
-                condition=(
-                    models.Q(kind="district", premises__isnull=True) & ~models.Q(district="")
-                )
+                condition=(models.Q(kind="district", premises__isnull=True) & ~models.Q(district=""))
                 | (~models.Q(kind="district") & models.Q(premises__isnull=False, district="")),
             ),
         ]

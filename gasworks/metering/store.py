@@ -349,7 +349,7 @@ def meters_by_serial(serials: Iterable[str], lock: bool = False) -> dict[str, Me
 _METER_FIELDS = ("pk", *MeterState._fields[1:])
 
 
-def billing_customers(premises_ids: Iterable[int]) -> dict[int, int]:
+def billing_customers(premises_ids: Iterable[int | None]) -> dict[int, int]:
     """premises id -> id of the account billed there (newest not closed)."""
     found: dict[int, int] = {}
     wanted = {pk for pk in premises_ids if pk is not None}  # supply meters have no premises

@@ -50,7 +50,12 @@ def chart_data(result) -> dict | None:
     if chart.split_by:
         split_col = result.column(chart.split_by)
         xs = list(dict.fromkeys(r.get(chart.x) for r in rows))
-        splits = list(dict.fromkeys(r.get(chart.split_by) for r in sorted(result.rows, key=lambda r: str(r.get(chart.split_by) or ""))))
+        splits = list(
+            dict.fromkeys(
+                r.get(chart.split_by)
+                for r in sorted(result.rows, key=lambda r: str(r.get(chart.split_by) or ""))
+            )
+        )
         values = {(r.get(chart.x), r.get(chart.split_by)): r.get(chart.series[0]) for r in rows}
         series = [
             {

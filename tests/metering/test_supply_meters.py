@@ -76,7 +76,11 @@ def test_the_service_and_the_table_refuse_a_mixed_meter():
         Meter.objects.create(serial_no="X3", kind="district", district="", installed_on=dt.date(2026, 1, 1))
     with pytest.raises(IntegrityError), transaction.atomic():
         Meter.objects.create(
-            serial_no="X4", kind="smart", district="朝阳区", premises=customer.premises, installed_on=dt.date(2026, 1, 1)
+            serial_no="X4",
+            kind="smart",
+            district="朝阳区",
+            premises=customer.premises,
+            installed_on=dt.date(2026, 1, 1),
         )
     assert not Meter.objects.exists()
 
@@ -110,7 +114,9 @@ def test_a_reading_through_the_api_with_pressure_and_temperature(admin_client):
 
 
 def test_signed_ingest_stores_a_supply_meters_readings(client):
-    meter = supply_meter(initial_reading=Decimal("0"), installed_on=timezone.localdate() - dt.timedelta(days=10))
+    meter = supply_meter(
+        initial_reading=Decimal("0"), installed_on=timezone.localdate() - dt.timedelta(days=10)
+    )
     meter.correction_factor = Decimal("2.950000")
     meter.save(update_fields=["correction_factor"])
     key = ingest.issue_key(meter)

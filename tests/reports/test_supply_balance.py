@@ -3,6 +3,7 @@ from issued bills, loss and loss % to the rounding rule, the alarm flag at its t
 suspect meters of a district, and who may see them."""
 
 import datetime as dt
+import io
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -27,9 +28,17 @@ BILLABLE = ("accepted", "approved", "estimated")
 
 
 @pytest.fixture(autouse=True)
-def _frozen():
+def _frozen(request):
+    if "_real_time" in request.fixturenames:  # the demo is dated from today
+        yield
+        return
     with time_machine.travel(local(2026, 4, 5), tick=False):
         yield
+
+
+@pytest.fixture
+def _real_time():
+    return None
 
 
 def report():
@@ -41,7 +50,9 @@ def run(query):
 
 
 def customer_in(district, category="residential", **kw):
-    return make_customer(address=f"北京市{district}测试路{Meter.objects.count()}号", district=district, category=category, **kw)
+    return make_customer(
+        address=f"北京市{district}测试路{Meter.objects.count()}号", district=district, category=category, **kw
+    )
 
 
 def readings(meter, values, days):
@@ -276,3 +287,33 @@ def test_roles_without_the_permission_get_403(client, role):
     assert client.get("/reports/supply-balance/").status_code == 403
     assert client.get("/api/v1/reports/supply-balance/").status_code == 403
     assert client.get(f"/reports/supply-balance/suspects/?district={A}").status_code == 403
+
+
+# ---------------------------------------------------------------- demo
+
+
+@pytest.mark.usefixtures("_real_time")
+def test_the_demo_shows_a_plausible_loss_and_flags_the_tampered_district():
+    from gasworks.billing.web_hooks import seed_tariffs
+    from gasworks.metering import demo
+
+    seed_tariffs()
+    for index in range(24):
+        customer_in(A, "commercial" if index in (3, 9) else "residential")
+    for _index in range(8):
+        customer_in(B)
+    out = io.StringIO()
+    demo.seed(out)
+    demo.seed_supply(out)
+    assert Meter.objects.filter(kind="district").count() == 2 and "2 district supply meters" in out.getvalue()
+    months = sorted({timezone.localtime(r.taken_at).strftime("%Y-%m") for r in Reading.objects.all()})
+    for period in months[1:]:
+        runs.execute(runs.start_run(period))
+    rows = run({"from": months[1], "to": months[-1]}).rows
+    flagged = {(r["district"], r["period"]) for r in rows if r["flagged"]}
+    assert flagged == {(A, period) for period in months[-demo.TAMPER_MONTHS :]}
+    for row in rows:
+        if not row["flagged"]:
+            assert Decimal("1.9") <= row["loss_pct"] <= Decimal("4.1"), row
+    (suspect, *_rest) = suspects.find(A, months[-1], months[-1])
+    assert suspect.codes[0] == "tamper" and TamperAlert.objects.get().meter_id == suspect.meter_id

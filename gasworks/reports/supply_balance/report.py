@@ -15,6 +15,7 @@ meter's ``district`` is matched with its customers' premises by name.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -57,6 +58,9 @@ parameters.register(
         Decimal("0"),
     ),
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ZERO = Decimal("0.000")
 
@@ -108,10 +112,14 @@ def balance_rows(period_from: str, period_to: str, district: str = "") -> list[d
                 "flagged": loss_pct is not None and loss_pct > threshold,
             }
         )
-    rows.sort(
-        key=lambda r: (r["loss_pct"] is None, -(r["loss_pct"] or 0), r["district"], r["period"])
-    )
+    rows.sort(key=_rank)
     return rows
+
+
+def _rank(row: dict[str, Any]) -> tuple:
+    """Highest loss % first; rows without a supply figure last."""
+    loss_pct = row["loss_pct"]
+    return (loss_pct is None, -(loss_pct or 0), row["district"], row["period"])
 
 
 class SupplyBalanceReport(Report):
@@ -155,7 +163,7 @@ class SupplyBalanceReport(Report):
             "loss_pct": pct(loss, supply) if measured else None,
         }
         threshold = alarm_pct()
-        notes = [
+        notes: list[tuple[StrOrPromise, str]] = [
             (_("Alarm threshold"), f"{threshold} %"),
             (
                 _("Rows without supply"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q
@@ -19,8 +20,8 @@ from gasworks.customers.models import Customer, Premises
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.lib.db import DecimalSum
 from gasworks.metering import billable
-from gasworks.metering.store import billing_customers
 from gasworks.metering.models import Meter, MeterKind, MeterStatus, Reading, ReadingStatus, TamperAlert
+from gasworks.metering.store import billing_customers
 
 ZERO = Decimal("0.000")
 
@@ -156,7 +157,7 @@ def volumes(district: str, windows: dict[str, tuple[dt.datetime, dt.datetime]]) 
     """meter id -> {window name: (volume, readings)} of billable readings in each window."""
     low = min(w[0] for w in windows.values())
     high = max(w[1] for w in windows.values())
-    aggregates = {}
+    aggregates: dict[str, Any] = {}
     for name, (start, end) in windows.items():
         inside = Q(taken_at__gte=start, taken_at__lt=end)
         aggregates[f"{name}_v"] = DecimalSum(billable.VOLUME, filter=inside)
@@ -168,9 +169,7 @@ def volumes(district: str, windows: dict[str, tuple[dt.datetime, dt.datetime]]) 
         .annotate(**aggregates)
         .order_by()
     )
-    return {
-        r["meter_id"]: {name: (r[f"{name}_v"] or ZERO, r[f"{name}_n"]) for name in windows} for r in rows
-    }
+    return {r["meter_id"]: {name: (r[f"{name}_v"] or ZERO, r[f"{name}_n"]) for name in windows} for r in rows}
 
 
 def meter_facts(ids) -> dict[int, dict]:
@@ -181,7 +180,8 @@ def meter_facts(ids) -> dict[int, dict]:
     customers = Customer.objects.in_bulk(list(accounts.values()))
     out = {}
     for meter in meters:
-        customer = customers.get(accounts.get(meter.premises_id, 0))
+        account = accounts.get(meter.premises_id) if meter.premises_id is not None else None
+        customer = customers.get(account) if account is not None else None
         out[meter.pk] = {
             "serial_no": meter.serial_no,
             "status": meter.status,
