@@ -19,6 +19,7 @@ from gasworks.lib.events import publish
 from gasworks.lib.money import round_volume
 from gasworks.lib.status import Transitions
 from gasworks.metering import billable, events, store, vee
+from gasworks.metering.events import ReadingsStored
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     AlertKind,
@@ -332,9 +333,8 @@ def record_reading(
                 "duplicate_reading", _("This meter already has a reading at that time.")
             ) from None
         raise_alerts(meter, customer, reading, verdict, now)
-        stored = events.stored((reading.customer_id,))
-        if stored is not None:  # a supply meter's reading bills nobody: no prepaid charge to try
-            publish(stored)
+        if reading.customer_id is not None:  # a supply meter's reading bills nobody
+            publish(ReadingsStored((reading.customer_id,)))
         if reading.status == ReadingStatus.FLAGGED:
             flagged = events.FlaggedReading(
                 meter.pk, reading.customer_id, taken_at, tuple(reading.flags or ())

@@ -53,7 +53,7 @@ parameters.register(
         "supply_drop_pct",
         Decimal,
         Decimal("50"),
-        _("Suspect meters: use below this % of the same months last year"),
+        _("Suspect meters: use below this share of the same months last year, %"),
         "metering",
         Decimal("0"),
     ),
