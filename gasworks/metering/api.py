@@ -24,7 +24,11 @@ VOLUME: DecimalSpec = {"max_digits": 14, "decimal_places": 3}
 
 
 class MeterSerializer(serializers.ModelSerializer):
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all(), write_only=True)
+    # A customer's meter names the customer; a supply meter (kind district) its district instead.
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=Customer.objects.all(), write_only=True, required=False, allow_null=True
+    )
+    district = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=MeterKind.choices, default=MeterKind.DIAPHRAGM)
     digits = serializers.IntegerField(min_value=3, max_value=10, default=5)
     initial_reading = serializers.DecimalField(min_value=0, default=Decimal("0"), **VOLUME)
@@ -38,6 +42,7 @@ class MeterSerializer(serializers.ModelSerializer):
             "serial_no",
             "customer",
             "premises",
+            "district",
             "kind",
             "digits",
             "initial_reading",
@@ -49,6 +54,26 @@ class MeterSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "status", "removed_on"]
         extra_kwargs: ClassVar[dict[str, dict]] = {"serial_no": {"validators": []}}
+
+    def validate(self, attrs):
+        """Exactly one of customer and district, by kind (the service checks it again)."""
+        district = (attrs.get("district") or "").strip()
+        customer = attrs.get("customer")
+        errors = {}
+        if attrs.get("kind") == MeterKind.DISTRICT:
+            if not district:
+                errors["district"] = [_("A supply meter needs its district.")]
+            if customer is not None:
+                errors["customer"] = [_("A supply meter belongs to a district, not to a customer.")]
+        else:
+            if customer is None:
+                errors["customer"] = [_("Required.")]
+            if district:
+                errors["district"] = [_("Only a supply meter (kind district) has a district.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        attrs["district"] = district
+        return attrs
 
 
 class ReadingSerializer(serializers.ModelSerializer):
@@ -109,6 +134,9 @@ class MeterViewSet(
 
     def get_queryset(self):
         queryset = Meter.objects.order_by("pk")
+        kind = self.request.query_params.get("kind", "")
+        if kind in MeterKind.values:
+            queryset = queryset.filter(kind=kind)
         user = self.request.user
         if is_customer(user):
             premises = Customer.objects.filter(pk=user.customer_id).values("premises_id")
@@ -117,9 +145,10 @@ class MeterViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
+        customer = data.get("customer")
         serializer.instance = services.install_meter(
             data["serial_no"],
-            data["customer"].premises,
+            customer.premises if customer is not None else None,
             kind=data["kind"],
             digits=data["digits"],
             initial_reading=data["initial_reading"],
@@ -127,6 +156,7 @@ class MeterViewSet(
             by=self.request.user,
             correction_factor=data.get("correction_factor"),
             max_flow_m3h=data.get("max_flow_m3h"),
+            district=data["district"],
         )
 
     @extend_schema(responses=ReadingSerializer(many=True))

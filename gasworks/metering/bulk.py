@@ -111,7 +111,7 @@ def check_rows(
     for serial, meter in meters.items():
         if meter.status != MeterStatus.INSTALLED:
             meter_problem[serial] = _("Meter %(s)s is removed.") % {"s": serial}
-        elif meter.premises_id not in customers:
+        elif not meter.is_supply and meter.premises_id not in customers:
             meter_problem[serial] = _("No open account at the meter's premises.")
         span[serial] = register_span(meter.digits)
         installed_at[serial] = start_of_day(meter.installed_on, default_tz)
@@ -203,7 +203,7 @@ def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check:
             message = _("This meter already has a reading at that time.")
             raise DomainError("duplicate_reading", message, {str(n): [message] for n in lines})
         customers = store.billing_customers(m.premises_id for m in meters.values())
-        missing = sorted(s for s, m in meters.items() if m.premises_id not in customers)
+        missing = sorted(s for s, m in meters.items() if not m.is_supply and m.premises_id not in customers)
         if missing:
             raise InvalidInput(
                 "no_customer", _("No open account at the premises of %(s)s.") % {"s": ", ".join(missing)}
@@ -220,7 +220,7 @@ def import_rows(rows: list[Row], by=None, now: dt.datetime | None = None, check:
                 th = vee.Thresholds.current(meter, general)
                 base = bases[meter.pk]
                 meter_id, digits, max_flow = meter.pk, meter.digits, meter.max_flow_m3h
-                customer_id = customers[meter.premises_id]
+                customer_id = None if meter.premises_id is None else customers[meter.premises_id]
                 items.sort(key=lambda r: r.taken_at)
                 for row in items:
                     try:

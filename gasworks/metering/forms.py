@@ -13,8 +13,19 @@ VOLUME: FormDecimalSpec = {"max_digits": 14, "decimal_places": 3, "min_value": 0
 
 class MeterForm(forms.Form):
     serial_no = forms.CharField(label=_("Serial number"), max_length=40)
-    account_no = forms.CharField(label=_("Customer account number"), max_length=16)
     kind = forms.ChoiceField(label=_("Kind"), choices=MeterKind.choices)
+    account_no = forms.CharField(
+        label=_("Customer account number"),
+        max_length=16,
+        required=False,
+        help_text=_("For a customer's meter."),
+    )
+    district = forms.CharField(
+        label=_("District"),
+        max_length=64,
+        required=False,
+        help_text=_("For a supply meter (kind: district supply meter) only, e.g. 朝阳区."),
+    )
     digits = forms.IntegerField(label=_("Register digits"), min_value=3, max_value=10, initial=5)
     initial_reading = forms.DecimalField(label=_("Initial reading"), initial=0, **VOLUME)
     installed_on = forms.DateField(
@@ -23,6 +34,21 @@ class MeterForm(forms.Form):
     correction_factor = forms.DecimalField(
         label=_("Fixed correction factor"), required=False, max_digits=10, decimal_places=6, min_value=0
     )
+
+    def clean(self):
+        data = super().clean()
+        account_no, district = data.get("account_no", "").strip(), data.get("district", "").strip()
+        if data.get("kind") == MeterKind.DISTRICT:
+            if not district:
+                self.add_error("district", _("A supply meter needs its district."))
+            if account_no:
+                self.add_error("account_no", _("A supply meter belongs to a district, not to a customer."))
+        elif data.get("kind"):
+            if not account_no:
+                self.add_error("account_no", _("Required."))
+            if district:
+                self.add_error("district", _("Only a supply meter (kind district) has a district."))
+        return data
 
 
 class ReadingForm(BootstrapMixin, forms.Form):

@@ -31,6 +31,8 @@ def connect() -> None:
         CUSTOMER_SECTIONS.append(customer_meters)
     if demo.seed not in seed_demo.EXTRA_SEEDERS:
         seed_demo.EXTRA_SEEDERS.append(demo.seed)
+    if demo.seed_supply not in seed_demo.EXTRA_SEEDERS:
+        seed_demo.EXTRA_SEEDERS.append(demo.seed_supply)  # after the customers' readings
     if demo.generate not in generate_data.EXTRA_GENERATORS:
         generate_data.EXTRA_GENERATORS.append(demo.generate)
 

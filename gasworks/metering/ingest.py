@@ -52,7 +52,9 @@ NO_FLAGS: list = []  # shared, never modified
 PERIODIC, DEVICE = str(ReadingReason.PERIODIC), str(ReadingSource.DEVICE)
 ACCEPTED, FLAGGED = str(ReadingStatus.ACCEPTED), str(ReadingStatus.FLAGGED)
 DEVICE_FLAGS = {"tamper", "magnet"}
-CONNECTED_KINDS = {MeterKind.SMART, MeterKind.INDUSTRIAL}
+# Meters that send their own signed readings: smart meters, industrial correctors, and the
+# supply meters at gate stations and district regulators (usually on telemetry).
+CONNECTED_KINDS = {MeterKind.SMART, MeterKind.INDUSTRIAL, MeterKind.DISTRICT}
 
 
 def sign(key_hex: str, body: bytes) -> str:
@@ -64,7 +66,7 @@ def issue_key(meter: Meter, by=None) -> str:
     """A new key for the device, returned this once; the old key stops working. The message
     counter is kept, so messages captured under the old key stay replays."""
     if meter.kind not in CONNECTED_KINDS:
-        raise DomainError("not_connected", _("Only smart and industrial meters have device keys."))
+        raise DomainError("not_connected", _("Only smart, industrial and supply meters have device keys."))
     key = secrets.token_hex(32)
     now = timezone.now()
     device, created = DeviceKey.objects.select_for_update().get_or_create(
@@ -240,7 +242,7 @@ class _Batch:
     def __init__(self, now, general, meters):
         self.now, self.general = now, general
         self.bases = store.baselines(meters, general)
-        self.customers = store.billing_customers(m.premises_id for m in meters)
+        self.customers = store.billing_customers(m.premises_id for m in meters if not m.is_supply)
         self.existing: dict = {}
         self.rows: list[tuple] = []
         self.alerts: list[tuple] = []  # (meter id, taken_at, alert row)
@@ -255,7 +257,7 @@ class _Batch:
         refuse = None
         if meter.status != MeterStatus.INSTALLED:
             refuse = "meter_removed"
-        elif customer_id is None:
+        elif customer_id is None and not meter.is_supply:  # a supply meter bills nobody
             refuse = "no_customer"
         installed_at = start_of_day(meter.installed_on, self.tz)
         existing, rows, now = self.existing, self.rows, self.now
@@ -331,7 +333,7 @@ def _count_failures(failed: dict[int, int], now) -> None:
             if before < limit <= device.signature_failures:
                 TamperAlert.objects.create(
                     meter=device.meter,
-                    customer=services.billing_customer(device.meter.premises_id),
+                    customer=services.billing_customer(device.meter.premises_id),  # None: supply
                     kind=AlertKind.SIGNATURE_FAILURES,
                     detail=_("%(n)d signature failures in a row") % {"n": device.signature_failures},
                     raised_at=now,

@@ -14,6 +14,10 @@ class MeterKind(models.TextChoices):
     IC_CARD = "ic_card", _("IC-card prepaid meter")
     INDUSTRIAL = "industrial", _("Industrial meter with volume corrector")
     LPG_SCALE = "lpg_scale", _("LPG scale")
+    # A supply meter (gate station or district regulator): it belongs to a district, not to a
+    # premises or a customer; its readings measure the gas sent into the district and are never
+    # billed (the supply–sales balance report compares them with the district's bills).
+    DISTRICT = "district", _("District supply meter")
 
 
 class MeterStatus(models.TextChoices):
@@ -23,14 +27,22 @@ class MeterStatus(models.TextChoices):
 
 class Meter(models.Model):
     """A meter installed at a premises. It stays with the premises across name transfers; the
-    customer billed for a reading is the one recorded on the reading."""
+    customer billed for a reading is the one recorded on the reading. A supply meter (kind
+    ``district``) has a district instead of a premises, and its readings carry no customer."""
 
     serial_no = models.CharField(_("serial number"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=MeterKind.choices, default=MeterKind.DIAPHRAGM)
     digits = models.PositiveSmallIntegerField(_("register digits"), default=5)
     premises = models.ForeignKey(
-        "customers.Premises", verbose_name=_("premises"), on_delete=models.PROTECT, related_name="meters"
+        "customers.Premises",
+        verbose_name=_("premises"),
+        on_delete=models.PROTECT,
+        related_name="meters",
+        null=True,
+        blank=True,
     )
+    # A supply meter's district: the same names as Premises.district (no table of districts).
+    district = models.CharField(_("district"), max_length=64, blank=True, default="")
     status = models.CharField(
         _("status"), max_length=16, choices=MeterStatus.choices, default=MeterStatus.INSTALLED
     )
@@ -52,11 +64,25 @@ class Meter(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="meter_digits_range", condition=models.Q(digits__gte=3, digits__lte=10)
-            )
+            ),
+            # A supply meter has a district and no premises; every other meter the reverse.
+            models.CheckConstraint(
+                name="meter_district_xor_premises",
+                condition=(models.Q(kind="district", premises__isnull=True) & ~models.Q(district=""))
+                | (~models.Q(kind="district") & models.Q(premises__isnull=False, district="")),
+            ),
+        ]
+        indexes = [
+            # Few rows: only supply meters have a district.
+            models.Index(fields=["district"], name="meter_district_idx", condition=~models.Q(district="")),
         ]
 
     def __str__(self) -> str:
         return self.serial_no
+
+    @property
+    def is_supply(self) -> bool:
+        return self.kind == MeterKind.DISTRICT
 
 
 class ReadingStatus(models.TextChoices):
@@ -91,12 +117,16 @@ class Reading(models.Model):
     # and the (customer, taken_at) index lead with them and serve every lookup, and each index
     # less is one write less per stored reading (bulk import and device ingest).
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="readings", db_index=False)
+    # Empty only for a supply meter's readings (nobody is billed for them): billing reads
+    # readings by customer, so it never sees them.
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="readings",
         db_index=False,
+        null=True,
+        blank=True,
     )
     value = DecimalField(_("register value"), **VOLUME)
     taken_at = models.DateTimeField(_("taken at"))

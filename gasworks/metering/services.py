@@ -62,8 +62,11 @@ def to_volume(raw, field: str = "value") -> Decimal:
     return value
 
 
-def billing_customer(premises_id: int) -> Customer | None:
-    """The account billed for gas at the premises: the newest account that is not closed."""
+def billing_customer(premises_id: int | None) -> Customer | None:
+    """The account billed for gas at the premises: the newest account that is not closed
+    (None without a premises: a supply meter bills nobody)."""
+    if premises_id is None:
+        return None
     return (
         Customer.objects.filter(premises_id=premises_id)
         .exclude(status=CustomerStatus.CLOSED)
@@ -86,13 +89,29 @@ def install_meter(
     by=None,
     correction_factor=None,
     max_flow_m3h=None,
+    district: str = "",
 ) -> Meter:
+    """A meter at a premises, or (kind ``district``) a supply meter of a district: exactly one
+    of ``premises`` and ``district`` is given, as the table's constraint demands."""
     serial_no = (serial_no or "").strip()
+    district = (district or "").strip()
     errors: dict[str, list[str]] = {}
     if not serial_no:
         errors["serial_no"] = [_("Required.")]
     if kind not in MeterKind.values:
         errors["kind"] = [_("Unknown meter kind.")]
+    elif kind == MeterKind.DISTRICT:
+        if not district:
+            errors["district"] = [_("A supply meter needs its district.")]
+        if premises is not None:
+            errors["customer"] = [_("A supply meter belongs to a district, not to a customer.")]
+    else:
+        if premises is None:
+            errors["customer"] = [_("Required.")]
+        if district:
+            errors["district"] = [_("Only a supply meter (kind district) has a district.")]
+    if len(district) > 64:
+        errors["district"] = [_("At most 64 characters.")]
     if not isinstance(digits, int) or not 3 <= digits <= MAX_DIGITS:
         errors["digits"] = [_("Between 3 and 10 digits.")]
     if not errors:
@@ -111,6 +130,7 @@ def install_meter(
     meter = Meter(
         serial_no=serial_no,
         premises=premises,
+        district=district,
         kind=kind,
         digits=digits,
         initial_reading=initial,
@@ -189,6 +209,7 @@ def replace_meter(
         by=by,
         correction_factor=old.correction_factor,
         max_flow_m3h=old.max_flow_m3h,
+        district=old.district,
     )
     MeterEvent.objects.create(meter=old, kind=MeterEvent.Kind.REPLACED, on=on, note=new.serial_no, by=by)
     return new
@@ -270,9 +291,7 @@ def record_reading(
             raise InvalidInput(
                 "invalid", _("Taken before the meter was installed."), {"taken_at": [_("Too early.")]}
             )
-        customer = billing_customer(meter.premises_id)
-        if customer is None:
-            raise DomainError("no_customer", _("No open account at this meter's premises to bill."))
+        customer = reading_customer(meter)
         existing = Reading.objects.filter(meter=meter, taken_at=taken_at).first()
         if existing is not None:
             raise DomainError(
@@ -314,11 +333,25 @@ def record_reading(
                 "duplicate_reading", _("This meter already has a reading at that time.")
             ) from None
         raise_alerts(meter, customer, reading, verdict, now)
-        publish(ReadingsStored((reading.customer_id,)))
+        if reading.customer_id is not None:  # a supply meter's reading bills nobody
+            publish(ReadingsStored((reading.customer_id,)))
         if reading.status == ReadingStatus.FLAGGED:
-            flagged = events.FlaggedReading(meter.pk, customer.pk, taken_at, tuple(reading.flags or ()))
+            flagged = events.FlaggedReading(
+                meter.pk, reading.customer_id, taken_at, tuple(reading.flags or ())
+            )
             publish(events.ReadingsFlagged((flagged,)))
     return reading
+
+
+def reading_customer(meter: Meter) -> Customer | None:
+    """Who a new reading of the meter is billed to: the premises' open account, or nobody for
+    a supply meter. A customer meter without an open account takes no reading."""
+    if meter.is_supply:
+        return None
+    customer = billing_customer(meter.premises_id)
+    if customer is None:
+        raise DomainError("no_customer", _("No open account at this meter's premises to bill."))
+    return customer
 
 
 # A reading far below the previous one: backwards, and more than a rollover explains.
@@ -466,9 +499,7 @@ def estimate_reading(meter: Meter, at: dt.datetime, by=None) -> Reading:
         raise DomainError("out_of_order", _("Estimates only extend the newest reading."))
     if not base.rate_per_hour:
         raise DomainError("no_history", _("Not enough readings to estimate from."))
-    customer = billing_customer(meter.premises_id)
-    if customer is None:
-        raise DomainError("no_customer", _("No open account at this meter's premises to bill."))
+    customer = reading_customer(meter)
     volume = round_volume(base.rate_per_hour * vee._hours(at, base.at))
     value = (base.value + volume) % register_span(meter.digits)
     reading = Reading.objects.create(

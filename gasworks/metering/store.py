@@ -28,7 +28,14 @@ from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import COPY_NULL, array_literal, copy_text
 from gasworks.lib.events import publish
 from gasworks.metering import events, vee
-from gasworks.metering.models import BILLABLE_STATUSES, DeviceKey, Meter, Reading, ReadingStatus
+from gasworks.metering.models import (
+    BILLABLE_STATUSES,
+    DeviceKey,
+    Meter,
+    MeterKind,
+    Reading,
+    ReadingStatus,
+)
 
 # A stored reading, in this order (pressure and temperature stay empty on the batch paths).
 COLUMNS = (
@@ -316,13 +323,18 @@ class MeterState(NamedTuple):
     pk: int
     serial_no: str
     status: str
-    premises_id: int
+    premises_id: int | None
     digits: int
     installed_on: dt.date
     initial_reading: Decimal
     max_flow_m3h: Decimal
     spike_factor: Decimal | None
     correction_factor: Decimal | None
+    kind: str
+
+    @property
+    def is_supply(self) -> bool:  # a supply meter: no premises, readings bill nobody
+        return self.kind == MeterKind.DISTRICT
 
 
 def meters_by_serial(serials: Iterable[str], lock: bool = False) -> dict[str, MeterState]:
@@ -337,11 +349,14 @@ def meters_by_serial(serials: Iterable[str], lock: bool = False) -> dict[str, Me
 _METER_FIELDS = ("pk", *MeterState._fields[1:])
 
 
-def billing_customers(premises_ids: Iterable[int]) -> dict[int, int]:
+def billing_customers(premises_ids: Iterable[int | None]) -> dict[int, int]:
     """premises id -> id of the account billed there (newest not closed)."""
     found: dict[int, int] = {}
+    wanted = {pk for pk in premises_ids if pk is not None}  # supply meters have no premises
+    if not wanted:
+        return found
     rows = (
-        Customer.objects.filter(premises_id__any=set(premises_ids))
+        Customer.objects.filter(premises_id__any=wanted)
         .exclude(status=CustomerStatus.CLOSED)
         .order_by("premises_id", "-opened_on", "-pk")
         .values_list("premises_id", "pk")
@@ -379,7 +394,7 @@ def _copy_lines(rows: list[tuple]) -> str:
         if created is not created_for:
             created_for, created_text = created, created.isoformat()
         lines.append(
-            f"{m}\t{c}\t{v}\t{at.isoformat()}\t{texts[0]}\t{texts[1]}\t{flag_text}\t"
+            f"{m}\t{COPY_NULL if c is None else c}\t{v}\t{at.isoformat()}\t{texts[0]}\t{texts[1]}\t{flag_text}\t"
             f"{COPY_NULL if cons is None else cons}\t{COPY_NULL if corr is None else corr}\t{created_text}\t"
             f"{texts[2]}\t{COPY_NULL if seq is None else seq}\t{texts[3]}\n"
         )

@@ -22,10 +22,12 @@ from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.lib.dates import start_of_day
 from gasworks.metering import bulk, forms, ingest, routes, services
+from gasworks.metering.billable import volume as volume_of
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
     DeadLetter,
     Meter,
+    MeterKind,
     Reading,
     ReadingImport,
     ReadingRoute,
@@ -44,11 +46,19 @@ def perm(name):
 @perm("view_meter")
 def meter_list(request):
     query = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
     meters = Meter.objects.select_related("premises").order_by("serial_no")
     if query:
-        meters = meters.filter(Q(serial_no__istartswith=query) | Q(premises__address__icontains=query))
+        meters = meters.filter(
+            Q(serial_no__istartswith=query) | Q(premises__address__icontains=query) | Q(district=query)
+        )
+    if kind in MeterKind.values:
+        meters = meters.filter(kind=kind)
+    else:
+        kind = ""
     page = Paginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "metering/meter_list.html", {"page": page, "q": query})
+    context = {"page": page, "q": query, "kind": kind, "kinds": MeterKind.choices}
+    return render(request, "metering/meter_list.html", context)
 
 
 @staff_required
@@ -59,9 +69,11 @@ def meter_detail(request, pk):
     page = Paginator(readings, PAGE_SIZE).get_page(request.GET.get("page"))
     monthly: dict[str, float] = {}
     billable = readings.filter(status__in=BILLABLE_STATUSES).annotate(month=TruncMonth("taken_at"))
-    for month, volume in billable.values_list("month", "consumption"):
+    # At base conditions where the meter corrects (a supply meter's volume is only comparable
+    # with the bills once corrected), else as measured: billable.volume, the billing rule.
+    for month, volume, corrected in billable.values_list("month", "consumption", "corrected_consumption"):
         key = month.strftime("%Y-%m")
-        monthly[key] = monthly.get(key, 0) + float(volume or 0)  # chart only, never billed
+        monthly[key] = monthly.get(key, 0) + float(volume_of(volume, corrected))  # chart only
     chart = {"months": sorted(monthly), "volumes": [round(monthly[m], 3) for m in sorted(monthly)]}
     context = {
         "meter": meter,
@@ -70,6 +82,7 @@ def meter_detail(request, pk):
         "customer": services.billing_customer(meter.premises_id),
         "chart": json.dumps(chart),
         "has_key": hasattr(meter, "device_key"),
+        "connected": meter.kind in ingest.CONNECTED_KINDS,
         "alerts": meter.alerts.filter(closed_at__isnull=True)[:10],
     }
     return render(request, "metering/meter_detail.html", context)
@@ -81,20 +94,23 @@ def meter_create(request):
     form = forms.MeterForm(request.POST or None, initial={"installed_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        customer = Customer.objects.filter(account_no=data["account_no"].strip()).first()
-        if customer is None:
-            form.add_error("account_no", _("No such account."))
-        else:
+        customer = None
+        if data["kind"] != MeterKind.DISTRICT:
+            customer = Customer.objects.filter(account_no=data["account_no"].strip()).first()
+            if customer is None:
+                form.add_error("account_no", _("No such account."))
+        if form.is_valid():
             try:
                 meter = services.install_meter(
                     data["serial_no"],
-                    customer.premises,
+                    customer.premises if customer is not None else None,
                     kind=data["kind"],
                     digits=data["digits"],
                     initial_reading=data["initial_reading"],
                     installed_on=data["installed_on"],
                     correction_factor=data["correction_factor"],
                     by=request.user,
+                    district=data["district"],
                 )
             except DomainError as exc:
                 apply_error(form, exc)

@@ -43,22 +43,32 @@ def chart_data(result) -> dict | None:
     if chart is None or not result.rows:
         return None
     x_col = result.column(chart.x)
+    rows = result.rows
+    if x_col.kind in ("period", "day"):
+        # A time axis runs in time order, whatever order the table ranks its rows in.
+        rows = sorted(rows, key=lambda r: str(r.get(chart.x) or ""))
     if chart.split_by:
         split_col = result.column(chart.split_by)
-        xs = list(dict.fromkeys(r.get(chart.x) for r in result.rows))
-        splits = list(dict.fromkeys(r.get(chart.split_by) for r in result.rows))
-        values = {(r.get(chart.x), r.get(chart.split_by)): r.get(chart.series[0]) for r in result.rows}
+        xs = list(dict.fromkeys(r.get(chart.x) for r in rows))
+        splits = list(
+            dict.fromkeys(
+                r.get(chart.split_by)
+                for r in sorted(result.rows, key=lambda r: str(r.get(chart.split_by) or ""))
+            )
+        )
+        values = {(r.get(chart.x), r.get(chart.split_by)): r.get(chart.series[0]) for r in rows}
         series = [
             {
                 "name": split_col.label_of(s),
-                "data": [float(values.get((x, s)) or 0) for x in xs],
+                # No figure is a gap in the line, not a zero (a month without a measurement).
+                "data": [None if (v := values.get((x, s))) is None else float(v) for x in xs],
             }
             for s in splits
         ]
     else:
-        xs = [r.get(chart.x) for r in result.rows]
+        xs = [r.get(chart.x) for r in rows]
         series = [
-            {"name": str(result.column(key).label), "data": [float(r.get(key) or 0) for r in result.rows]}
+            {"name": str(result.column(key).label), "data": [float(r.get(key) or 0) for r in rows]}
             for key in chart.series
         ]
     return {"kind": chart.kind, "x": [x_col.label_of(x) for x in xs], "series": series}
