@@ -123,9 +123,9 @@ class OverduePage:
     """The arrears list as Django's Paginator wants it: a count and slices, each slice one
     LIMIT/OFFSET query."""
 
-    def __init__(self, today: date, filters: dict, count: int):
+    def __init__(self, today: date, filters: dict, count: int, source=None):
         self.today, self.filters, self._count = today, filters, count
-        self.source = ledger.arrears_source(today)
+        self.source = source or ledger.arrears_source(today)
 
     def count(self) -> int:
         return self._count
