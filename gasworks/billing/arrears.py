@@ -68,13 +68,16 @@ def overdue_bills(today: date | None = None, customer_ids=None) -> list[OverdueB
 
 
 def totals(today: date | None = None, filters: dict | None = None, group: str = "", source=None) -> list[dict]:
-    """Per group ("category", "district") or for all (""): accounts with something overdue,
+    """Per group ("category", "district", "category,district": the key a tuple) or for all
+    (""): accounts with something overdue,
     accounts in debt, and the amounts (Decimal): overdue, the four buckets, not_due, fees (late
     fees still owed), other."""
     today = today or timezone.localdate()
+    width = max(1, len([g for g in group.split(",") if g]))
     out = []
-    for key, *figures in ledger.arrears_totals(today, filters or {}, group, source):
-        row: dict = {"key": key}
+    for found in ledger.arrears_totals(today, filters or {}, group, source):
+        keys, figures = found[:width], found[width:]
+        row: dict = {"key": keys[0] if width == 1 else tuple(keys)}
         for name, value in zip(FIGURES, figures, strict=True):
             row[name] = int(value) if name in ("accounts", "debtors") else yuan(value)
         row["debt"] = row["overdue"] + row["not_due"] + row["fees"] + row["other"]

@@ -719,15 +719,18 @@ def ledger_arrears_rows(as_of, source, filters: dict, order: str, limit: int, of
 
 
 def ledger_arrears_totals(as_of, source, filters: dict, group: str = "") -> list[tuple]:
-    """(group key, accounts with something overdue, accounts in debt, then the fen sums of
+    """(group keys..., accounts with something overdue, accounts in debt, then the fen sums of
     overdue, d0_30, d31_60, d61_90, d90, not_due, fees, other), one row per group ("category",
-    "district") or one row for all ("")."""
+    "district" or both: "category,district") or one row for all ("")."""
     ctes, params = _merged(as_of, source)
     where = _filtered(filters, params)
-    key = {"category": "c.category", "district": "p.district", "": "''"}[group]
+    columns = {"category": "c.category", "district": "p.district"}
+    keys = [columns[g] for g in group.split(",") if g] or ["''"]
+    key = ", ".join(keys)
     sums = ", ".join(f"COALESCE(SUM(m.{f}), 0)" for f in _MERGED_COLUMNS.split(", ")[4:])
-    sql = f"""{ctes} SELECT {key} AS k, COUNT(CASE WHEN m.overdue > 0 THEN 1 END), COUNT(*),
+    sql = f"""{ctes} SELECT {key}, COUNT(CASE WHEN m.overdue > 0 THEN 1 END), COUNT(*),
         COALESCE(SUM(m.overdue), 0), {sums} FROM merged m{where}{" GROUP BY " + key if group else ""}
-        ORDER BY 1"""  # noqa: S608
-    rows = [(k, *(int(v) for v in rest)) for k, *rest in _fetch(sql, params)]
+        ORDER BY {", ".join(str(i + 1) for i in range(len(keys)))}"""  # noqa: S608
+    n = len(keys)
+    rows = [(*r[:n], *(int(v) for v in r[n:])) for r in _fetch(sql, params)]
     return rows or ([("", *([0] * 10))] if not group else [])
