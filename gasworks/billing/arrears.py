@@ -67,7 +67,9 @@ def overdue_bills(today: date | None = None, customer_ids=None) -> list[OverdueB
     ]
 
 
-def totals(today: date | None = None, filters: dict | None = None, group: str = "", source=None) -> list[dict]:
+def totals(
+    today: date | None = None, filters: dict | None = None, group: str = "", source=None
+) -> list[dict]:
     """Per group ("category", "district", "category,district": the key a tuple) or for all
     (""): accounts with something overdue,
     accounts in debt, and the amounts (Decimal): overdue, the four buckets, not_due, fees (late
@@ -87,7 +89,13 @@ def totals(today: date | None = None, filters: dict | None = None, group: str = 
 
 def aging(today: date | None = None, filters: dict | None = None) -> dict[str, Decimal]:
     row = totals(today, filters)[0]
-    return dict(zip((name for name, _low, _high in BUCKETS), (row["d0_30"], row["d31_60"], row["d61_90"], row["d90"]), strict=True))
+    return dict(
+        zip(
+            (name for name, _low, _high in BUCKETS),
+            (row["d0_30"], row["d31_60"], row["d61_90"], row["d90"]),
+            strict=True,
+        )
+    )
 
 
 def overdue_accounts(

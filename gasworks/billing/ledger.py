@@ -395,7 +395,9 @@ class EntrySet:
     def post(self, rows: list[tuple[int, Decimal, str, str]]) -> int:
         """Returns how many entries were written."""
         keys = [key for _cid, _amount, key, _ref in rows]
-        done = set(LedgerEntry.objects.filter(idempotency_key__any=keys).values_list("idempotency_key", flat=True))
+        done = set(
+            LedgerEntry.objects.filter(idempotency_key__any=keys).values_list("idempotency_key", flat=True)
+        )
         balances = {cid: held.balance for cid, held in self.held.items()}
         out, funded = [], set()
         for cid, amount, key, reference in rows:

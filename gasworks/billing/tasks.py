@@ -33,7 +33,10 @@ def daily_arrears() -> dict:
 
 
 BEAT_SCHEDULE = {
-    "billing-daily-arrears": {"task": "gasworks.billing.tasks.daily_arrears", "schedule": crontab(hour=0, minute=20)}
+    "billing-daily-arrears": {
+        "task": "gasworks.billing.tasks.daily_arrears",
+        "schedule": crontab(hour=0, minute=20),
+    }
 }
 
 

@@ -183,7 +183,13 @@ def overdue_list(request):
     total = arrears.totals(today, filters, source=source)[0]
     rows = arrears.OverduePage(today, filters, total["accounts"], source)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    aging = dict(zip([b[0] for b in arrears.BUCKETS], (total["d0_30"], total["d31_60"], total["d61_90"], total["d90"]), strict=True))
+    aging = dict(
+        zip(
+            [b[0] for b in arrears.BUCKETS],
+            (total["d0_30"], total["d31_60"], total["d61_90"], total["d90"]),
+            strict=True,
+        )
+    )
     context = {
         "page": page,
         "aging": aging,

@@ -77,7 +77,7 @@ def oracle_late_fees(today):
             if key.endswith(suffix):
                 done_today.add(bill_id)
     posted = 0
-    for cid, bill_id, outstanding, _days in items:
+    for _cid, bill_id, outstanding, _days in items:
         if bill_id in done_today:
             continue
         bill = Bill.objects.get(pk=bill_id)
@@ -156,7 +156,9 @@ def build(accounts, first_month: int = 0) -> list[int]:
             elif kind == "fee" and bills:
                 bill = bills[value % len(bills)]
                 key = f"late_fee:{bill.pk}:{at.date().isoformat()}"
-                ledger.post(customer, EntryKind.LATE_FEE, -Decimal(value).scaleb(-2), idempotency_key=key, at=at)
+                ledger.post(
+                    customer, EntryKind.LATE_FEE, -Decimal(value).scaleb(-2), idempotency_key=key, at=at
+                )
             elif kind == "adjust" and value:
                 ledger.post(customer, EntryKind.ADJUSTMENT, Decimal(value).scaleb(-2), at=at)
     return ids
@@ -175,18 +177,25 @@ def _rows_oracle(items, today):
     return sorted(((cid, v[0], v[1]) for cid, v in per.items()), key=lambda r: (-r[2], -r[1], r[0]))
 
 
-PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 # Used up on the newest bill: an older credit bill must not bring the walk back to the oldest.
-EXHAUSTED = [("residential", "朝阳区", [("bill", 10_000), ("bill", -5_000), ("bill", 10_000), ("pay", Decimal(50))])]
+EXHAUSTED = [
+    ("residential", "朝阳区", [("bill", 10_000), ("bill", -5_000), ("bill", 10_000), ("pay", Decimal(50))])
+]
 
 
 @PROPERTY
 @given(accounts=st.lists(account, min_size=1, max_size=5), age_on=st.integers(min_value=0, max_value=400))
 @example(accounts=EXHAUSTED, age_on=300)
 def test_set_based_arrears_equal_the_python_walk(accounts, age_on):
-    with time_machine.travel(timezone.make_aware(datetime(2026, 11, 27, 12)), tick=False), transaction.atomic():
+    with (
+        time_machine.travel(timezone.make_aware(datetime(2026, 11, 27, 12)), tick=False),
+        transaction.atomic(),
+    ):
         build(accounts)
         for today in (TODAY, date(2026, 1, 1) + timedelta(days=age_on)):
             expected = oracle_overdue(today)
@@ -201,7 +210,9 @@ def test_set_based_arrears_equal_the_python_walk(accounts, age_on):
             assert total["debt"] == _debt()
             assert total["debtors"] == Account.objects.filter(balance__lt=0).count()
             page = arrears.overdue_accounts(today, limit=100)
-            assert [(r["customer_id"], r["overdue"], r["days"]) for r in page] == _rows_oracle(expected, today)
+            assert [(r["customer_id"], r["overdue"], r["days"]) for r in page] == _rows_oracle(
+                expected, today
+            )
         # The snapshot the page reads, then a payment after it: read live for that account.
         arrears.refresh(TODAY)
         assert arrears.totals(TODAY) == arrears.totals(TODAY, source=("live",))
@@ -246,7 +257,10 @@ def test_a_past_day_reads_the_ledger_as_it_stood(accounts, later):
 def test_late_fees_set_based_equal_the_old_path_idempotent_and_capped(accounts, cap):
     from gasworks.system.models import Parameter
 
-    with time_machine.travel(timezone.make_aware(datetime(2026, 11, 27, 12)), tick=False), transaction.atomic():
+    with (
+        time_machine.travel(timezone.make_aware(datetime(2026, 11, 27, 12)), tick=False),
+        transaction.atomic(),
+    ):
         Parameter.objects.update_or_create(key="late_fee_cap_ratio", defaults={"value": cap})
         parameters.forget()
         build(accounts)
@@ -262,7 +276,10 @@ def test_late_fees_set_based_equal_the_old_path_idempotent_and_capped(accounts, 
             old = [oracle_late_fees(TODAY), oracle_late_fees(TODAY + timedelta(days=1))]
             old_fees = fees()
             transaction.set_rollback(True)
-        new = [arrears.apply_late_fees(TODAY, chunk=2), arrears.apply_late_fees(TODAY + timedelta(days=1), chunk=2)]
+        new = [
+            arrears.apply_late_fees(TODAY, chunk=2),
+            arrears.apply_late_fees(TODAY + timedelta(days=1), chunk=2),
+        ]
         assert new == old and fees() == old_fees
         assert arrears.apply_late_fees(TODAY, chunk=2) == 0  # a rerun charges nothing twice
         assert fees() == old_fees

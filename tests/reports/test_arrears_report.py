@@ -24,8 +24,16 @@ NOW = timezone.make_aware(datetime(2026, 11, 27, 12))
 # (category, district, events a month apart from January 2026): bills, partial payments, a
 # credit, late fees, adjustments; one account paid up, one in credit.
 HISTORY = [
-    ("residential", "朝阳区", [("bill", 26_100), ("bill", 30_000), ("pay", Decimal("100.00")), ("bill", 12_000)]),
-    ("residential", "海淀区", [("bill", 50_000), ("fee", 250), ("bill", 40_000), ("adjust", -1_500), ("bill", 1_000)]),
+    (
+        "residential",
+        "朝阳区",
+        [("bill", 26_100), ("bill", 30_000), ("pay", Decimal("100.00")), ("bill", 12_000)],
+    ),
+    (
+        "residential",
+        "海淀区",
+        [("bill", 50_000), ("fee", 250), ("bill", 40_000), ("adjust", -1_500), ("bill", 1_000)],
+    ),
     ("commercial", "朝阳区", [("bill", 99_900), ("fee", 500), ("pay", Decimal("1500.00")), ("bill", 20_000)]),
     ("commercial", "海淀区", [("bill", 10_000), ("pay", Decimal("100.00"))]),
     ("residential", "朝阳区", [("bill", 10_000), ("pay", Decimal("150.00"))]),
@@ -95,7 +103,10 @@ def test_the_trend_from_the_rollup_equals_the_trend_computed_live(client, histor
         assert _api(client, group_by="month") == live
         march = next(r for r in live["rows"] if r["period"] == "2026-03")
     assert Decimal(march["total"]) > 0
-    fees = {r["period"]: (Decimal(r["late_fees_charged"]), Decimal(r["late_fees_collected"])) for r in live["rows"]}
+    fees = {
+        r["period"]: (Decimal(r["late_fees_charged"]), Decimal(r["late_fees_collected"]))
+        for r in live["rows"]
+    }
     # Both fees were charged in February (2.50 + 5.00); the commercial account paid everything
     # in March, its fee too (settled last); the other fee is still owed.
     assert fees["2026-02"] == (Decimal("7.50"), ZERO) and fees["2026-03"] == (ZERO, Decimal("5.00"))

@@ -9,8 +9,10 @@ of their negative ledger balances). Late fees collected in a month are the fees 
 start, plus those charged in it, less those owed at its end.
 """
 
+import itertools
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -76,7 +78,7 @@ class ArrearsReport(Report):
     filters = ("category", "district")
 
     def filter_choices(self, name: str) -> list[tuple[str, str]]:
-        return list(Category.choices) if name == "category" else []
+        return [(code, str(label)) for code, label in Category.choices] if name == "category" else []
 
     def run(self, params: Params) -> Result:
         as_of = params.as_of or timezone.localdate()
@@ -90,7 +92,7 @@ class ArrearsReport(Report):
 
     def _aging(self, as_of: date, filters: dict, group: str) -> Result:
         key = (
-            Column("category", _("Category"), "code", Category.choices)
+            Column("category", _("Category"), "code", dict(Category.choices))
             if group == "category"
             else Column("district", _("District"), "text")
         )
@@ -98,10 +100,12 @@ class ArrearsReport(Report):
         for found in store.live_totals(as_of, filters, group):
             rows.append({group: found["key"], **_figures(found)})
         rows.sort(key=lambda r: (-r["total"], str(r[group])))
-        total = {c.key: sum((r[c.key] for r in rows), 0 if c.kind == "count" else ZERO) for c in AGING + SPLIT}
+        total = {
+            c.key: sum((r[c.key] for r in rows), 0 if c.kind == "count" else ZERO) for c in AGING + SPLIT
+        }
         first, _last = month_bounds(store.period_of(as_of))
         charged = sum(store.fees_charged(first, as_of, filters).values(), ZERO)
-        notes = [
+        notes: list[tuple[Any, str]] = [
             (_("Late fees charged this month"), f"{charged:,.2f}"),
             (_("Late fees collected this month"), f"{self._collected(first, as_of, filters, charged):,.2f}"),
         ]
@@ -143,7 +147,7 @@ class ArrearsReport(Report):
         periods = [shift_period(this, -i) for i in range(12, -1, -1)]
         points = {p: self._point(p, as_of, filters, live) for p in periods}
         rows = []
-        for before, period in zip(periods, periods[1:], strict=False):
+        for before, period in itertools.pairwise(periods):
             found = points[period]
             collected = points[before]["fees"] + found["fees_charged"] - found["fees"]
             row = {"period": period, **_figures(found)}
@@ -184,7 +188,7 @@ class ArrearsReport(Report):
         columns = [
             Column("account_no", _("Account"), "code"),
             Column("name", _("Name"), "text"),
-            Column("category", _("Category"), "code", Category.choices),
+            Column("category", _("Category"), "code", dict(Category.choices)),
             Column("district", _("District"), "text"),
             _money("total", _("Overdue")),
             Column("days", _("Days overdue"), "count"),

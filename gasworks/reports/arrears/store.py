@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from gasworks.billing import arrears, ledger
 from gasworks.billing.models import EntryKind, LedgerEntry
-from gasworks.lib.db import DecimalSum
 from gasworks.lib.dates import start_of_day
+from gasworks.lib.db import DecimalSum
 from gasworks.reports.arrears.models import ArrearsMonth
 from gasworks.reports.framework import month_bounds, periods_between, shift_period
 
@@ -50,9 +50,7 @@ def month_rollup(period: str, filters: dict) -> dict:
     for name, value in filters.items():
         if value:
             rows = rows.filter(**{name: value})
-    sums = rows.aggregate(
-        **{f: DecimalSum(f) for f in FIGURES[2:]}, fees_charged=DecimalSum("fees_charged")
-    )
+    sums = rows.aggregate(**{f: DecimalSum(f) for f in FIGURES[2:]}, fees_charged=DecimalSum("fees_charged"))
     counts = rows.values_list("accounts", "debtors")
     out = {f: sums[f] or ZERO for f in (*FIGURES[2:], "fees_charged")}
     out["accounts"] = sum(a for a, _d in counts)

@@ -23,4 +23,6 @@ class Command(BaseCommand):
         self.stdout.write(f"{posted} late fees posted")
         if not no_refresh:
             totals = refresh()
-            self.stdout.write(f"arrears snapshot: {totals['debtors']} accounts in debt, {totals['accounts']} overdue")
+            self.stdout.write(
+                f"arrears snapshot: {totals['debtors']} accounts in debt, {totals['accounts']} overdue"
+            )
