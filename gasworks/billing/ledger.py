@@ -421,7 +421,8 @@ class EntrySet:
 # --- what accounts owe, set-based (gasworks.billing.arrears states the rule) -----------------
 
 # Ledger entries recorded this long before a snapshot rebuild began may have committed after it
-# read them (transactions here last seconds): their accounts are read live.
+# read them (transactions here last seconds): their accounts are read live, unless (PostgreSQL)
+# the rebuild's transaction snapshot shows it saw them (store.ledger_moved_since).
 ARREARS_MARGIN = datetime.timedelta(minutes=10)
 # Beyond this many accounts moved since the snapshot (a billing run's day), reading them all
 # live is as quick as the lookup: the whole page is computed live.
@@ -442,12 +443,8 @@ def arrears_source(as_of: datetime.date, history: bool = False) -> tuple:
     state = ArrearsRefresh.objects.first()
     if as_of != today or state is None or state.as_of != today:
         return ("live",)
-    moved = (
-        LedgerEntry.objects.filter(created_at__gte=state.started_at - ARREARS_MARGIN)
-        .values_list("account__customer_id", flat=True)
-        .distinct()
-    )
-    touched = set(moved[: ARREARS_LIVE_LIMIT + 1])
+    since = state.started_at - ARREARS_MARGIN
+    touched = store.ledger_moved_since(since, state.started_at, state.seen, ARREARS_LIVE_LIMIT)
     if len(touched) > ARREARS_LIVE_LIMIT:
         return ("live",)
     return ("snapshot", touched)

@@ -429,6 +429,9 @@ class ArrearsRefresh(models.Model):
 
     as_of = models.DateField()
     started_at = models.DateTimeField()
+    # PostgreSQL: the transaction snapshot the rebuild read through (pg_current_snapshot()), so
+    # the entries it could not see (in flight or later) are told apart exactly, not by a margin.
+    seen = models.TextField(blank=True, default="")
     # Totals of the whole snapshot (fen), so the unfiltered page corrects them by the accounts
     # read live instead of summing a million rows per request.
     totals = models.JSONField(default=dict)

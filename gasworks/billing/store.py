@@ -645,7 +645,14 @@ def ledger_rebuild_arrears_snapshot(as_of, started_at) -> dict[str, int]:
 
     table = ArrearsSnapshot._meta.db_table
     ctes, params = _arrears_ctes(as_of)
+    seen = ""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Taken before the rebuild's own statement: whatever this snapshot sees, the rebuild
+            # sees too (a later statement's snapshot only sees more), so ledger_moved_since errs
+            # on the safe side.
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            seen = cursor.fetchone()[0]
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - the model's table
         insert = f"INSERT INTO {table} ({SNAPSHOT_COLUMNS}) {ctes} SELECT {_ACCOUNT_FIGURES} FROM accts"  # noqa: S608
         cursor.execute(insert, params)
@@ -656,8 +663,34 @@ def ledger_rebuild_arrears_snapshot(as_of, started_at) -> dict[str, int]:
         row = cursor.fetchone()
     totals = dict(zip(("accounts", "debtors", *FIGURES), (int(v) for v in row), strict=True))
     ArrearsRefresh.objects.all().delete()
-    ArrearsRefresh.objects.create(as_of=as_of, started_at=started_at, totals=totals)
+    ArrearsRefresh.objects.create(as_of=as_of, started_at=started_at, totals=totals, seen=seen)
     return totals
+
+
+def ledger_moved_since(since, started, seen: str, limit: int) -> set[int]:
+    """Customers with ledger entries the snapshot may not have seen: recorded after the rebuild
+    began (``started``), or since ``since`` (the margin before it) and, on PostgreSQL, written by
+    a transaction not visible in the snapshot ``seen`` (in flight when the rebuild began). At
+    most limit + 1 of them."""
+    entry, account = LedgerEntry._meta.db_table, Account._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    params: dict[str, Any] = {"since": adapt(since), "started": adapt(started), "limit": limit + 1}
+    unseen = ""
+    if connection.vendor == "postgresql" and seen:
+        # An entry is visible in a snapshot when its transaction is below the snapshot's xmin, or
+        # below its xmax and not in progress then. xmin is a 32-bit xid; the snapshot's are
+        # 64-bit (epoch and xid): compared on their low 32 bits (the recorded-time bound above
+        # keeps this to minutes, far from a wraparound).
+        params["seen"] = seen
+        xid = "e.xmin::text::bigint"
+        low = "::text::bigint %% 4294967296"
+        unseen = f""" AND (e.created_at >= %(started)s OR NOT (
+            {xid} < pg_snapshot_xmin(%(seen)s::pg_snapshot){low}
+            OR ({xid} < pg_snapshot_xmax(%(seen)s::pg_snapshot){low}
+                AND NOT {xid} IN (SELECT x{low} FROM pg_snapshot_xip(%(seen)s::pg_snapshot) AS x))))"""
+    sql = f"""SELECT DISTINCT a.customer_id FROM {entry} e JOIN {account} a ON a.id = e.account_id
+        WHERE e.created_at >= %(since)s{unseen} LIMIT %(limit)s"""  # noqa: S608 - model tables
+    return {cid for (cid,) in _fetch(sql, params)}
 
 
 _MERGED_COLUMNS = "cid, overdue, oldest_due, bills, d0_30, d31_60, d61_90, d90, not_due, fees_owed, other"

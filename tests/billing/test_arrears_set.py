@@ -288,3 +288,24 @@ def test_late_fees_set_based_equal_the_old_path_idempotent_and_capped(accounts, 
         assert verify_ledger()[1] == []
         transaction.set_rollback(True)
     parameters.forget()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reads_live_only_the_accounts_the_snapshot_did_not_see():
+    """Entries recorded just before a rebuild (the daily late fees, a billing run) are in the
+    snapshot: on PostgreSQL its transaction snapshot says so, and they are not read live; an
+    entry recorded after it is."""
+    from django.db import connection
+
+    with time_machine.travel(timezone.make_aware(datetime(2026, 11, 27, 12)), tick=True):
+        ids = build(EXHAUSTED * 3)
+        # Committed a moment before the rebuild, within its margin: the snapshot holds it.
+        ledger.post(Account.objects.get(customer_id=ids[1]).customer, EntryKind.PAYMENT, Decimal("2.00"))
+        arrears.refresh(TODAY)
+        source = ledger.arrears_source(TODAY)
+        assert source[0] == "snapshot"
+        if connection.vendor == "postgresql":
+            assert source[1] == set()
+        customer = Account.objects.get(customer_id=ids[0]).customer
+        ledger.post(customer, EntryKind.PAYMENT, Decimal("1.00"))
+        assert ids[0] in ledger.arrears_source(TODAY)[1]
