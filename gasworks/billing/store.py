@@ -687,7 +687,7 @@ def ledger_moved_since(since, started, seen: str, limit: int) -> set[int]:
         unseen = f""" AND (e.created_at >= %(started)s OR NOT (
             {xid} < pg_snapshot_xmin(%(seen)s::pg_snapshot){low}
             OR ({xid} < pg_snapshot_xmax(%(seen)s::pg_snapshot){low}
-                AND NOT {xid} IN (SELECT x{low} FROM pg_snapshot_xip(%(seen)s::pg_snapshot) AS x))))"""
+                AND NOT {xid} IN (SELECT x{low} FROM pg_snapshot_xip(%(seen)s::pg_snapshot) AS x))))"""  # noqa: S608 - constants
     sql = f"""SELECT DISTINCT a.customer_id FROM {entry} e JOIN {account} a ON a.id = e.account_id
         WHERE e.created_at >= %(since)s{unseen} LIMIT %(limit)s"""  # noqa: S608 - model tables
     return {cid for (cid,) in _fetch(sql, params)}
