@@ -750,12 +750,21 @@ def ledger_arrears_rows(as_of, source, filters: dict, order: str, limit: int, of
     overdue fen, oldest due day, overdue bills, category, district). ``order`` "page": the
     longest overdue first, then the largest; "top": the largest first."""
     ctes, params = _merged(as_of, source)
-    where = _filtered(filters, params)
     params.update(limit=limit, offset=offset)
-    by = "m.oldest_due, m.overdue DESC, m.cid" if order == "page" else "m.overdue DESC, m.cid"
+    by = "oldest_due, overdue DESC, cid" if order == "page" else "overdue DESC, cid"
+    # The page is chosen first (unfiltered: straight off the snapshot's ordered index, merged
+    # with the few accounts read live), then only its rows are joined to their customers.
+    if any(filters.values()):
+        where = _filtered(filters, params)
+        chosen = f"SELECT m.* FROM merged m{where} AND m.overdue > 0"  # noqa: S608 - see _merged
+    else:
+        chosen = "SELECT * FROM merged WHERE overdue > 0"
+    customer, premises = Customer._meta.db_table, Customer._meta.get_field("premises").related_model
     sql = f"""{ctes} SELECT m.cid, c.account_no, c.name, c.phone, m.overdue, m.oldest_due, m.bills,
-        c.category, p.district FROM merged m{where} AND m.overdue > 0
-        ORDER BY {by} LIMIT %(limit)s OFFSET %(offset)s"""  # noqa: S608 - see _merged
+        c.category, p.district
+        FROM ({chosen} ORDER BY {by} LIMIT %(limit)s OFFSET %(offset)s) m
+        JOIN {customer} c ON c.id = m.cid JOIN {premises._meta.db_table} p ON p.id = c.premises_id
+        ORDER BY {", ".join("m." + k for k in by.split(", "))}"""  # type: ignore[union-attr]  # noqa: S608
     return [(*r[:5], _as_date(r[5]), *r[6:]) for r in _fetch(sql, params)]
 
 
