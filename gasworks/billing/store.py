@@ -548,9 +548,13 @@ def _arrears_ctes(as_of, until=None, scope=None) -> tuple[str, dict]:
 
 # Per account, the snapshot's columns from `accts` (fees owed are settled last: min(debt, fees);
 # `other` is the unpaid bill amount no bill holds: charges outside bills).
-_ACCOUNT_FIGURES = """cid, overdue, oldest_due, bills, d0_30, d31_60, d61_90, d90, not_due,
-    CASE WHEN debt < fees THEN debt ELSE fees END AS fees_owed,
-    CASE WHEN debt > fees THEN debt - fees ELSE 0 END - allocated AS other"""
+# Every figure a BIGINT, the snapshot's type, so that a UNION of both keeps the snapshot's columns
+# bare and its ordered index usable (PostgreSQL's SUM of bigints is numeric).
+_ACCOUNT_FIGURES = """cid, CAST(overdue AS BIGINT) AS overdue, oldest_due, CAST(bills AS INTEGER) AS bills,
+    CAST(d0_30 AS BIGINT) AS d0_30, CAST(d31_60 AS BIGINT) AS d31_60,
+    CAST(d61_90 AS BIGINT) AS d61_90, CAST(d90 AS BIGINT) AS d90, CAST(not_due AS BIGINT) AS not_due,
+    CAST(CASE WHEN debt < fees THEN debt ELSE fees END AS BIGINT) AS fees_owed,
+    CAST(CASE WHEN debt > fees THEN debt - fees ELSE 0 END - allocated AS BIGINT) AS other"""
 SNAPSHOT_COLUMNS = (
     "customer_id, overdue_fen, oldest_due, bills, d0_30_fen, d31_60_fen, d61_90_fen, d90_fen,"
     " not_due_fen, fees_fen, other_fen"

@@ -60,5 +60,7 @@ def test_the_report_in_chinese_and_on_a_phone(debts):
         page.goto("/reports/arrears/?group_by=district")
         expect(page.locator("#report-chart canvas")).to_have_count(1)
         screenshot(page, "report-arrears-phone")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
