@@ -3,28 +3,48 @@
 Allocation rule: payments settle the oldest bills first, and late fees are settled last, so
 an account's unpaid bill amount is its debt minus the late fees charged, and that amount sits
 on its newest bills. A bill past its due date with an unpaid part is overdue by that part.
+
+The rule is computed set-based in SQL (gasworks.billing.store, read through the ledger): a
+running sum of bill totals newest first per account against the unpaid bill amount. One
+computation serves the arrears page, the arrears report, late fees and the collections ladder;
+the page and the report read a daily snapshot of it beside a live computation of the accounts
+whose ledger moved since (ledger.arrears_source), so they are exact between rebuilds too.
+
+Every account in debt splits its debt exactly as: overdue (the four aging buckets) + unpaid
+parts of bills not yet due + late fees still owed (min(debt, late fees charged)) + the unpaid
+amount no bill holds (charges outside bills: LPG, adjustments). Tests hold the totals to that.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
 
 from gasworks.billing import ledger
-from gasworks.billing.models import Account, Bill, BillStatus, EntryKind, LedgerEntry
-from gasworks.lib.db import DecimalSum
+from gasworks.billing.models import Account, EntryKind
 from gasworks.lib.money import round_money
 from gasworks.system import parameters
 
 BUCKETS = (("0-30", 0, 30), ("31-60", 31, 60), ("61-90", 61, 90), ("90+", 91, None))
 ZERO = Decimal("0.00")
+# Accounts per late-fee chunk: one transaction each, so memory stays flat whatever the size.
+LATE_FEE_CHUNK = 5_000
+# The figures of a totals row after its key, in order (fen from the store).
+FIGURES = ("accounts", "debtors", "overdue", "d0_30", "d31_60", "d61_90", "d90", "not_due", "fees", "other")
+
+
+def yuan(fen: int) -> Decimal:
+    return Decimal(int(fen)).scaleb(-2)
 
 
 @dataclass(frozen=True)
 class OverdueBill:
-    bill: Bill
+    customer_id: int
+    bill_id: int
+    period: str
+    due_on: date
     outstanding: Decimal
     days: int
 
@@ -37,94 +57,135 @@ def bucket_of(days: int) -> str:
 
 
 def overdue_bills(today: date | None = None, customer_ids=None) -> list[OverdueBill]:
+    """The overdue bills (of these customers, or all): for a handful of accounts; a city's
+    worth goes through the aggregates below."""
     today = today or timezone.localdate()
-    accounts = Account.objects.filter(balance__lt=0)
-    if customer_ids is not None:
-        accounts = accounts.filter(customer_id__in=customer_ids)
-    debt = {cid: -bal for cid, bal in accounts.values_list("customer_id", "balance")}
-    if not debt:
-        return []
-    fees = dict(
-        LedgerEntry.objects.filter(account__customer_id__in=list(debt), kind=EntryKind.LATE_FEE)
-        .values_list("account__customer_id")
-        .annotate(s=DecimalSum("amount"))
-    )
-    remaining = {cid: max(ZERO, d - (-(fees.get(cid) or ZERO))) for cid, d in debt.items()}
-    result: list[OverdueBill] = []
-    bills = (
-        Bill.objects.filter(customer_id__in=list(debt), status=BillStatus.ISSUED)
-        .select_related("customer")
-        .order_by("customer_id", "-period")
-    )
-    for bill in bills:
-        left = remaining[bill.customer_id]
-        if left <= 0:
-            continue
-        part = min(left, bill.total)
-        remaining[bill.customer_id] = left - part
-        if bill.due_on < today and part > 0:
-            result.append(OverdueBill(bill, part, (today - bill.due_on).days))
-    return result
+    scope = None if customer_ids is None else ("ids", list(customer_ids))
+    return [
+        OverdueBill(cid, bill, period, due, yuan(fen), (today - due).days)
+        for cid, bill, period, due, fen, _total in ledger.overdue_bills(today, scope)
+    ]
 
 
-def aging(today: date | None = None) -> dict[str, Decimal]:
-    totals = {name: ZERO for name, _low, _high in BUCKETS}
-    for item in overdue_bills(today):
-        totals[bucket_of(item.days)] += item.outstanding
-    return totals
+def totals(
+    today: date | None = None, filters: dict | None = None, group: str = "", source=None
+) -> list[dict]:
+    """Per group ("category", "district", "category,district": the key a tuple) or for all
+    (""): accounts with something overdue,
+    accounts in debt, and the amounts (Decimal): overdue, the four buckets, not_due, fees (late
+    fees still owed), other."""
+    today = today or timezone.localdate()
+    width = max(1, len([g for g in group.split(",") if g]))
+    out = []
+    for found in ledger.arrears_totals(today, filters or {}, group, source):
+        keys, figures = found[:width], found[width:]
+        row: dict = {"key": keys[0] if width == 1 else tuple(keys)}
+        for name, value in zip(FIGURES, figures, strict=True):
+            row[name] = int(value) if name in ("accounts", "debtors") else yuan(value)
+        row["debt"] = row["overdue"] + row["not_due"] + row["fees"] + row["other"]
+        out.append(row)
+    return out
 
 
-def overdue_accounts(today: date | None = None) -> list[dict]:
-    """One row per account in arrears, the longest overdue first: the list to work through."""
-    rows: dict[int, dict] = {}
-    for item in overdue_bills(today):
-        row = rows.setdefault(
-            item.bill.customer_id,
-            {"customer": item.bill.customer, "overdue": ZERO, "days": 0, "bills": 0},
+def aging(today: date | None = None, filters: dict | None = None) -> dict[str, Decimal]:
+    row = totals(today, filters)[0]
+    return dict(
+        zip(
+            (name for name, _low, _high in BUCKETS),
+            (row["d0_30"], row["d31_60"], row["d61_90"], row["d90"]),
+            strict=True,
         )
-        row["overdue"] += item.outstanding
-        row["days"] = max(row["days"], item.days)
-        row["bills"] += 1
-    for row in rows.values():
-        row["bucket"] = bucket_of(row["days"])
-    return sorted(rows.values(), key=lambda r: (-r["days"], -r["overdue"]))
+    )
 
 
-def apply_late_fees(today: date | None = None) -> int:
+def overdue_accounts(
+    today: date | None = None,
+    filters: dict | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    order: str = "page",
+    source=None,
+) -> list[dict]:
+    """One page of the accounts in arrears, the longest overdue first (then the largest), or
+    the largest first with order="top": the list to work through."""
+    today = today or timezone.localdate()
+    rows = ledger.arrears_rows(today, filters or {}, order, limit, offset, source)
+    out = []
+    for cid, account_no, name, phone, fen, oldest, bills, category, district in rows:
+        days = (today - oldest).days
+        out.append(
+            {
+                "customer_id": cid,
+                "account_no": account_no,
+                "name": name,
+                "phone": phone,
+                "overdue": yuan(fen),
+                "days": days,
+                "bills": bills,
+                "bucket": bucket_of(days),
+                "category": category,
+                "district": district,
+            }
+        )
+    return out
+
+
+class OverduePage:
+    """The arrears list as Django's Paginator wants it: a count and slices, each slice one
+    LIMIT/OFFSET query."""
+
+    def __init__(self, today: date, filters: dict, count: int, source=None):
+        self.today, self.filters, self._count = today, filters, count
+        self.source = source or ledger.arrears_source(today)
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        start, stop = part.start or 0, part.stop or self._count
+        return overdue_accounts(self.today, self.filters, stop - start, start, source=self.source)
+
+
+def refresh(today: date | None = None) -> dict[str, int]:
+    """Rebuild the arrears snapshot (the daily job, after the late fees)."""
+    return ledger.refresh_arrears(today or timezone.localdate())
+
+
+def apply_late_fees(today: date | None = None, chunk: int = LATE_FEE_CHUNK) -> int:
     """Charge one day's late fee on every overdue bill; idempotent per bill per day (the
-    ledger key late_fee:<bill>:<day>), capped at late_fee_cap_ratio × the bill's total."""
+    ledger key late_fee:<bill>:<day>), capped at late_fee_cap_ratio × the bill's total.
+    Set-based, in chunks of accounts in debt, each chunk one transaction: its accounts locked,
+    their overdue bills and fees so far read under the locks, the fees posted in bulk."""
     today = today or timezone.localdate()
     rate = Decimal(parameters.get("late_fee_rate_per_day"))
     cap_ratio = Decimal(parameters.get("late_fee_cap_ratio"))
-    items = overdue_bills(today)
-    charged: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
-    suffix = f":{today.isoformat()}"
-    done_today: set[int] = set()
-    keys = LedgerEntry.objects.filter(
-        kind=EntryKind.LATE_FEE, account__customer_id__in={i.bill.customer_id for i in items}
-    ).values_list("idempotency_key", "amount")
-    for key, amount in keys:
-        if key and key.startswith("late_fee:"):
-            bill_id = int(key.split(":")[1])
-            charged[bill_id] += -amount
-            if key.endswith(suffix):
-                done_today.add(bill_id)
-    posted = 0
-    for item in items:
-        if item.bill.pk in done_today:
-            continue
-        fee = round_money(item.outstanding * rate)
-        room = round_money(item.bill.total * cap_ratio) - charged[item.bill.pk]
-        fee = min(fee, room)
-        if fee <= 0:
-            continue
-        key = f"late_fee:{item.bill.pk}:{today.isoformat()}"
-        ledger.post(
-            item.bill.customer,
-            EntryKind.LATE_FEE,
-            -fee,
-            reference=f"Late fee {item.bill.period} ({today.isoformat()})",
-            idempotency_key=key,
+    day = today.isoformat()
+    at = timezone.now()
+    posted, last = 0, 0
+    while True:
+        ids = list(
+            Account.objects.filter(balance__lt=0, customer_id__gt=last)
+            .order_by("customer_id")
+            .values_list("customer_id", flat=True)[:chunk]
         )
-        posted += 1
-    return posted
+        if not ids:
+            return posted
+        last = ids[-1]
+        with transaction.atomic():
+            batch = ledger.EntrySet(EntryKind.LATE_FEE, at=at)
+            batch.lock(ids)
+            items = ledger.overdue_bills(today, ("ids", ids))
+            charged = ledger.late_fees_charged(sorted({item[0] for item in items}), today)
+            rows = []
+            for cid, bill, period, _due, fen, total_fen in items:
+                so_far, done_today = charged.get(bill, (0, False))
+                if done_today:
+                    continue
+                room = round_money(yuan(total_fen) * cap_ratio) - yuan(so_far)
+                fee = min(round_money(yuan(fen) * rate), room)
+                if fee > 0:
+                    rows.append((cid, -fee, f"late_fee:{bill}:{day}", f"Late fee {period} ({day})"))
+            posted += batch.post(rows)

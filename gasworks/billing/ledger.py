@@ -369,6 +369,130 @@ class SetPosting:
         _after_money_in(funded)
 
 
+class EntrySet:
+    """Set-based posting of many entries of one kind with their own keys and references, any
+    number per account (late fees: one per overdue bill). Inside the caller's transaction::
+
+        batch = ledger.EntrySet(EntryKind.LATE_FEE, at=now)
+        batch.lock(customer_ids)          # lock_accounts: pk order, one query
+        ...                               # read what the amounts depend on, under the locks
+        batch.post(rows)                  # [(customer id, amount, key, reference)]
+
+    post() validates every amount as post() does, leaves out a row whose key was posted before
+    (so a rerun charges nothing twice; the unique key still refuses a concurrent duplicate),
+    chains balance_after per account in row order, inserts the entries in bulk (COPY on
+    PostgreSQL) and moves every changed cached balance in one statement."""
+
+    def __init__(self, kind: str, at=None):
+        self.kind = _checked_kind(kind)
+        self.at = at or timezone.now()
+        self.held: dict[int, Held] = {}
+
+    def lock(self, customer_ids) -> dict[int, Held]:
+        self.held = lock_accounts(customer_ids)
+        return self.held
+
+    def post(self, rows: list[tuple[int, Decimal, str, str]]) -> int:
+        """Returns how many entries were written."""
+        keys = [key for _cid, _amount, key, _ref in rows]
+        done = set(
+            LedgerEntry.objects.filter(idempotency_key__any=keys).values_list("idempotency_key", flat=True)
+        )
+        balances = {cid: held.balance for cid, held in self.held.items()}
+        out, funded = [], set()
+        for cid, amount, key, reference in rows:
+            if key in done:
+                continue
+            done.add(key)
+            amount = _validated(self.kind, amount)
+            balances[cid] += amount
+            out.append((self.held[cid].pk, amount, balances[cid], reference[:120], key))
+            if amount > 0 and self.held[cid].prepaid:
+                funded.add(cid)
+        store.ledger_insert_keyed_entries(out, self.kind, self.at)
+        changed = {row[0] for row in out}
+        store.ledger_write_balances(
+            {held.pk: balances[cid] for cid, held in self.held.items() if held.pk in changed}
+        )
+        _after_money_in(funded)
+        return len(out)
+
+
+# --- what accounts owe, set-based (gasworks.billing.arrears states the rule) -----------------
+
+# Ledger entries recorded this long before a snapshot rebuild began may have committed after it
+# read them (transactions here last seconds): their accounts are read live, unless (PostgreSQL)
+# the rebuild's transaction snapshot shows it saw them (store.ledger_moved_since).
+ARREARS_MARGIN = datetime.timedelta(minutes=10)
+# Beyond this many accounts moved since the snapshot (a billing run's day), reading them all
+# live is as quick as the lookup: the whole page is computed live.
+ARREARS_LIVE_LIMIT = 20_000
+
+
+def arrears_source(as_of: datetime.date, history: bool = False) -> tuple:
+    """Where the arrears aged on a day are read from. With ``history`` a past day is read as it
+    stood then: from the ledger and bills recorded before its end (the report's as_of).
+    Otherwise today's balances are aged on the day: from the snapshot when it is of that day and
+    today, with the accounts whose ledger moved since read live, else all live."""
+    from gasworks.billing.models import ArrearsRefresh
+    from gasworks.lib.dates import start_of_day
+
+    today = timezone.localdate()
+    if history and as_of < today:
+        return ("history", start_of_day(as_of + datetime.timedelta(days=1)))
+    state = ArrearsRefresh.objects.first()
+    if as_of != today or state is None or state.as_of != today:
+        return ("live",)
+    since = state.started_at - ARREARS_MARGIN
+    touched = store.ledger_moved_since(since, state.started_at, state.seen, ARREARS_LIVE_LIMIT)
+    if len(touched) > ARREARS_LIVE_LIMIT:
+        return ("live",)
+    return ("snapshot", touched)
+
+
+def refresh_arrears(as_of: datetime.date | None = None) -> dict[str, int]:
+    """Rebuild the arrears snapshot as of today (the daily job), in one transaction."""
+    as_of = as_of or timezone.localdate()
+    started = timezone.now()
+    with transaction.atomic():
+        return store.ledger_rebuild_arrears_snapshot(as_of, started)
+
+
+def overdue_bills(as_of: datetime.date, scope=None, until=None) -> list[tuple]:
+    """(customer id, bill id, period, due day, outstanding fen, bill total fen) per overdue
+    bill; ``scope`` None, ("range", lo, hi) or ("ids", [customer ids])."""
+    return store.ledger_overdue_bills(as_of, until, scope)
+
+
+def arrears_accounts(as_of: datetime.date, scope=None, until=None) -> list[tuple]:
+    return store.ledger_arrears_accounts(as_of, until, scope)
+
+
+def late_fees_charged(customer_ids, day: datetime.date) -> dict[int, tuple[int, bool]]:
+    return store.ledger_late_fees_charged(customer_ids, day) if customer_ids else {}
+
+
+def arrears_rows(as_of, filters: dict, order: str = "page", limit: int = 50, offset: int = 0, source=None):
+    return store.ledger_arrears_rows(as_of, source or arrears_source(as_of), filters, order, limit, offset)
+
+
+def arrears_totals(as_of, filters: dict, group: str = "", source=None) -> list[tuple]:
+    """store.ledger_arrears_totals; the unfiltered total of today's snapshot is its stored total
+    corrected by the accounts read live (no sum over every account per request)."""
+    from gasworks.billing.models import ArrearsRefresh
+
+    source = source or arrears_source(as_of)
+    if source[0] != "snapshot" or group or any(filters.values()):
+        return store.ledger_arrears_totals(as_of, source, filters, group)
+    state = ArrearsRefresh.objects.get()
+    base = [state.totals.get(k, 0) for k in ("accounts", "debtors", *store.FIGURES)]
+    if source[1]:
+        old = store.ledger_arrears_totals(as_of, ("snapshot_of", source[1]), {})[0][1:]
+        new = store.ledger_arrears_totals(as_of, ("ids_live", source[1]), {})[0][1:]
+        base = [b - o + n for b, o, n in zip(base, old, new, strict=True)]
+    return [("", *base)]
+
+
 def _after_money_in(customer_ids) -> None:
     """Money reached prepaid accounts: once committed, a valve closed for an empty balance may
     open again (gasworks.billing.prepaid). Every way money comes in passes here."""

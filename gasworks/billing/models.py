@@ -386,3 +386,52 @@ class ValveCommand(models.Model):
         verbose_name = _("valve command")
         verbose_name_plural = _("valve commands")
         ordering = ["-pk"]
+
+
+class ArrearsSnapshot(models.Model):
+    """Every account in debt, its debt split by the allocation rule of gasworks.billing.arrears,
+    as of the day in ArrearsRefresh: rebuilt set-based by the daily job (refresh_arrears), read by
+    the arrears page and report beside a live computation for the accounts whose ledger moved
+    since (so a page is exact even between refreshes). Amounts in fen (integers: exact on every
+    database). Derived data, never money: the ledger stays the truth."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    overdue_fen = models.BigIntegerField(default=0)  # unpaid parts of bills past their due day
+    oldest_due = models.DateField(null=True)  # the oldest overdue bill's due day
+    bills = models.IntegerField(default=0)  # overdue bills
+    d0_30_fen = models.BigIntegerField(default=0)
+    d31_60_fen = models.BigIntegerField(default=0)
+    d61_90_fen = models.BigIntegerField(default=0)
+    d90_fen = models.BigIntegerField(default=0)
+    not_due_fen = models.BigIntegerField(default=0)  # unpaid parts of bills not yet due
+    fees_fen = models.BigIntegerField(default=0)  # late fees still owed (settled last)
+    other_fen = models.BigIntegerField(default=0)  # debt beyond every bill (LPG, adjustments)
+
+    class Meta:
+        indexes = [
+            # The arrears page's order (longest overdue first, then the largest) and top debtors.
+            models.Index(
+                "oldest_due",
+                models.F("overdue_fen").desc(),
+                "customer",
+                name="arrears_page_idx",
+                condition=models.Q(overdue_fen__gt=0),
+            ),
+            models.Index(models.F("overdue_fen").desc(), name="arrears_top_idx"),
+        ]
+
+
+class ArrearsRefresh(models.Model):
+    """The one row saying which day the snapshot is as of and when its rebuild began: ledger
+    entries recorded since (less a margin) mark the accounts read live."""
+
+    as_of = models.DateField()
+    started_at = models.DateTimeField()
+    # PostgreSQL: the transaction snapshot the rebuild read through (pg_current_snapshot()), so
+    # the entries it could not see (in flight or later) are told apart exactly, not by a margin.
+    seen = models.TextField(blank=True, default="")
+    # Totals of the whole snapshot (fen), so the unfiltered page corrects them by the accounts
+    # read live instead of summing a million rows per request.
+    totals = models.JSONField(default=dict)

@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer, scope_to_customer
-from gasworks.billing import adjustments, arrears, held_back, runs, tariffs
+from gasworks.billing import adjustments, arrears, held_back, ledger, runs, tariffs
 from gasworks.billing.forms import AdjustmentForm, RunForm, TariffForm
 from gasworks.billing.models import (
     Account,
@@ -23,7 +25,7 @@ from gasworks.billing.models import (
     Tariff,
     ValveCommand,
 )
-from gasworks.customers.models import Customer
+from gasworks.customers.models import Category, Customer
 from gasworks.errors import DomainError
 from gasworks.lib.ids import parse_id
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
@@ -170,9 +172,33 @@ def review_decide(request, pk, verb):
 @staff_required
 @permission_required("billing.view_bill", raise_exception=True)
 def overdue_list(request):
-    rows = arrears.overdue_accounts()
+    """Accounts in arrears, the longest overdue first, paginated in SQL, with the aging totals;
+    filtered by category and district (the arrears report's drill-down lands here)."""
+    filters = {
+        "category": request.GET.get("category", "") if request.GET.get("category") in Category.values else "",
+        "district": request.GET.get("district", "").strip()[:64],
+    }
+    today = timezone.localdate()
+    source = ledger.arrears_source(today)
+    total = arrears.totals(today, filters, source=source)[0]
+    rows = arrears.OverduePage(today, filters, total["accounts"], source)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/overdue_list.html", {"page": page, "aging": arrears.aging()})
+    aging = dict(
+        zip(
+            [b[0] for b in arrears.BUCKETS],
+            (total["d0_30"], total["d31_60"], total["d61_90"], total["d90"]),
+            strict=True,
+        )
+    )
+    context = {
+        "page": page,
+        "aging": aging,
+        "total": total,
+        "filters": filters,
+        "categories": Category.choices,
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+    }
+    return render(request, "billing/overdue_list.html", context)
 
 
 @staff_required

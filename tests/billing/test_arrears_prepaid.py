@@ -56,7 +56,7 @@ def test_it_stops_late_fees_once_paid_and_sorts_aging_buckets():
         "90+": Decimal("0"),
     }
     rows = arrears.overdue_accounts(date(2026, 11, 20))
-    assert [(r["customer"].pk, r["overdue"], r["days"], r["bucket"]) for r in rows] == [
+    assert [(r["customer_id"], r["overdue"], r["days"], r["bucket"]) for r in rows] == [
         (c.pk, Decimal("261.00"), 4, "0-30")
     ]
     ledger.post(c, "payment", Decimal("261.00"))
