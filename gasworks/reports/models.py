@@ -35,5 +35,5 @@ class RollupState(models.Model):
 
 
 # The reports' own tables (rollups), one import per report subpackage:
-from gasworks.reports.safety.models import *  # noqa: E402,F403
 from gasworks.reports.lpg.models import *  # noqa: E402,F403
+from gasworks.reports.safety.models import *  # noqa: E402,F403

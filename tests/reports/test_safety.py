@@ -60,7 +60,7 @@ def month(db):
         with clock(at("2026-02-20")):
             return inspections.create_task(customer, D(due), inspector=inspector, kind=TaskKind.ROUTINE)
 
-    ta, tb, tc, td, te = (
+    ta, tb, tc, td, _te = (
         plan(x, due)
         for x, due in (
             (a, "2026-03-10"),

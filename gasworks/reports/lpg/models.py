@@ -5,9 +5,9 @@ returns for good carry an empty model). Rebuilt per day by rollups.refresh()."""
 from django.db import models
 
 from gasworks.lib.fields import DecimalField
-from gasworks.lib.money import MONEY_FIELD
+from gasworks.lib.money import MONEY_FIELD, DecimalSpec
 
-KG = {"max_digits": 16, "decimal_places": 3}
+KG: DecimalSpec = {"max_digits": 16, "decimal_places": 3}
 
 
 class LpgFillDay(models.Model):

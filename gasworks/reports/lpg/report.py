@@ -61,8 +61,8 @@ class LpgReport(Report):
             "day": Column("day", _("Day"), "day"),
             "filler": Column("filler", _("Filler"), "text"),
             "station": Column("station", _("Station"), "text"),
-            "size": Column("size", _("Cylinder size"), "code", CylinderModel.choices),
-            "reason": Column("reason", _("Refusal reason"), "code", RefusalReason.choices),
+            "size": Column("size", _("Cylinder size"), "code", dict(CylinderModel.choices)),
+            "reason": Column("reason", _("Refusal reason"), "code", dict(RefusalReason.choices)),
         }
         return [
             keys[group],

@@ -17,8 +17,8 @@ from gasworks.cylinders.models import (
     Cylinder,
     CylinderReturn,
     CylinderStatus,
-    FillRefusal,
     Filling,
+    FillRefusal,
     LpgOrder,
     OrderStatus,
 )
@@ -85,15 +85,9 @@ def compute(first: datetime.date, last: datetime.date) -> Facts:
         .values("day", "station__code", "by__username", "cylinder__model", "reason")
         .annotate(n=Count("pk"))
     )
-    for row in refusals:
-        key = (
-            row["day"],
-            row["station__code"],
-            row["by__username"] or "",
-            row["cylinder__model"],
-            row["reason"],
-        )
-        facts.refusals[key] += row["n"]
+    for refused in refusals:
+        where = (refused["day"], refused["station__code"], refused["by__username"] or "")
+        facts.refusals[(*where, refused["cylinder__model"], refused["reason"])] += refused["n"]
     orders = (
         LpgOrder.objects.filter(status=OrderStatus.DELIVERED, delivered_at__gte=low, delivered_at__lt=high)
         .annotate(day=_local_day("delivered_at"))
@@ -106,13 +100,13 @@ def compute(first: datetime.date, last: datetime.date) -> Facts:
             deposits=DecimalSum("deposit_amount"),
         )
     )
-    for row in orders:
-        facts.orders[(row["day"], row["model"])].update(
-            deliveries=row["n"],
-            cylinders=row["cylinders"] or 0,
-            amount=row["amount"] or ZERO,
-            empties_back=row["back"] or 0,
-            deposits_taken=row["deposits"] or ZERO,
+    for order in orders:
+        facts.orders[(order["day"], order["model"])].update(
+            deliveries=order["n"],
+            cylinders=order["cylinders"] or 0,
+            amount=order["amount"] or ZERO,
+            empties_back=order["back"] or 0,
+            deposits_taken=order["deposits"] or ZERO,
         )
     returns = (
         CylinderReturn.objects.filter(at__gte=low, at__lt=high)
@@ -120,23 +114,20 @@ def compute(first: datetime.date, last: datetime.date) -> Facts:
         .values("day")
         .annotate(money=DecimalSum("amount"))
     )
-    for row in returns:
-        facts.orders[(row["day"], "")]["deposits_refunded"] += row["money"] or ZERO
+    for back in returns:
+        facts.orders[(back["day"], "")]["deposits_refunded"] += back["money"] or ZERO
     return facts
 
 
 def _rollup_facts(first: datetime.date, last: datetime.date) -> Facts:
     facts = Facts()
-    for row in LpgFillDay.objects.filter(day__gte=first, day__lte=last).values():
-        facts.fills[(row["day"], row["station"], row["filler"], row["model"])].update(
-            fills=row["fills"], kg=row["kg"]
-        )
-    for row in LpgRefusalDay.objects.filter(day__gte=first, day__lte=last).values():
-        facts.refusals[(row["day"], row["station"], row["filler"], row["model"], row["reason"])] += row[
-            "refusals"
-        ]
-    for row in LpgOrderDay.objects.filter(day__gte=first, day__lte=last).values():
-        facts.orders[(row["day"], row["model"])].update({k: row[k] for k in ORDER_FIGURES})
+    for fill in LpgFillDay.objects.filter(day__gte=first, day__lte=last):
+        facts.fills[(fill.day, fill.station, fill.filler, fill.model)].update(fills=fill.fills, kg=fill.kg)
+    for refused in LpgRefusalDay.objects.filter(day__gte=first, day__lte=last):
+        where = (refused.day, refused.station, refused.filler)
+        facts.refusals[(*where, refused.model, refused.reason)] += refused.refusals
+    for order in LpgOrderDay.objects.filter(day__gte=first, day__lte=last):
+        facts.orders[(order.day, order.model)].update({k: getattr(order, k) for k in ORDER_FIGURES})
     return facts
 
 

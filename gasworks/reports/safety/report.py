@@ -81,9 +81,9 @@ class SafetyReport(Report):
 
     def filter_choices(self, name: str) -> list[tuple[str, str]]:
         if name == "level":
-            return list(HazardLevel.choices)
+            return [(code, str(label)) for code, label in HazardLevel.choices]
         if name == "priority":
-            return list(Priority.choices)
+            return [(code, str(label)) for code, label in Priority.choices]
         if name == "crew":
             return [(n, n) for n in Crew.objects.order_by("name").values_list("name", flat=True)]
         return []
@@ -92,9 +92,9 @@ class SafetyReport(Report):
         keys: dict[str, Column] = {
             "month": Column("month", _("Month"), "period"),
             "district": Column("district", _("District"), "text"),
-            "level": Column("level", _("Hazard level"), "code", HazardLevel.choices),
+            "level": Column("level", _("Hazard level"), "code", dict(HazardLevel.choices)),
             "crew": Column("crew", _("Crew"), "text"),
-            "priority": Column("priority", _("Priority"), "code", Priority.choices),
+            "priority": Column("priority", _("Priority"), "code", dict(Priority.choices)),
         }
         return [
             keys[group],
@@ -193,7 +193,9 @@ class SafetyReport(Report):
         hazards: dict = defaultdict(Counter)
         closures: dict = defaultdict(Counter)
         overdue: Counter = Counter()
-        all_insp, all_haz, all_closures = Counter(), Counter(), Counter()
+        all_insp: Counter = Counter()
+        all_haz: Counter = Counter()
+        all_closures: Counter = Counter()
         total_overdue = 0
         if INSPECTIONS in sections or HAZARDS in sections:
             facts = store.facts(first, last)

@@ -165,14 +165,16 @@ def compute(first: datetime.date, last: datetime.date) -> Facts:
 
 def _rollup_facts(first: datetime.date, last: datetime.date) -> Facts:
     facts = Facts()
-    for row in SafetyInspectionDay.objects.filter(day__gte=first, day__lte=last).values():
-        facts.inspections[(row["day"], row["district"])].update({k: row[k] for k in INSPECTION_FIGURES})
-    for row in SafetyHazardDay.objects.filter(day__gte=first, day__lte=last).values():
-        facts.hazards[(row["day"], row["district"], row["level"])].update(
-            raised=row["raised"], closed=row["closed"]
+    for inspection in SafetyInspectionDay.objects.filter(day__gte=first, day__lte=last):
+        facts.inspections[(inspection.day, inspection.district)].update(
+            {k: getattr(inspection, k) for k in INSPECTION_FIGURES}
         )
-    for row in SafetyClosureDay.objects.filter(day__gte=first, day__lte=last).values():
-        facts.closures[(row["day"], row["district"], row["level"], row["days"])] += row["hazards"]
+    for hazard in SafetyHazardDay.objects.filter(day__gte=first, day__lte=last):
+        facts.hazards[(hazard.day, hazard.district, hazard.level)].update(
+            raised=hazard.raised, closed=hazard.closed
+        )
+    for closure in SafetyClosureDay.objects.filter(day__gte=first, day__lte=last):
+        facts.closures[(closure.day, closure.district, closure.level, closure.days)] += closure.hazards
     return facts
 
 
@@ -301,8 +303,8 @@ def open_hazards(first: datetime.date, last: datetime.date, district: str = "", 
     if level:
         rows = rows.filter(level=level)
     return [
-        OpenHazard(d or "", *rest)
-        for d, *rest in rows.values_list(
+        OpenHazard(place or "", level, deadline, raised_at, status, rectified_at, closed_at)
+        for place, level, deadline, raised_at, status, rectified_at, closed_at in rows.values_list(
             "customer__premises__district",
             "level",
             "deadline",
