@@ -34,7 +34,9 @@ def data(live_server):
             inspections.nobody_home(task, "away", by=inspector)
         else:
             results = [ResultInput(item.code, "pass") for item in template.items.all()]
-            inspections.complete(task, results, by=inspector, confirmed_by_name="户主", customer_confirmed=True)
+            inspections.complete(
+                task, results, by=inspector, confirmed_by_name="户主", customer_confirmed=True
+            )
         hazard = hazards.raise_hazard(customer, level, "灶前软管老化", by=inspector)
         if n == 0:
             hazards.rectify(hazard, "换管", by=inspector)
@@ -83,7 +85,9 @@ def test_the_safety_report_in_english_chinese_and_on_a_phone(data):
         page.goto("/reports/safety/")
         expect(page.locator("#report-chart canvas").first).to_be_visible()
         screenshot(page, "report-safety-phone")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
     with browser_page(data.url, locale="zh-CN") as page:
         log_in(page, "disp")
@@ -107,7 +111,9 @@ def test_the_lpg_report_in_english_chinese_and_on_a_phone(data):
         page.goto("/reports/lpg/")
         expect(page.locator("#report-chart canvas").first).to_be_visible()
         screenshot(page, "report-lpg-phone")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
     with browser_page(data.url, locale="zh-CN") as page:
         log_in(page, "fill")

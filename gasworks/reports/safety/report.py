@@ -79,6 +79,13 @@ class SafetyReport(Report):
     }
     filters = ("district", "crew", "priority", "level")
 
+    def default_params(self, today: datetime.date) -> Params:
+        """The last twelve months, by month: the trend of coverage, hazards and response times."""
+        year_ago = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+        for _month_back in range(10):
+            year_ago = (year_ago - datetime.timedelta(days=1)).replace(day=1)
+        return Params(start=year_ago, end=today, group_by=self.default_group())
+
     def filter_choices(self, name: str) -> list[tuple[str, str]]:
         if name == "level":
             return [(code, str(label)) for code, label in HazardLevel.choices]
