@@ -201,6 +201,13 @@ def test_the_rollup_gives_the_same_figures_and_stays_exact_after_new_rows(month)
     for group, result in with_rollup.items():
         again = run(group_by=group, **wide)
         assert again.rows == result.rows and again.total == result.total, group
+    # A hazard alone on a day the rollup already holds is read live too.
+    # (More than the refresh's margin after the last visit, so only the hazard touches the day.)
+    with clock(later + datetime.timedelta(hours=2)):
+        rollups.refresh(["safety"])
+    with clock(later + datetime.timedelta(hours=3)):
+        hazards.raise_hazard(month["a"], "ordinary", "a third", by=month["inspector"])
+    assert run(**wide).total["hazards_raised"] == 7
 
 
 def test_groupings_split_the_figures_that_apply(month):
