@@ -175,10 +175,45 @@ class Filling(models.Model):
         verbose_name = _("filling")
         verbose_name_plural = _("fillings")
         ordering = ["filled_at", "pk"]
-        indexes = [models.Index(fields=["cylinder", "filled_at"], name="filling_cylinder_at_idx")]
+        indexes = [
+            models.Index(fields=["cylinder", "filled_at"], name="filling_cylinder_at_idx"),
+            # The LPG report reads fills by local day.
+            models.Index(fields=["filled_at"], name="filling_at_idx"),
+        ]
         constraints = [
             models.CheckConstraint(name="filling_net_positive", condition=models.Q(net_kg__gt=0)),
         ]
+
+
+class RefusalReason(models.TextChoices):
+    """Why a fill was refused: the interlock (whose cylinder, its dates and state) or the scale."""
+
+    SCRAPPED = "cylinder_scrapped", _("Scrapped cylinder")
+    NOT_OWNED = "not_owned", _("Another station's cylinder")
+    PAST_SCRAP_DATE = "past_scrap_date", _("Past its scrap date")
+    INSPECTION_OVERDUE = "inspection_overdue", _("Inspection overdue")
+    WRONG_STATUS = "wrong_status", _("Not an empty cylinder in the station")
+    OVERFILL = "overfill", _("Above the rated fill")
+    GROSS_BELOW_TARE = "gross_below_tare", _("Gross below tare")
+    NOTHING_FILLED = "nothing_filled", _("Nothing filled")
+
+
+class FillRefusal(models.Model):
+    """A fill of a known cylinder that the interlock or the scale refused. Append-only, written by
+    services.record_filling after the refused attempt (which itself writes nothing), so that
+    refusals can be counted by reason, station and filler."""
+
+    cylinder = models.ForeignKey(Cylinder, on_delete=models.PROTECT, related_name="+")
+    station = models.ForeignKey(Station, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=24, choices=RefusalReason.choices)
+    gross_kg = DecimalField(_("gross, kg"), null=True, blank=True, **KG)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("refused fill")
+        verbose_name_plural = _("refused fills")
+        ordering = ["at", "pk"]
 
 
 class ResidualWeighing(models.Model):
@@ -314,7 +349,11 @@ class LpgOrder(models.Model):
                 name="lpgorder_quantity_range", condition=models.Q(quantity__gte=1, quantity__lte=20)
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="lpgorder_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="lpgorder_status_idx"),
+            # The LPG report reads deliveries by local day.
+            models.Index(fields=["delivered_at"], name="lpgorder_delivered_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.quantity}×{self.model}"
@@ -360,7 +399,7 @@ class CylinderReturn(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    at = models.DateTimeField(_("at"))
+    at = models.DateTimeField(_("at"), db_index=True)
 
     class Meta:
         verbose_name = _("cylinder return")

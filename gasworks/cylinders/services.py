@@ -21,6 +21,7 @@ from gasworks.cylinders.models import (
     CylinderStatus,
     EventKind,
     Filling,
+    FillRefusal,
     InspectionResult,
     ResidualWeighing,
     Standard,
@@ -212,7 +213,9 @@ def parse_mass(value, field: str) -> Decimal:
 
 
 def record_filling(code, gross_kg, by=None, scale_id: str = "", station: Station | None = None) -> Filling:
-    """Fill one cylinder: lock it, run the interlock, net = gross − tare ≤ rated fill, record."""
+    """Fill one cylinder: lock it, run the interlock, net = gross − tare ≤ rated fill, record.
+    A refusal of a known cylinder writes nothing of the fill but is itself recorded (FillRefusal,
+    after the refused attempt's transaction) before the error is raised."""
     gross = parse_mass(gross_kg, "gross_kg")
     station = station or home_station()
     now = timezone.now()
@@ -220,30 +223,45 @@ def record_filling(code, gross_kg, by=None, scale_id: str = "", station: Station
     with transaction.atomic():
         cylinder = lock(code)
         refusal = fill_refusal(cylinder, station, today)
-        if refusal is not None:
-            raise refusal
-        try:
-            net = net_fill(gross, cylinder.tare_kg, cylinder.rated_fill_kg)
-        except ConsumptionError as exc:
-            raise DomainError(
-                exc.code, _weighing_message(exc.code, cylinder, gross), {"gross_kg": [exc.message]}
-            ) from None
-        if net == 0:
-            raise DomainError("nothing_filled", _("The gross weight equals the tare: nothing was filled."))
-        filling = Filling.objects.create(
-            cylinder=cylinder,
-            station=station,
-            gross_kg=gross,
-            tare_kg=cylinder.tare_kg,
-            net_kg=net,
-            scale_id=scale_id[:40],
-            filled_by=by if getattr(by, "is_authenticated", False) else None,
-            filled_at=now,
-        )
-        audit.record("create", filling, None, audit.snapshot(filling), actor=filling.filled_by)
-        cylinder.last_fill = filling
-        set_status(cylinder, S.FULL_IN_STATION, EventKind.FILLED, by, now, mass_kg=net, note=scale_id[:255])
-    return filling
+        if refusal is None:
+            try:
+                net = net_fill(gross, cylinder.tare_kg, cylinder.rated_fill_kg)
+            except ConsumptionError as exc:
+                refusal = DomainError(
+                    exc.code, _weighing_message(exc.code, cylinder, gross), {"gross_kg": [exc.message]}
+                )
+            else:
+                if net == 0:
+                    refusal = DomainError(
+                        "nothing_filled", _("The gross weight equals the tare: nothing was filled.")
+                    )
+        if refusal is None:
+            filling = Filling.objects.create(
+                cylinder=cylinder,
+                station=station,
+                gross_kg=gross,
+                tare_kg=cylinder.tare_kg,
+                net_kg=net,
+                scale_id=scale_id[:40],
+                filled_by=by if getattr(by, "is_authenticated", False) else None,
+                filled_at=now,
+            )
+            audit.record("create", filling, None, audit.snapshot(filling), actor=filling.filled_by)
+            cylinder.last_fill = filling
+            set_status(
+                cylinder, S.FULL_IN_STATION, EventKind.FILLED, by, now, mass_kg=net, note=scale_id[:255]
+            )
+            return filling
+    # Nothing of the fill was written; the refusal is kept for the LPG report (refusals by reason).
+    FillRefusal.objects.create(
+        cylinder=cylinder,
+        station=station,
+        reason=refusal.code,
+        gross_kg=gross,
+        by=by if getattr(by, "is_authenticated", False) else None,
+        at=now,
+    )
+    raise refusal
 
 
 def _weighing_message(code: str, cylinder: Cylinder, gross: Decimal) -> str:

@@ -1,12 +1,14 @@
 """Pages of the cylinders app: registry and traceability, the filler's phone page, inspections,
 LPG orders for dispatchers and customers, label sheets, and the public QR scan page."""
 
+import datetime
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,6 +30,7 @@ from gasworks.cylinders.models import (
 )
 from gasworks.cylinders.scale import ManualScale, ScaleError, SimulatedScale
 from gasworks.errors import DomainError
+from gasworks.lib.dates import start_of_day
 from gasworks.lib.money import format_money
 from gasworks.web.views import apply_error, staff_required
 
@@ -52,12 +55,33 @@ def cylinder_list(request):
         queryset = queryset.filter(code__startswith=query)
     if status in S.values:
         queryset = queryset.filter(status=status)
+    # A report's drill-down: cylinders in service due for inspection or scrap by a day, of a
+    # station and a model.
+    narrowing = {}
+    due_by = _day(request.GET.get("due_by", ""))
+    if due_by:
+        narrowing["due_by"] = due_by
+        queryset = queryset.exclude(status__in=[S.SCRAPPED, S.AT_INSPECTION]).filter(
+            Q(next_inspection_on__lte=due_by) | Q(scrap_on__lte=due_by)
+        )
+    for name, lookup in (("station", "owner__code"), ("model", "model")):
+        value = request.GET.get(name, "").strip()[:16]
+        if value:
+            narrowing[name] = value
+            queryset = queryset.filter(**{lookup: value})
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "cylinders/list.html",
-        {"page": page, "q": query, "status": status, "statuses": S.choices},
+        {"page": page, "q": query, "status": status, "statuses": S.choices, "narrowing": narrowing},
     )
+
+
+def _day(raw: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        return None
 
 
 @staff_required
@@ -239,9 +263,20 @@ def order_list(request):
     status = request.GET.get("status", "")
     if status in OrderStatus.values:
         queryset = queryset.filter(status=status)
+    # A report's drill-down: orders delivered on the local days from..to.
+    narrowing = {}
+    first, last = _day(request.GET.get("from", "")), _day(request.GET.get("to", ""))
+    if first:
+        narrowing["from"] = first
+        queryset = queryset.filter(delivered_at__gte=start_of_day(first))
+    if last:
+        narrowing["to"] = last
+        queryset = queryset.filter(delivered_at__lt=start_of_day(last + datetime.timedelta(days=1)))
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
-        request, "cylinders/orders.html", {"page": page, "status": status, "statuses": OrderStatus.choices}
+        request,
+        "cylinders/orders.html",
+        {"page": page, "status": status, "statuses": OrderStatus.choices, "narrowing": narrowing},
     )
 
 

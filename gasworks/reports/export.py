@@ -21,7 +21,7 @@ from gasworks.reports.framework import FILTERS, PLACES, Column, Params, Report
 FORMATS = {
     "money": "#,##0.00",
     "volume": "#,##0.000",
-    "kg": "#,##0.00",
+    "kg": "#,##0.000",
     "count": "#,##0",
     "percent": "0.00",
     "number": "#,##0.00",

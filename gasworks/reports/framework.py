@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # How a figure is shown and exported: money to the fen, volumes to the litre (m³, 3 places).
 KINDS = ("text", "code", "period", "day", "money", "volume", "kg", "count", "percent", "number")
-PLACES = {"money": 2, "volume": 3, "kg": 2, "percent": 2, "number": 2, "count": 0}
+PLACES = {"money": 2, "volume": 3, "kg": 3, "percent": 2, "number": 2, "count": 0}
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,13 @@ class InspectionTask(models.Model):
         verbose_name = _("inspection task")
         verbose_name_plural = _("inspection tasks")
         ordering = ["due_on", "pk"]
-        indexes = [models.Index(fields=["status", "due_on"], name="inspection_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="inspection_status_due_idx"),
+            # The safety report reads visits by local day, and its rollup finds changed days by
+            # the time a task was planned or finished.
+            models.Index(fields=["finished_at"], name="inspection_finished_idx"),
+            models.Index(fields=["created_at"], name="inspection_created_idx"),
+        ]
         constraints = [
             # At most one open task per customer: the planner may run any number of times.
             models.UniqueConstraint(
@@ -284,7 +290,12 @@ class Hazard(models.Model):
             ("rectify_hazard", _("Can record a hazard's rectification")),
             ("close_hazard", _("Can re-inspect and close a hazard")),
         ]
-        indexes = [models.Index(fields=["status", "deadline"], name="hazard_status_deadline_idx")]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="hazard_status_deadline_idx"),
+            # The safety report counts hazards raised and closed by local day.
+            models.Index(fields=["raised_at"], name="hazard_raised_idx"),
+            models.Index(fields=["closed_at"], name="hazard_closed_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="hazard_level_valid", condition=Q(level__in=[s.value for s in HazardLevel])
@@ -443,7 +454,11 @@ class Emergency(models.Model):
         verbose_name_plural = _("emergencies")
         ordering = ["-reported_at", "-pk"]
         permissions = [("dispatch_emergency", _("Can dispatch crews and record arrival and resolution"))]
-        indexes = [models.Index(fields=["status", "reported_at"], name="emergency_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "reported_at"], name="emergency_status_idx"),
+            # The safety report reads emergencies by the day they were reported, any status.
+            models.Index(fields=["reported_at"], name="emergency_reported_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="emergency_priority_valid", condition=Q(priority__in=[s.value for s in Priority])

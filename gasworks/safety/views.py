@@ -18,6 +18,7 @@ from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Customer, Premises
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.dates import start_of_day
 from gasworks.safety import forms, interlock, pdf
 from gasworks.safety.models import (
     OPEN_EMERGENCY_STATUSES,
@@ -59,6 +60,32 @@ def _error_message(request, exc: DomainError) -> None:
     )
 
 
+def _narrowing(request) -> dict:
+    """The filters a report's drill-down passes to a list: a range of local days (`from`, `to`)
+    and a district. Unparsable values are ignored (the list then shows everything)."""
+    out: dict = {}
+    for name in ("from", "to"):
+        try:
+            out[name] = datetime.date.fromisoformat(request.GET.get(name, ""))
+        except ValueError:
+            continue
+    district = request.GET.get("district", "").strip()[:64]
+    if district:
+        out["district"] = district
+    return out
+
+
+def _day_range(queryset, field: str, narrowing: dict):
+    """Rows whose `field` (a time) falls on the local days from..to."""
+    if "from" in narrowing:
+        queryset = queryset.filter(**{f"{field}__gte": start_of_day(narrowing["from"])})
+    if "to" in narrowing:
+        queryset = queryset.filter(
+            **{f"{field}__lt": start_of_day(narrowing["to"] + datetime.timedelta(days=1))}
+        )
+    return queryset
+
+
 # ---------------------------------------------------------------- inspections
 
 
@@ -78,6 +105,13 @@ def inspection_list(request):
         tasks = tasks.filter(status__in=OPEN_TASK_STATUSES)
     elif status in TaskStatus.values:
         tasks = tasks.filter(status=status)
+    narrowing = _narrowing(request)
+    if "from" in narrowing:
+        tasks = tasks.filter(due_on__gte=narrowing["from"])
+    if "to" in narrowing:
+        tasks = tasks.filter(due_on__lte=narrowing["to"])
+    if "district" in narrowing:
+        tasks = tasks.filter(district=narrowing["district"])
     today = timezone.localdate()
     day = inspections.inspector_day(user, today) if scope == "mine" else None
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -91,6 +125,7 @@ def inspection_list(request):
             "status": status,
             "statuses": TaskStatus.choices,
             "today": today,
+            "narrowing": narrowing,
         },
     )
 
@@ -297,6 +332,10 @@ def hazard_list(request, overdue_only=False):
         queryset = queryset.filter(status=status)
     if level in HazardLevel.values:
         queryset = queryset.filter(level=level)
+    narrowing = _narrowing(request)  # raised on these local days, in this district
+    queryset = _day_range(queryset, "raised_at", narrowing)
+    if "district" in narrowing:
+        queryset = queryset.filter(customer__premises__district=narrowing["district"])
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -309,6 +348,7 @@ def hazard_list(request, overdue_only=False):
             "statuses": HazardStatus.choices,
             "levels": HazardLevel.choices,
             "today": timezone.localdate(),
+            "narrowing": narrowing,
         },
     )
 
@@ -448,7 +488,26 @@ def emergency_board(request):
     template = (
         "safety/emergency_rows.html" if request.headers.get("HX-Request") else "safety/emergency_board.html"
     )
-    return render(request, template, _board_context())
+    context = _board_context()
+    narrowing = _narrowing(request)
+    crew, priority = request.GET.get("crew", "")[:60], request.GET.get("priority", "")
+    if narrowing or crew or priority:
+        # A report's drill-down: the calls reported on those days (any status), newest first.
+        matching = _day_range(Emergency.objects.select_related("crew"), "reported_at", narrowing)
+        if "district" in narrowing:
+            matching = matching.filter(customer__premises__district=narrowing["district"])
+        if crew:
+            matching = matching.filter(crew__name=crew)
+        if priority:
+            matching = matching.filter(priority=priority)
+        context.update(
+            matching=list(matching[:MATCHING_SHOWN]),
+            narrowing={**narrowing, "crew": crew, "priority": priority},
+        )
+    return render(request, template, context)
+
+
+MATCHING_SHOWN = 200
 
 
 @staff_required
