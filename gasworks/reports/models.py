@@ -35,3 +35,4 @@ class RollupState(models.Model):
 
 
 # The reports' own tables (rollups), one import per report subpackage:
+from gasworks.reports.reading.models import *  # noqa: E402, F403
