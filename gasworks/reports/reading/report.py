@@ -87,7 +87,7 @@ class Cond:
             return False
         if self.last is not None and row["day"] > self.last:
             return False
-        removed = row["removed_on"]
+        removed = row.get("removed_on")
         return self.kept_at is None or removed is None or removed >= self.kept_at
 
 
@@ -344,7 +344,7 @@ class ReadingReport(Report):
         columns = [
             Column("rule", _("VEE rule"), "code", RULE_LABELS),
             Column("flags", _("Readings flagged"), "count"),
-            Column("share_pct", _("% of readings"), "percent"),
+            Column("share_pct", _("Share of readings, %"), "percent"),
             Column("awaiting", _("Awaiting review"), "count"),
             Column("approved", _("Approved"), "count"),
             Column("rejected", _("Rejected"), "count"),
