@@ -35,7 +35,9 @@ def test_routes_rules_and_drill_down_in_english(live_server, world):  # noqa: F8
         expect(page.locator("[data-testid=report-table] tbody")).to_contain_text("B2")
         screenshot(page, "report-reading-unread")
         page.goto(f"/reports/reading/?{JANUARY}&group_by=rule")
-        expect(page.locator("[data-testid=report-table] tbody")).to_contain_text("Reverse (register went backwards)")
+        expect(page.locator("[data-testid=report-table] tbody")).to_contain_text(
+            "Reverse (register went backwards)"
+        )
         _chart_drawn(page)
         screenshot(page, "report-reading-rule")
 
@@ -66,6 +68,8 @@ def test_a_meter_reader_on_a_phone_sees_their_route(live_server, world):  # noqa
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("A 册")
         _chart_drawn(page)
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
         screenshot(page, "report-reading-phone")

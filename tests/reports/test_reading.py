@@ -347,3 +347,21 @@ def test_touched_sees_review_by_its_audit_time(world):
         services.approve(world.duplicate, by=world.admin)
     assert d(1, 7) in store.touched_reading_days(since)
     assert store.touched_meters(since) == {world.c1.pk}
+
+
+def test_the_page_and_the_excel_file_in_chinese(world, client):
+    import io
+
+    import openpyxl
+
+    client.force_login(world.admin)
+    url = "/reports/reading/?from=2026-01-01&to=2026-01-31&group_by=route"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "抄表率" in page and "（不在抄表册中）" in page and "A 册" in page
+    for english in ("Meters due", "Completion", "not on a route", "Tamper alerts"):
+        assert english not in page
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(url + "&format=xlsx", HTTP_ACCEPT_LANGUAGE="zh-hans").content)
+    )
+    values = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert values[0][0] == "抄表" and ["（不在抄表册中）", 2, 2, 100.0] == values[-2][:4]

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
     Exists,
@@ -25,6 +26,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
@@ -36,6 +38,7 @@ from gasworks.metering.models import (
     Meter,
     MeterStatus,
     Reading,
+    ReadingRoute,
     ReadingStatus,
     RouteStop,
     TamperAlert,
@@ -91,14 +94,32 @@ def _attributed(qs, meter_ref: str, district_path: str):
     return qs.annotate(route_id_=_route(meter_ref), reader_id_=_reader(meter_ref), district_=F(district_path))
 
 
-def _dims(row: dict) -> dict:
-    return {"route_id": row["route_id_"], "reader_id": row["reader_id_"], "district": row["district_"] or ""}
+def _routed(qs, meter_ref: str, district_path: str):
+    """The cheap attribution of the rollup rows: one index lookup per row for the route; the
+    route's reader is looked up once per query in Python (`route_readers`)."""
+    return qs.annotate(route_id_=_route(meter_ref), district_=F(district_path))
+
+
+def route_readers() -> dict[int, int]:
+    return {pk: reader or 0 for pk, reader in ReadingRoute.objects.values_list("pk", "reader_id")}
+
+
+def _dims(row: dict, readers: dict[int, int]) -> tuple:
+    return (row["route_id_"], readers.get(row["route_id_"], 0), row["district_"] or "")
 
 
 def meters_on(route_id: int = 0, reader_id: int = 0, district: str = ""):
     """Meters attributed to a route / a reader / a district (0 or "" = no filter; route 0 means
     on no route only when asked for explicitly with `route_id=-1`)."""
-    meters = _attributed(Meter.objects.all(), "pk", "premises__district")
+    meters = Meter.objects.all()
+    # Narrow by an index first (the route's stops, the district), then check the attribution.
+    if route_id > 0:
+        meters = meters.filter(pk__in=RouteStop.objects.filter(route_id=route_id).values("meter_id"))
+    if reader_id > 0:
+        meters = meters.filter(pk__in=RouteStop.objects.filter(route__reader_id=reader_id).values("meter_id"))
+    if district and district != "-":
+        meters = meters.filter(premises__district=district)
+    meters = _attributed(meters, "pk", "premises__district")
     if route_id:
         meters = meters.filter(route_id_=0 if route_id < 0 else route_id)
     if reader_id:
@@ -123,61 +144,53 @@ def reading_day_rows(day: dt.date) -> list[dict]:
         taken_at__lt=OuterRef("taken_at"),
         status__in=REAL,
     )
+    readers = route_readers()
+    # The meter's removal date, kept only when it falls in the day's month (a join, not a lookup).
+    removed = Case(
+        When(meter__removed_on__range=(first, last), then=F("meter__removed_on")),
+        default=Value(None),
+        output_field=DateField(),
+    )
     counted = (
-        _attributed(base, "meter_id", "meter__premises__district")
-        .annotate(
-            removed_=Subquery(
-                Meter.objects.filter(pk=OuterRef("meter_id"), removed_on__range=(first, last)).values(
-                    "removed_on"
-                )[:1],
-                output_field=DateField(),
-            ),
-            is_first=Q(status__in=REAL) & ~Exists(earlier),
-        )
-        .values("route_id_", "reader_id_", "district_", "status", "removed_", "is_first")
+        _routed(base, "meter_id", "meter__premises__district")
+        .annotate(removed_=removed, is_first=Q(status__in=REAL) & ~Exists(earlier))
+        .values("route_id_", "district_", "status", "removed_", "is_first")
         .annotate(n=Count("pk"))
         .order_by()
     )
     rows: dict[tuple, dict] = {}
     for r in counted:
-        key = (r["route_id_"], r["reader_id_"], r["district_"] or "", r["status"], "", r["removed_"])
+        key = (*_dims(r, readers), r["status"], "", r["removed_"])
         row = rows.setdefault(key, _row(day, key))
         row["readings"] += r["n"]
         row["first_reads"] += r["n"] if r["is_first"] else 0
     flagged = (
-        _attributed(base.filter(status__in=WITH_FLAGS), "meter_id", "meter__premises__district")
-        .annotate(
-            removed_=Subquery(
-                Meter.objects.filter(pk=OuterRef("meter_id"), removed_on__range=(first, last)).values(
-                    "removed_on"
-                )[:1],
-                output_field=DateField(),
-            )
-        )
-        .values_list("route_id_", "reader_id_", "district_", "status", "removed_", "flags")
+        _routed(base.filter(status__in=WITH_FLAGS), "meter_id", "meter__premises__district")
+        .annotate(removed_=removed)
+        .values("route_id_", "district_", "status", "removed_", "flags")
     )
-    for route_id, reader_id, district, status, removed, flags in flagged:
-        codes = list(dict.fromkeys(flags or ()))
+    for r in flagged:
+        codes = list(dict.fromkeys(r["flags"] or ()))
         if not codes:
             continue
-        dims = (route_id, reader_id, district or "", status)
-        rows[(*dims, "", removed)]["flagged"] += 1
+        dims = (*_dims(r, readers), r["status"])
+        rows[(*dims, "", r["removed_"])]["flagged"] += 1
         for code in codes:
             key = (*dims, code, None)
             rows.setdefault(key, _row(day, key))["readings"] += 1
     for field, opened in (("raised_at", "alerts_opened"), ("closed_at", "alerts_closed")):
         alerts = (
-            _attributed(
+            _routed(
                 TamperAlert.objects.filter(**{f"{field}__gte": lo, f"{field}__lt": hi}),
                 "meter_id",
                 "meter__premises__district",
             )
-            .values("route_id_", "reader_id_", "district_")
+            .values("route_id_", "district_")
             .annotate(n=Count("pk"))
             .order_by()
         )
         for r in alerts:
-            key = (r["route_id_"], r["reader_id_"], r["district_"] or "", "", "", None)
+            key = (*_dims(r, readers), "", "", None)
             rows.setdefault(key, _row(day, key))[opened] += r["n"]
     return list(rows.values())
 
@@ -203,19 +216,20 @@ def _row(day, key) -> dict:
 def meter_day_rows(days: Iterable[dt.date] | None = None) -> list[dict]:
     """ReadingMeterDay rows of these days (None: every day), from the meters table."""
     rows: dict[tuple, dict] = {}
+    readers = route_readers()
     wanted = None if days is None else list(days)
     for field, figure in (("installed_on", "installed"), ("removed_on", "removed")):
         meters = Meter.objects.filter(**{f"{field}__isnull": False})
         if wanted is not None:
             meters = meters.filter(**{f"{field}__in": wanted})
         counted = (
-            _attributed(meters, "pk", "premises__district")
-            .values(field, "route_id_", "reader_id_", "district_")
+            _routed(meters, "pk", "premises__district")
+            .values(field, "route_id_", "district_")
             .annotate(n=Count("pk"))
             .order_by()
         )
         for r in counted:
-            key = (r[field], *_dims(r).values())
+            key = (r[field], *_dims(r, readers))
             row = rows.setdefault(
                 key,
                 {
