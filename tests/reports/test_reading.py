@@ -271,6 +271,9 @@ def test_rollup_live_and_mixed_paths_agree(world):
         services.approve(world.duplicate, by=world.admin)
         services.record_reading(world.b2, Decimal("130"), local(d(1, 30)))
         services.record_reading(world.b3, Decimal("80"), local(d(1, 31)))  # reverse: alert
+        # Before A1's first January reading (the 5th): now the first is on the 2nd, and the 5th
+        # (rolled up as a first read) must be rebuilt too.
+        services.record_reading(world.a1, Decimal("108"), local(d(1, 2)))
     mixed = {g: run({**query, "group_by": g}, world.admin, TODAY + dt.timedelta(days=1)) for g in groupings}
     states = list(RollupState.objects.all())
     RollupState.objects.all().delete()
