@@ -163,6 +163,9 @@ class Reading(models.Model):
         indexes = [
             models.Index(fields=["customer", "taken_at"], name="reading_customer_time_idx"),
             models.Index(fields=["status", "taken_at"], name="reading_status_time_idx"),
+            # Readings recorded since a time (the reports' rollups find what changed by it): an
+            # append at the index's right edge, as created_at only grows.
+            models.Index(fields=["created_at"], name="reading_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -102,6 +102,7 @@ FILTERS: dict[str, StrOrPromise] = {
     "station": _("Station"),
     "level": _("Level"),
     "days": _("Days without a reading"),
+    "rule": _("VEE rule"),
 }
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -53,6 +53,9 @@ class Rollup:
     touched: Source
     rebuild: object  # Callable[[list], None]
     all_keys: object  # Callable[[], Iterable]
+    # Keys rebuilt per transaction: 1 for a day or a period; more for small keys (a meter), so
+    # a refresh of a million of them is not a million transactions.
+    chunk: int = 1
 
 
 ROLLUPS: dict[str, Rollup] = {}
@@ -97,9 +100,9 @@ def refresh(names: Iterable[str] | None = None, full: bool = False) -> dict[str,
         started = timezone.now()
         since = None if full else live_since(name)
         keys = sorted(rollup.all_keys() if since is None else rollup.touched(since))  # type: ignore[operator]
-        for key in keys:
+        for i in range(0, len(keys), rollup.chunk):
             with transaction.atomic():
-                rollup.rebuild([key])  # type: ignore[operator]
+                rollup.rebuild(keys[i : i + rollup.chunk])  # type: ignore[operator]
         with transaction.atomic():
             RollupState.objects.update_or_create(name=name, defaults={"refreshed_from": started})
         done[name] = len(keys)
