@@ -118,8 +118,9 @@ def _in_thread(export_id: int) -> None:
         connection.close()  # the thread's own connection
 
 
-def run_export(export_id: int) -> Export | None:
-    """Write the export's file; safe to call again for the same export (see the module doc)."""
+def run_export(export_id: int, on_progress=None) -> Export | None:
+    """Write the export's file; safe to call again for the same export (see the module doc).
+    `on_progress(rows_done)` is called with each progress note (the benchmark's RSS probe)."""
     with transaction.atomic():
         export = Export.objects.select_for_update().select_related("user").filter(pk=export_id).first()
         if export is None or export.status == ExportStatus.DONE:
@@ -133,7 +134,7 @@ def run_export(export_id: int) -> Export | None:
         with translation.override(export.language):
             params = report.scope(export.user, parse_params(report, export.params))
             name = f"{export.pk}-{file_name(report, params, export.format)}"
-            written = _write(report, params, export, exports_dir() / name)
+            written = _write(report, params, export, exports_dir() / name, on_progress)
     except Exception as exc:  # recorded for the user (a bad stored filter too); the worker goes on
         log.exception("export %s failed", export_id)
         Export.objects.filter(pk=export_id).update(
@@ -150,9 +151,11 @@ def run_export(export_id: int) -> Export | None:
     return Export.objects.get(pk=export_id)
 
 
-def _write(report: Report, params: Params, export: Export, path: Path) -> int:
+def _write(report: Report, params: Params, export: Export, path: Path, on_progress=None) -> int:
     def progress(done: int) -> None:
         Export.objects.filter(pk=export.pk).update(rows_done=done)
+        if on_progress:
+            on_progress(done)
 
     result = report.run(params)  # the columns and totals (a list report's run is one page)
     rows = report.rows(params) if report.count(params) is not None else result.rows

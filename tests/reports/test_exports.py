@@ -5,6 +5,7 @@ for its owner alone; old files are deleted; a rerun after a crash writes the fil
 import io
 import time
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -240,3 +241,50 @@ def test_without_redis_a_thread_writes_the_file(client, settings):
         thread.join(timeout=10)
     assert Export.objects.get(pk=export_id).status == ExportStatus.DONE
     assert client.get(f"/reports/exports/{export_id}/download/").status_code == 200
+
+
+def test_the_fast_rows_are_the_cells_xlsxwriter_writes(tmp_path):
+    """write_xlsx writes data rows straight into XlsxWriter's row stream; the cells must be the
+    ones XlsxWriter's own write_string / write_number give, tricky text included."""
+    import xlsxwriter
+
+    from gasworks.customers.models import Category
+    from gasworks.reports import export
+
+    columns = [
+        Column("text", _("Name")),
+        Column("code", _("Category"), "code", Category.choices),
+        Column("money", _("Amount"), "money"),
+        Column("volume", _("Volume"), "volume"),
+    ]
+    texts = ["plain", "A&B <c>", " lead", "trail ", "tab\there", "bell\x07", "_x0041_", "全角\u3000", "", "x" * 40000]
+    rows = [
+        {"text": t, "code": ("residential", "commercial", "martian")[i % 3], "money": Decimal("12.34") * i, "volume": None}
+        for i, t in enumerate(texts)
+    ]
+    rows.append({"text": None, "code": None, "money": None, "volume": Decimal("0.001")})
+    fast = tmp_path / "fast.xlsx"
+    export.write_xlsx(Long(), framework.Params(), columns, rows, {"money": Decimal("1")}, str(fast))
+
+    slow = tmp_path / "slow.xlsx"
+    book = xlsxwriter.Workbook(str(slow), {"constant_memory": True, "strings_to_numbers": False})
+    sheet = book.add_worksheet()
+    formats = {kind: book.add_format({"num_format": f}) for kind, f in export.FORMATS.items()}
+    for r, row in enumerate(rows):
+        for c, column in enumerate(columns):
+            value = row.get(column.key)
+            if value is None:
+                continue
+            if column.numeric:
+                sheet.write_number(r, c, float(value), formats[column.kind])
+            else:
+                sheet.write_string(r, c, column.label_of(value))
+    book.close()
+
+    got = list(openpyxl.load_workbook(fast).active.iter_rows())
+    header = next(i for i, cells in enumerate(got) if cells[0].value == "Name")
+    got = got[header + 1 : header + 1 + len(rows)]
+    want = list(openpyxl.load_workbook(slow).active.iter_rows())
+    assert len(got) == len(want) == len(rows)
+    for got_row, want_row in zip(got, want, strict=True):
+        assert [(c.value, c.number_format) for c in got_row] == [(c.value, c.number_format) for c in want_row]
