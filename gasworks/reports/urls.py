@@ -7,6 +7,7 @@ from gasworks.reports import views
 app_name = "reports"
 urlpatterns = [
     path("", views.report_index, name="index"),
+    path("trends/", views.trends_fragment, name="trends"),
     path("exports/", views.export_list, name="exports"),
     path("exports/<int:pk>/", views.export_page, name="export"),
     path("exports/<int:pk>/progress/", views.export_progress, name="export-progress"),

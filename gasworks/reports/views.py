@@ -20,6 +20,7 @@ from gasworks.reports.api import report_response
 from gasworks.reports.dashboard import tiles_for
 from gasworks.reports.framework import FILTERS, REPORTS, Column, parse_params, reports_for
 from gasworks.reports.models import Export
+from gasworks.reports.trends import charts_for, trends_for
 from gasworks.web.views import staff_required
 
 
@@ -28,7 +29,20 @@ def dashboard(request):
     """The landing page: customers go to their portal, staff see the figures of their role."""
     if is_customer(request.user):
         return redirect("portal")
-    return render(request, "web/home.html", {"sections": tiles_for(request.user)})
+    # The trend charts come after load (reports:trends, htmx): the tiles show at once.
+    return render(
+        request, "web/home.html", {"sections": tiles_for(request.user), "trends": bool(trends_for(request.user))}
+    )
+
+
+@staff_required
+def trends_fragment(request):
+    """The landing page's 12-month trend charts (fetched by htmx after the page has loaded)."""
+    charts = [
+        {"label": c["trend"].label, "key": c["trend"].key, "chart": json.dumps(c["data"]), "report": c["report"]}
+        for c in charts_for(request.user)
+    ]
+    return render(request, "reports/_trends.html", {"charts": charts})
 
 
 @staff_required
