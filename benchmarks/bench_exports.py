@@ -58,7 +58,9 @@ def main() -> None:
         for at, label in marks.items():
             if done >= at and label not in {s[0] for s in seen}:
                 seen.append((label, done, rss_mb()))
-                print(f"  {label:>5}: {done:>9,} rows, RSS {rss_mb():.0f} MB, {done / (time.perf_counter() - started):,.0f} rows/s")
+                print(
+                    f"  {label:>5}: {done:>9,} rows, RSS {rss_mb():.0f} MB, {done / (time.perf_counter() - started):,.0f} rows/s"
+                )
 
     done = background.run_export(export.pk, on_progress=probe)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started

@@ -38,13 +38,13 @@ def report_response(report, params, result, fmt: str):
     rows = report.rows(params) if listing else result.rows
     if fmt == "xlsx":
         body = export.xlsx_bytes(report, params, result.columns, rows, result.total)
-        response = HttpResponse(
+        book = HttpResponse(
             body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
+        book["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return book
     lines = export.csv_lines(result.columns, rows, result.total)
-    response = (
+    response: HttpResponse | StreamingHttpResponse = (
         StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         if listing
         else HttpResponse("".join(lines), content_type="text/csv; charset=utf-8")

@@ -77,7 +77,9 @@ def needs_background(report: Report, params: Params) -> bool:
 def file_name(report: Report, params: Params, fmt: str) -> str:
     """What the downloaded file is called: the report and its range."""
     stamp = params.query(report)
-    name = f"{report.name}-{stamp.get('from') or stamp.get('as_of') or ''}-{stamp.get('to') or ''}".rstrip("-")
+    name = f"{report.name}-{stamp.get('from') or stamp.get('as_of') or ''}-{stamp.get('to') or ''}".rstrip(
+        "-"
+    )
     return f"{name}.{fmt}"
 
 
@@ -138,7 +140,9 @@ def run_export(export_id: int, on_progress=None) -> Export | None:
     except Exception as exc:  # recorded for the user (a bad stored filter too); the worker goes on
         log.exception("export %s failed", export_id)
         Export.objects.filter(pk=export_id).update(
-            status=ExportStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+            status=ExportStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
         )
         return Export.objects.get(pk=export_id)
     Export.objects.filter(pk=export_id).update(

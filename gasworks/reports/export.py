@@ -14,10 +14,10 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.xmlwriter import XMLwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.xmlwriter import XMLwriter
 
 from gasworks.reports.framework import FILTERS, PLACES, Column, Params, Report
 
@@ -153,7 +153,9 @@ def _escaped_cells(plan, row: dict, r: int) -> list[str]:
     return cells
 
 
-def _data_rows(sheet, columns: list[Column], rows: Iterable[dict], first: int, number_formats, progress) -> int:
+def _data_rows(
+    sheet, columns: list[Column], rows: Iterable[dict], first: int, number_formats, progress
+) -> int:
     """Write the rows' cells straight into the sheet's row stream, as XlsxWriter's
     constant-memory mode writes them (inline strings, numbers with their format's style), one
     string per row: XlsxWriter's per-cell path (argument checks, a cell object, a dict per row,

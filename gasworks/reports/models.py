@@ -49,13 +49,18 @@ class Export(models.Model):
     `export_keep_days` have passed."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_exports", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="report_exports",
+        verbose_name=_("user"),
     )
     report = models.CharField(_("report"), max_length=40)
     params = models.JSONField(_("filters"), default=dict)  # the query string that gives the params back
     format = models.CharField(_("format"), max_length=4)  # xlsx | csv
     language = models.CharField(max_length=16, default="en")  # the file's header and labels
-    status = models.CharField(_("status"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.CharField(max_length=255, blank=True)  # the file's name under EXPORTS_DIR

@@ -31,7 +31,9 @@ def dashboard(request):
         return redirect("portal")
     # The trend charts come after load (reports:trends, htmx): the tiles show at once.
     return render(
-        request, "web/home.html", {"sections": tiles_for(request.user), "trends": bool(trends_for(request.user))}
+        request,
+        "web/home.html",
+        {"sections": tiles_for(request.user), "trends": bool(trends_for(request.user))},
     )
 
 
@@ -39,7 +41,12 @@ def dashboard(request):
 def trends_fragment(request):
     """The landing page's 12-month trend charts (fetched by htmx after the page has loaded)."""
     charts = [
-        {"label": c["trend"].label, "key": c["trend"].key, "chart": json.dumps(c["data"]), "report": c["report"]}
+        {
+            "label": c["trend"].label,
+            "key": c["trend"].key,
+            "chart": json.dumps(c["data"]),
+            "report": c["report"],
+        }
         for c in charts_for(request.user)
     ]
     return render(request, "reports/_trends.html", {"charts": charts})
@@ -200,7 +207,7 @@ def export_download(request, pk: int):
     if path is None:
         raise Http404
     name = path.name.split("-", 1)[1]
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # noqa: SIM115 (closed by the response)
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # closed by the response
 
 
 @staff_required

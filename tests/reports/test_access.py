@@ -57,7 +57,9 @@ def test_the_table_names_every_report_permission():
 def test_the_roles_hold_exactly_their_report_permissions(personas, role):
     user = personas[role]
     held = {codename for codename in HOLDERS if codename.startswith("reports.") and user.has_perm(codename)}
-    assert held == {codename for codename, roles in HOLDERS.items() if role in roles and codename.startswith("reports.")}
+    assert held == {
+        codename for codename, roles in HOLDERS.items() if role in roles and codename.startswith("reports.")
+    }
 
 
 @pytest.mark.parametrize("name", REPORT_NAMES)
@@ -148,7 +150,10 @@ def test_the_manager_may_not_manage_users_or_parameters(client, personas, path):
     assert client.post("/system/parameters/", {"export_keep_days": "1"}).status_code == 403
 
 
-@pytest.mark.parametrize(("method", "path"), [("get", "/api/v1/users/"), ("post", "/api/v1/users/"), ("get", "/api/v1/users/{cashier}/")])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/v1/users/"), ("post", "/api/v1/users/"), ("get", "/api/v1/users/{cashier}/")],
+)
 def test_the_manager_gets_403_on_the_users_api(personas, method, path):
     api = APIClient()
     api.force_authenticate(personas["manager"])
@@ -165,7 +170,9 @@ def test_the_manager_reads_everything_else(personas):
     from gasworks.accounts.roles import gasworks_apps
 
     manager = personas["manager"]
-    views = Permission.objects.filter(content_type__app_label__in=gasworks_apps(), codename__startswith="view_")
+    views = Permission.objects.filter(
+        content_type__app_label__in=gasworks_apps(), codename__startswith="view_"
+    )
     missing = {
         f"{p.content_type.app_label}.{p.codename}"
         for p in views.select_related("content_type")

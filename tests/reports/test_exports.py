@@ -108,7 +108,9 @@ def test_the_export_keeps_the_filters_and_the_language(
 
 
 def test_a_csv_export_in_the_background(client, personas, many, inline, django_capture_on_commit_callbacks):
-    export, _response = _start(client, personas["manager"], fmt="csv", capture=django_capture_on_commit_callbacks)
+    export, _response = _start(
+        client, personas["manager"], fmt="csv", capture=django_capture_on_commit_callbacks
+    )
     text = Path(background.path_of(Export.objects.get(pk=export.pk))).read_text("utf-8-sig")
     lines = text.splitlines()
     assert lines[0].startswith("account_no,name,category,status")
@@ -169,7 +171,9 @@ def test_progress_is_recorded_every_10000_rows(personas, long_report, monkeypatc
         queryset.update = update
         return queryset
 
-    export = Export.objects.create(user=personas["manager"], report="long-test", format="xlsx", rows_total=25_000)
+    export = Export.objects.create(
+        user=personas["manager"], report="long-test", format="xlsx", rows_total=25_000
+    )
     monkeypatch.setattr(Export.objects, "filter", spy)
     background.run_export(export.pk)
     assert seen == [10_000, 20_000]
@@ -178,7 +182,9 @@ def test_progress_is_recorded_every_10000_rows(personas, long_report, monkeypatc
 
 
 def test_a_failed_export_says_so_and_a_rerun_writes_the_file(client, personas, long_report):
-    export = Export.objects.create(user=personas["manager"], report="long-test", format="csv", rows_total=25_000)
+    export = Export.objects.create(
+        user=personas["manager"], report="long-test", format="csv", rows_total=25_000
+    )
     long_report.fail = True
     background.run_export(export.pk)
     export.refresh_from_db()
@@ -200,11 +206,19 @@ def test_a_failed_export_says_so_and_a_rerun_writes_the_file(client, personas, l
 def test_old_exports_are_deleted_with_their_files(personas, exports_dir):
     exports_dir.mkdir(parents=True)
     old = Export.objects.create(
-        user=personas["manager"], report="customers", format="xlsx", status=ExportStatus.DONE, file="1-old.xlsx"
+        user=personas["manager"],
+        report="customers",
+        format="xlsx",
+        status=ExportStatus.DONE,
+        file="1-old.xlsx",
     )
     Export.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
     fresh = Export.objects.create(
-        user=personas["manager"], report="customers", format="xlsx", status=ExportStatus.DONE, file="2-new.xlsx"
+        user=personas["manager"],
+        report="customers",
+        format="xlsx",
+        status=ExportStatus.DONE,
+        file="2-new.xlsx",
     )
     (exports_dir / "1-old.xlsx").write_bytes(b"x")
     (exports_dir / "2-new.xlsx").write_bytes(b"x")
@@ -215,13 +229,17 @@ def test_old_exports_are_deleted_with_their_files(personas, exports_dir):
     assert background.delete_old_exports(now=timezone.now() + timedelta(days=2)) == 1
 
 
-def test_with_redis_the_export_goes_to_celery(settings, personas, many, monkeypatch, django_capture_on_commit_callbacks):
+def test_with_redis_the_export_goes_to_celery(
+    settings, personas, many, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = "redis://127.0.0.1:6379/0", False
     sent = []
     monkeypatch.setattr(background.export_task, "delay", sent.append)
     report = framework.REPORTS["customers"]
     with django_capture_on_commit_callbacks(execute=True):
-        export = background.start_export(personas["manager"], report, framework.parse_params(report, {}), "xlsx")
+        export = background.start_export(
+            personas["manager"], report, framework.parse_params(report, {}), "xlsx"
+        )
     assert sent == [export.pk] and not background.THREADS
 
 
@@ -257,9 +275,25 @@ def test_the_fast_rows_are_the_cells_xlsxwriter_writes(tmp_path):
         Column("money", _("Amount"), "money"),
         Column("volume", _("Volume"), "volume"),
     ]
-    texts = ["plain", "A&B <c>", " lead", "trail ", "tab\there", "bell\x07", "_x0041_", "全角\u3000", "", "x" * 40000]
+    texts = [
+        "plain",
+        "A&B <c>",
+        " lead",
+        "trail ",
+        "tab\there",
+        "bell\x07",
+        "_x0041_",
+        "全角\u3000",
+        "",
+        "x" * 40000,
+    ]
     rows = [
-        {"text": t, "code": ("residential", "commercial", "martian")[i % 3], "money": Decimal("12.34") * i, "volume": None}
+        {
+            "text": t,
+            "code": ("residential", "commercial", "martian")[i % 3],
+            "money": Decimal("12.34") * i,
+            "volume": None,
+        }
         for i, t in enumerate(texts)
     ]
     rows.append({"text": None, "code": None, "money": None, "volume": Decimal("0.001")})

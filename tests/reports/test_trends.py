@@ -34,7 +34,9 @@ class Monthly(Report):
             {"period": "2026-11", "category": "residential", "volume": Decimal("7")},
             {"period": "2025-11", "category": "residential", "volume": Decimal("99")},  # 13 months back
         ]
-        return Result([Column("period", _("Period"), "period"), Column("volume", _("Volume"), "volume")], rows, {})
+        return Result(
+            [Column("period", _("Period"), "period"), Column("volume", _("Volume"), "volume")], rows, {}
+        )
 
 
 class Daily(Report):
@@ -79,7 +81,15 @@ def reports(monkeypatch):
         "TRENDS",
         [
             Trend("m", _("Gas sold (m³)"), "trend-monthly", "volume", ("manager",), group_by="period"),
-            Trend("d", _("My collections"), "trend-daily", "amount", ("cashier", "manager"), group_by="day", x="day"),
+            Trend(
+                "d",
+                _("My collections"),
+                "trend-daily",
+                "amount",
+                ("cashier", "manager"),
+                group_by="day",
+                x="day",
+            ),
             Trend("a", _("Arrears owed"), "trend-asof", "total", ("manager",), grouping="months"),
             Trend("gone", _("Fills"), "no-such-report", "fills", ("manager",)),
         ],
@@ -129,12 +139,16 @@ def test_the_fragment_draws_the_charts_and_skips_a_failing_report(client, report
     client.force_login(personas["manager"])
     page = client.get("/reports/trends/").content.decode()
     assert page.count('data-testid="trend"') == 2  # the failing as-of report is left out
-    chart = json.loads(page.split('data-trend="m"')[0].rsplit('data-chart="', 1)[1].split('"')[0].replace("&quot;", '"'))
+    chart = json.loads(
+        page.split('data-trend="m"')[0].rsplit('data-chart="', 1)[1].split('"')[0].replace("&quot;", '"')
+    )
     assert chart["x"][0] == "2025-12" and chart["series"][0]["data"][1] == 12.75
     assert "<script>" not in page
 
 
-def test_the_landing_page_runs_no_report_and_fetches_the_trends_after_load(client, reports, personas, monkeypatch):
+def test_the_landing_page_runs_no_report_and_fetches_the_trends_after_load(
+    client, reports, personas, monkeypatch
+):
     def refuse(self, params):
         raise AssertionError("the landing page ran a report")
 

@@ -6,6 +6,7 @@ the export streams them all (a million rows at flat memory, in the background ab
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Category, Customer, Status
 from gasworks.reports.framework import Column, Params, Report, Result
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PAGE_ROWS = 100
 FIELDS = ("account_no", "name", "category", "status", "phone", "household_size", "opened_on")
@@ -39,8 +43,8 @@ class CustomerList(Report):
         return [
             Column("account_no", _("Account number")),
             Column("name", _("Name")),
-            Column("category", _("Category"), "code", Category.choices),
-            Column("status", _("Status"), "code", Status.choices),
+            Column("category", _("Category"), "code", dict(Category.choices)),
+            Column("status", _("Status"), "code", dict(Status.choices)),
             Column("phone", _("Phone")),
             Column("district", _("District")),
             Column("address", _("Address")),
@@ -68,7 +72,9 @@ class CustomerList(Report):
     def run(self, params: Params) -> Result:
         rows = list(self.queryset(params).values(*FIELDS, **JOINED)[:PAGE_ROWS])
         count = self.count(params) if len(rows) == PAGE_ROWS else len(rows)
-        notes = [(_("Accounts"), f"{count:,}")]
+        notes: list[tuple[StrOrPromise, str]] = [(_("Accounts"), f"{count:,}")]
         if count > len(rows):
-            notes.append((_("Shown here"), _("the first %(n)d; the export holds them all") % {"n": len(rows)}))
+            notes.append(
+                (_("Shown here"), _("the first %(n)d; the export holds them all") % {"n": len(rows)})
+            )
         return Result(self.columns(), rows, {}, notes=notes)
