@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from pathlib import Path
 from celery import shared_task
 from celery.schedules import crontab
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -104,13 +105,16 @@ def dispatch(export_id: int) -> None:
     if settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
         export_task.delay(export_id)
         return
-    thread = threading.Thread(target=_in_thread, args=(export_id,), name=f"export-{export_id}", daemon=True)
+    # Half a second late: the request that started it finishes its own writes (its session)
+    # first, since SQLite lets one writer in at a time.
+    thread = threading.Timer(0.5, _in_thread, args=(export_id,))
+    thread.name, thread.daemon = f"export-{export_id}", True
     thread.start()
     THREADS.append(thread)
 
 
 # Threads started by this process (tests wait for them; nothing else reads this).
-THREADS: list[threading.Thread] = []
+THREADS: list[threading.Thread] = []  # (Timers)
 
 
 def _in_thread(export_id: int) -> None:
@@ -120,15 +124,40 @@ def _in_thread(export_id: int) -> None:
         connection.close()  # the thread's own connection
 
 
-def run_export(export_id: int, on_progress=None) -> Export | None:
-    """Write the export's file; safe to call again for the same export (see the module doc).
-    `on_progress(rows_done)` is called with each progress note (the benchmark's RSS probe)."""
+def _retrying(action, attempts: int = 20):
+    """Run a short write again when the database says it is locked: SQLite lets one writer in at
+    a time, and a thread's progress note must not fail the export (nor a failed export stay
+    "running" because noting the failure met the lock)."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except OperationalError:
+            if attempt == attempts - 1 or connection.vendor != "sqlite":
+                raise
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+    return None
+
+
+def _update(export_id: int, **values) -> None:
+    _retrying(lambda: Export.objects.filter(pk=export_id).update(**values))
+
+
+def _claim(export_id: int) -> Export | None:
     with transaction.atomic():
         export = Export.objects.select_for_update().select_related("user").filter(pk=export_id).first()
         if export is None or export.status == ExportStatus.DONE:
             return export
         export.status, export.rows_done, export.error = ExportStatus.RUNNING, 0, ""
         export.save(update_fields=["status", "rows_done", "error"])
+    return export
+
+
+def run_export(export_id: int, on_progress=None) -> Export | None:
+    """Write the export's file; safe to call again for the same export (see the module doc).
+    `on_progress(rows_done)` is called with each progress note (the benchmark's RSS probe)."""
+    export = _retrying(lambda: _claim(export_id))
+    if export is None or export.status == ExportStatus.DONE:
+        return export
     report = REPORTS.get(export.report)
     try:
         if report is None:
@@ -139,13 +168,15 @@ def run_export(export_id: int, on_progress=None) -> Export | None:
             written = _write(report, params, export, exports_dir() / name, on_progress)
     except Exception as exc:  # recorded for the user (a bad stored filter too); the worker goes on
         log.exception("export %s failed", export_id)
-        Export.objects.filter(pk=export_id).update(
+        _update(
+            export_id,
             status=ExportStatus.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=timezone.now(),
         )
         return Export.objects.get(pk=export_id)
-    Export.objects.filter(pk=export_id).update(
+    _update(
+        export_id,
         status=ExportStatus.DONE,
         file=name,
         rows_done=written,
@@ -157,7 +188,7 @@ def run_export(export_id: int, on_progress=None) -> Export | None:
 
 def _write(report: Report, params: Params, export: Export, path: Path, on_progress=None) -> int:
     def progress(done: int) -> None:
-        Export.objects.filter(pk=export.pk).update(rows_done=done)
+        _update(export.pk, rows_done=done)
         if on_progress:
             on_progress(done)
 

@@ -58,8 +58,14 @@ def station(live_server, monkeypatch):
 
 
 def _dashboard(page, name: str) -> None:
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.goto("/")
-    expect(page.locator('[data-testid="trend"]').first).to_be_visible()
+    try:
+        expect(page.locator('[data-testid="trend"]').first).to_be_visible(timeout=30000)
+    except AssertionError:
+        raise AssertionError(f"no trend drawn; the browser said: {problems}") from None
     expect(page.locator(".gw-trend canvas").first).to_be_visible()  # ECharts drew it
     expect(page.locator('#mainnav a[href="/reports/"]')).to_have_count(1)
     screenshot(page, f"dashboard-{name}")
@@ -67,8 +73,9 @@ def _dashboard(page, name: str) -> None:
 
 def _export(page, name: str) -> bytes:
     page.goto("/customers/")
-    page.locator('[data-testid="customer-export"] button').click()
-    page.wait_for_url("**/reports/exports/*/")
+    with page.expect_navigation(timeout=30000):
+        page.locator('[data-testid="customer-export"] button').click()
+    assert "/reports/exports/" in page.url, page.content()[:3000]
     download_link = page.locator('[data-testid="export-download"]')
     expect(download_link).to_be_visible(timeout=30000)  # htmx polled the progress until done
     expect(page.locator('[data-testid="export-bar"]')).to_have_attribute("value", "100")
