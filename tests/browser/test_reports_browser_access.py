@@ -34,7 +34,9 @@ class BilledVolume(Report):
     def run(self, params):
         periods = framework.periods_between(params.period_from, params.period_to)
         rows = [{"period": p, "volume": Decimal(1000 + 37 * i)} for i, p in enumerate(periods)]
-        return Result([Column("period", _("Period"), "period"), Column("volume", _("Volume"), "volume")], rows, {})
+        return Result(
+            [Column("period", _("Period"), "period"), Column("volume", _("Volume"), "volume")], rows, {}
+        )
 
 
 @pytest.fixture
@@ -116,8 +118,12 @@ def test_at_a_phones_width(station):
         page.set_viewport_size(PHONE)
         log_in(page, "zhanzhang")
         _dashboard(page, "phone")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the dashboard is {overflow}px wider than the phone"
         _export(page, "phone")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         assert overflow <= 0, f"the export page is {overflow}px wider than the phone"
