@@ -167,6 +167,9 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Background report exports wait here for their owner (never served as static media: the
+# download view checks who asks).
+EXPORTS_DIR = Path(env_str("GASWORKS_EXPORTS_DIR", str(VAR_DIR / "exports")))
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -135,7 +135,7 @@ def personas(db):
     """One user per role, plus a customer login bound to its own account and a stranger's account."""
     people = {
         role: make_user(role)
-        for role in ("admin", "cashier", "meter_reader", "inspector", "dispatcher", "filler")
+        for role in ("admin", "manager", "cashier", "meter_reader", "inspector", "dispatcher", "filler")
     }
     own = make_customer(name="张三")
     people["customer"] = make_user("customer", customer=own)

@@ -3,7 +3,8 @@
 DEMO_PASSWORD = "gasworks-demo-2026"
 
 DEMO_USERS = [
-    ("admin", "admin", "王站长"),
+    ("admin", "admin", "王管理"),
+    ("manager", "manager", "赵站长"),
     ("cashier", "cashier", "李收费"),
     ("reader", "meter_reader", "张抄表"),
     ("inspector", "inspector", "刘安检"),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
+    MANAGER = "manager", _("Station manager")
     CASHIER = "cashier", _("Cashier")
     METER_READER = "meter_reader", _("Meter reader")
     INSPECTOR = "inspector", _("Safety inspector")
@@ -31,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.INSPECTOR: [*_VIEW_CUSTOMERS],
     Role.DISPATCHER: [*_VIEW_CUSTOMERS],
     Role.FILLER: [*_VIEW_CUSTOMERS],
+    Role.MANAGER: [],  # reads everything (see sync_role_groups); its approvals come from the apps
     Role.CUSTOMER: [],
 }
 
@@ -49,6 +51,12 @@ ADMIN_APPS = [
     "safety",
     "reports",
 ]
+
+
+# The station manager (站长) reads everything: every view_* permission of the Gasworks apps
+# (those whose AppConfig.name starts "gasworks."), except on the tables of users and parameters,
+# which only the administrator manages (and sees). Approvals are named in ROLE_PERMISSIONS.
+MANAGER_HIDDEN_MODELS = [("accounts", "user"), ("system", "parameter")]
 
 
 def extend(role: str, *perms: str) -> None:
@@ -70,12 +78,33 @@ def sync_role_groups(**kwargs) -> None:
         group, _created = Group.objects.get_or_create(name=role.value)
         if role == Role.ADMIN:
             perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+        elif role == Role.MANAGER:
+            perms = _manager_reads(Permission) | _listed(Permission, ROLE_PERMISSIONS.get(role, []))
         else:
-            wanted = ROLE_PERMISSIONS.get(role, [])
-            perms = Permission.objects.none()
-            for item in wanted:
-                app_label, codename = item.split(".", 1)
-                perms = perms | Permission.objects.filter(
-                    content_type__app_label=app_label, codename=codename
-                )
-        group.permissions.set(perms)
+            perms = _listed(Permission, ROLE_PERMISSIONS.get(role, []))
+        group.permissions.set(perms.distinct())
+
+
+def _listed(Permission, wanted: list[str]):
+    perms = Permission.objects.none()
+    for item in wanted:
+        app_label, codename = item.split(".", 1)
+        perms = perms | Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return perms
+
+
+def gasworks_apps() -> list[str]:
+    from django.apps import apps
+
+    return [config.label for config in apps.get_app_configs() if config.name.startswith("gasworks.")]
+
+
+def _manager_reads(Permission):
+    from django.db.models import Q
+
+    hidden = Q()
+    for app_label, model in MANAGER_HIDDEN_MODELS:
+        hidden |= Q(content_type__app_label=app_label, content_type__model=model)
+    return Permission.objects.filter(
+        content_type__app_label__in=gasworks_apps(), codename__startswith="view_"
+    ).exclude(hidden)

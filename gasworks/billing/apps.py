@@ -23,6 +23,8 @@ class BillingConfig(AppConfig):
             "billing.view_adjustment",
             "billing.add_adjustment",
         )
+        # The station manager approves the adjustments above the threshold.
+        extend("manager", "billing.approve_adjustment")
         web_hooks.install()
 
     @staticmethod

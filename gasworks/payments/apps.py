@@ -27,6 +27,8 @@ class PaymentsConfig(AppConfig):
             "payments.topup_card",
             "payments.manage_card",
         )
+        # The station manager approves the refunds above the threshold.
+        extend("manager", "payments.approve_refund")
         register(Item(_("Counter"), "payments:counter", "payments.take_counter_payment", icon="cash-coin"))
         register(Item(_("Payments"), "payments:list", "payments.view_payment", icon="receipt"))
         register(Item(_("My shift"), "payments:shift", "payments.view_shift", icon="clock-history"))

@@ -2,7 +2,7 @@
 `format=`). Group keys are codes; money and volumes are decimal strings."""
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -33,15 +33,21 @@ def report_response(report, params, result, fmt: str):
     name = f"{report.name}-{stamp.get('from') or stamp.get('as_of') or ''}-{stamp.get('to') or ''}".rstrip(
         "-"
     )
+    # A list-like report streams every row (its `run` holds one page of them).
+    listing = report.count(params) is not None
+    rows = report.rows(params) if listing else result.rows
     if fmt == "xlsx":
-        body = export.xlsx_bytes(report, params, result.columns, result.rows, result.total)
-        response = HttpResponse(
+        body = export.xlsx_bytes(report, params, result.columns, rows, result.total)
+        book = HttpResponse(
             body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        return response
-    response = HttpResponse(
-        export.csv_text(result.columns, result.rows, result.total), content_type="text/csv; charset=utf-8"
+        book["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return book
+    lines = export.csv_lines(result.columns, rows, result.total)
+    response: HttpResponse | StreamingHttpResponse = (
+        StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        if listing
+        else HttpResponse("".join(lines), content_type="text/csv; charset=utf-8")
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response

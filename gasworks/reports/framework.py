@@ -11,7 +11,7 @@ label only when shown to a person (page, print, Excel), never in JSON or CSV.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -103,6 +103,8 @@ FILTERS: dict[str, StrOrPromise] = {
     "level": _("Level"),
     "days": _("Days without a reading"),
     "rule": _("VEE rule"),
+    "status": _("Status"),
+    "search": _("Search"),
 }
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -172,16 +174,29 @@ class Report:
     title: ClassVar[StrOrPromise]
     description: ClassVar[StrOrPromise] = ""
     permission: ClassVar[str]  # "reports.view_sales_report"
-    period: ClassVar[str] = "day"  # day | month | as_of
+    period: ClassVar[str] = "day"  # day | month | as_of | none (a list with no date range)
     group_by: ClassVar[tuple[str, ...]] = ()  # the first is the default
     group_labels: ClassVar[Mapping[str, StrOrPromise]] = {}
     filters: ClassVar[tuple[str, ...]] = ()
     # Choices offered for a filter on the page (value, label); open sets (districts, cashiers)
     # come from `filter_choices`.
     max_days: ClassVar[int] = 366 * 2
+    # False: not on the Reports index (a list exported from its own page, e.g. the customers).
+    listed: ClassVar[bool] = True
 
     def run(self, params: Params) -> Result:
         raise NotImplementedError
+
+    def count(self, params: Params) -> int | None:
+        """How many rows an export of these params holds, for a list-like report whose rows can
+        be far more than a page (the page's `run` then shows the first of them). None: the
+        export is `run`'s rows, few enough to write while the user waits."""
+        return None
+
+    def rows(self, params: Params) -> Iterable[dict]:
+        """The rows an export writes, streamed (a list-like report iterates a server-side cursor
+        so a million rows cost flat memory); by default `run`'s rows."""
+        return self.run(params).rows
 
     def filter_choices(self, name: str) -> list[tuple[str, str]]:
         """The values offered for a filter on the page; [] means a free text field."""
@@ -197,6 +212,8 @@ class Report:
             return Params(period_from=shift_period(this, -11), period_to=this, group_by=self.default_group())
         if self.period == "as_of":
             return Params(as_of=today, group_by=self.default_group())
+        if self.period == "none":
+            return Params(group_by=self.default_group())
         return Params(start=today.replace(day=1), end=today, group_by=self.default_group())
 
     def default_group(self) -> str:
@@ -219,7 +236,8 @@ def register(report: Report) -> Report:
 
 
 def reports_for(user) -> list[Report]:
-    return [r for r in REPORTS.values() if r.allowed(user)]
+    """The reports on the user's Reports index (the listed ones they may run)."""
+    return [r for r in REPORTS.values() if r.listed and r.allowed(user)]
 
 
 def _day(raw: str, name: str, errors: dict) -> date | None:
@@ -271,7 +289,7 @@ def parse_params(report: Report, query: Mapping[str, str], today: date | None = 
             elif (end - start).days > report.max_days:
                 errors["to"] = [_("The range is too long.")]
         changes.update(start=start, end=end)
-    else:
+    elif report.period == "as_of":
         changes["as_of"] = _day(query.get("as_of", ""), "as_of", errors) or base.as_of
     group = query.get("group_by", "") or report.default_group()
     if report.group_by and group not in report.group_by:

@@ -3,7 +3,9 @@ each report (held on `ReportAccess`, a table with no rows: Django permissions ne
 Each report's rollup tables live in its subpackage's models.py, imported at the end of this file
 so that Django finds them."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,6 +34,58 @@ class RollupState(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class Export(models.Model):
+    """A report's export written in the background (more rows than the user should wait for):
+    the file waits under settings.EXPORTS_DIR for its owner, who alone may download it, until
+    `export_keep_days` have passed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="report_exports",
+        verbose_name=_("user"),
+    )
+    report = models.CharField(_("report"), max_length=40)
+    params = models.JSONField(_("filters"), default=dict)  # the query string that gives the params back
+    format = models.CharField(_("format"), max_length=4)  # xlsx | csv
+    language = models.CharField(max_length=16, default="en")  # the file's header and labels
+    status = models.CharField(
+        _("status"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.CharField(max_length=255, blank=True)  # the file's name under EXPORTS_DIR
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="export_user_created_idx"),
+            models.Index(fields=["created_at"], name="export_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.report}.{self.format} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
 
 
 # The reports' own tables (rollups), one import per report subpackage:

@@ -3,17 +3,24 @@ chart, drill-down links, Excel/CSV export and a print layout."""
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer
+from gasworks.reports import background
 from gasworks.reports.api import report_response
 from gasworks.reports.dashboard import tiles_for
 from gasworks.reports.framework import FILTERS, REPORTS, Column, parse_params, reports_for
+from gasworks.reports.models import Export
+from gasworks.reports.trends import charts_for, trends_for
 from gasworks.web.views import staff_required
 
 
@@ -22,7 +29,27 @@ def dashboard(request):
     """The landing page: customers go to their portal, staff see the figures of their role."""
     if is_customer(request.user):
         return redirect("portal")
-    return render(request, "web/home.html", {"sections": tiles_for(request.user)})
+    # The trend charts come after load (reports:trends, htmx): the tiles show at once.
+    return render(
+        request,
+        "web/home.html",
+        {"sections": tiles_for(request.user), "trends": bool(trends_for(request.user))},
+    )
+
+
+@staff_required
+def trends_fragment(request):
+    """The landing page's 12-month trend charts (fetched by htmx after the page has loaded)."""
+    charts = [
+        {
+            "label": c["trend"].label,
+            "key": c["trend"].key,
+            "chart": json.dumps(c["data"]),
+            "report": c["report"],
+        }
+        for c in charts_for(request.user)
+    ]
+    return render(request, "reports/_trends.html", {"charts": charts})
 
 
 @staff_required
@@ -87,8 +114,13 @@ def _render(request, name: str, template: str):
         errors = exc.message_dict
         params = report.default_params(timezone.localdate())
     params = report.scope(request.user, params)
-    result = report.run(params)
     fmt = request.GET.get("format", "")
+    large = background.needs_background(report, params)
+    if fmt in ("xlsx", "csv") and not errors and large:
+        # Too many rows to write while the user waits: the page offers the background export.
+        messages.info(request, _("This export is long: start it in the background."))
+        return redirect(f"{request.path}?{urlencode(params.query(report))}")
+    result = report.run(params)
     if fmt in ("xlsx", "csv") and not errors:
         return report_response(report, params, result, fmt)
     query = params.query(report)
@@ -111,6 +143,7 @@ def _render(request, name: str, template: str):
         "query": urlencode(query),
         "group_choices": [(k, report.group_labels.get(k, k)) for k in report.group_by],
         "printed_at": timezone.localtime(),
+        "background": large,
     }
     return render(request, template, context)
 
@@ -123,3 +156,72 @@ def report_page(request, name: str):
 @staff_required
 def report_print(request, name: str):
     return _render(request, name, "reports/print.html")
+
+
+def _allowed_report(request, name: str):
+    report = REPORTS.get(name)
+    if report is None:
+        raise Http404
+    if not report.allowed(request.user):
+        raise PermissionDenied
+    return report
+
+
+@staff_required
+@require_POST
+def export_start(request, name: str):
+    """Start a background export of the report as filtered (the query string) and show its
+    progress. A short export is simply downloaded."""
+    report = _allowed_report(request, name)
+    fmt = request.POST.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        fmt = "xlsx"
+    try:
+        params = report.scope(request.user, parse_params(report, request.GET))
+    except ValidationError:
+        return redirect("reports:report", name=name)
+    query = urlencode(params.query(report))
+    if not background.needs_background(report, params):
+        return redirect(f"{reverse('reports:report', args=[name])}?{query}&format={fmt}")
+    export = background.start_export(request.user, report, params, fmt)
+    return redirect("reports:export", pk=export.pk)
+
+
+def _own_export(request, pk: int) -> Export:
+    # Another user's export is a 404: not even its existence is shown.
+    return get_object_or_404(Export, pk=pk, user=request.user)
+
+
+def _export_context(export: Export) -> dict:
+    report = REPORTS.get(export.report)
+    return {"export": export, "report": report, "title": report.title if report else export.report}
+
+
+@staff_required
+def export_page(request, pk: int):
+    export = _own_export(request, pk)
+    return render(request, "reports/export.html", _export_context(export))
+
+
+@staff_required
+def export_progress(request, pk: int):
+    """The progress bar alone (htmx polls it every second until the export is finished)."""
+    export = _own_export(request, pk)
+    return render(request, "reports/_export_progress.html", _export_context(export))
+
+
+@staff_required
+def export_download(request, pk: int):
+    export = _own_export(request, pk)
+    path = background.path_of(export)
+    if path is None:
+        raise Http404
+    name = path.name.split("-", 1)[1]
+    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # closed by the response
+
+
+@staff_required
+def export_list(request):
+    exports = Export.objects.filter(user=request.user).order_by("-created_at", "-pk")[:50]
+    rows = [_export_context(e) for e in exports]
+    return render(request, "reports/export_list.html", {"rows": rows})

@@ -19,6 +19,7 @@ class Item:
     label: StrOrPromise
     url_name: str
     perm: str = ""  # staff permission needed; "" = any staff user
+    any_perm: tuple[str, ...] = ()  # or: shown when the user holds at least one of these
     customer: bool = False  # shown to customer logins (and only to them)
     icon: str = "circle"
 
@@ -80,6 +81,8 @@ def menu_for(user, current_path: str) -> list[dict]:
         if customer != item.customer:
             continue
         if item.perm and not user.has_perm(item.perm):
+            continue
+        if item.any_perm and not any(user.has_perm(p) for p in item.any_perm):
             continue
         url = reverse(item.url_name)
         entries.append(

@@ -25,7 +25,7 @@ from tests.cylinders.helpers import loaded
 
 pytestmark = pytest.mark.django_db
 
-STAFF = ["admin", "cashier", "meter_reader", "inspector", "dispatcher", "filler"]
+STAFF = ["admin", "manager", "cashier", "meter_reader", "inspector", "dispatcher", "filler"]
 NONE = 999999  # no such object: a role let through gets 404, one refused 403
 
 
@@ -117,6 +117,14 @@ MATRIX = {
     ("POST", "emergencies/{pk}/cancel/"): ("post", "/safety/emergencies/{none}/cancel/", {}),
 }
 
+# (method, route) -> {role: why}: a role that may read through the API what its page twin only
+# lets it act on. The manager reads every record but takes no cylinders back: it sees returns in
+# the customer page's LPG panel (shown with cylinders.view_cylinderreturn).
+EXCUSED = {
+    ("GET", "lpg-returns/"): {"manager": "reads returns; the page twin is the take-back form"},
+    ("GET", "lpg-returns/{pk}/"): {"manager": "reads returns; the page twin is the take-back form"},
+}
+
 
 def _readable(pattern: str) -> str:
     pattern = pattern.lstrip("^").rstrip("$")
@@ -198,6 +206,8 @@ def test_the_api_demands_what_its_page_demands(client, personas, method, route):
     real = bool(named)  # a 404 for an object that exists is a refusal
     mismatched = []
     for role in STAFF:
+        if role in EXCUSED.get((method, route), {}):
+            continue
         client.force_login(personas[role])
         page = getattr(client, page_method)(page_path, data or {})
         api = APIClient()

@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["admin", "cashier", "meter_reader", "inspector", "dispatcher", "filler", "customer"]
-STAFF_VIEWERS = {"admin", "cashier", "meter_reader", "inspector", "dispatcher", "filler"}
+ROLES = ["admin", "manager", "cashier", "meter_reader", "inspector", "dispatcher", "filler", "customer"]
+STAFF_VIEWERS = {"admin", "manager", "cashier", "meter_reader", "inspector", "dispatcher", "filler"}
 
 # path template -> roles that get 200 (everyone else: 403; anonymous: redirect to login)
 PAGES = {
@@ -21,7 +21,7 @@ PAGES = {
     "/users/new/": {"admin"},
     "/users/{cashier_user}/": {"admin"},
     "/system/parameters/": {"admin"},
-    "/system/audit/": {"admin"},
+    "/system/audit/": {"admin", "manager"},  # the manager reads everything but users and parameters
     "/accounts/profile/": set(ROLES),
     "/accounts/password_change/": set(ROLES),
 }
@@ -66,7 +66,7 @@ def test_a_customer_cannot_open_another_customers_page(client, personas):
 API = {
     ("get", "/api/v1/customers/"): set(ROLES),
     ("get", "/api/v1/customers/{own}/"): set(ROLES),
-    ("get", "/api/v1/customers/{own}/ledger/"): {"admin", "cashier", "customer"},
+    ("get", "/api/v1/customers/{own}/ledger/"): {"admin", "manager", "cashier", "customer"},
     ("post", "/api/v1/customers/"): {"admin", "cashier"},
     ("patch", "/api/v1/customers/{own}/"): {"admin", "cashier"},
     ("get", "/api/v1/users/"): {"admin"},

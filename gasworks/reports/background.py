@@ -1,0 +1,259 @@
+"""Exports too long to wait for: written in the background, with progress, the file kept for its
+owner.
+
+An export of more rows than the `export_background_rows` parameter (a report says how many with
+`Report.count`) is an `Export` row: `start_export` records it and, once committed, hands it to a
+Celery worker when REDIS_URL is set, else to a thread of this process. `run_export` streams the
+report's rows into the file (XlsxWriter in constant-memory mode, or CSV line by line), noting the
+rows written every 10,000 for the progress bar. It may run twice for one export (a Celery worker
+killed mid-file redelivers the task: `acks_late`): it writes to a temporary name and renames at the
+end, so the second run simply writes the file again. Files older than `export_keep_days` are
+deleted daily (beat, with REDIS_URL) and whenever an export starts (without it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from celery import shared_task
+from celery.schedules import crontab
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from gasworks.reports import export as files
+from gasworks.reports.framework import REPORTS, Params, Report, parse_params
+from gasworks.reports.models import Export, ExportStatus
+from gasworks.system import parameters
+from gasworks.system.parameters import Spec
+
+log = logging.getLogger("gasworks.reports")
+
+parameters.GROUP_LABELS.setdefault("reports", _("Reports"))
+parameters.register(
+    Spec(
+        "export_background_rows",
+        int,
+        10_000,
+        _("Exports of more rows than this are written in the background"),
+        "reports",
+        Decimal("1"),
+    ),
+    Spec(
+        "export_keep_days",
+        int,
+        7,
+        _("Days a background export's file is kept for its owner"),
+        "reports",
+        Decimal("1"),
+    ),
+)
+
+BEAT_SCHEDULE = {
+    "reports-delete-old-exports": {
+        "task": "gasworks.reports.delete_old_exports",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}
+
+
+def exports_dir() -> Path:
+    path = Path(settings.EXPORTS_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def needs_background(report: Report, params: Params) -> bool:
+    count = report.count(params)
+    return count is not None and count > parameters.get("export_background_rows")
+
+
+def file_name(report: Report, params: Params, fmt: str) -> str:
+    """What the downloaded file is called: the report and its range."""
+    stamp = params.query(report)
+    name = f"{report.name}-{stamp.get('from') or stamp.get('as_of') or ''}-{stamp.get('to') or ''}".rstrip(
+        "-"
+    )
+    return f"{name}.{fmt}"
+
+
+def start_export(user, report: Report, params: Params, fmt: str) -> Export:
+    """Record an export of `report` for `user` and start it once the row is committed."""
+    if fmt not in ("xlsx", "csv"):
+        raise ValueError(fmt)
+    delete_old_exports()
+    export = Export.objects.create(
+        user=user,
+        report=report.name,
+        params=params.query(report),
+        format=fmt,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        rows_total=report.count(params) or 0,
+    )
+    transaction.on_commit(lambda: dispatch(export.pk))
+    return export
+
+
+def dispatch(export_id: int) -> None:
+    if settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
+        export_task.delay(export_id)
+        return
+    # Half a second late: the request that started it finishes its own writes (its session)
+    # first, since SQLite lets one writer in at a time.
+    thread = threading.Timer(0.5, _in_thread, args=(export_id,))
+    thread.name, thread.daemon = f"export-{export_id}", True
+    thread.start()
+    THREADS.append(thread)
+
+
+# Threads started by this process (tests wait for them; nothing else reads this).
+THREADS: list[threading.Thread] = []  # (Timers)
+
+
+def _in_thread(export_id: int) -> None:
+    try:
+        run_export(export_id)
+    finally:
+        connection.close()  # the thread's own connection
+
+
+def _retrying(action, attempts: int = 20):
+    """Run a short write again when the database says it is locked: SQLite lets one writer in at
+    a time, and a thread's progress note must not fail the export (nor a failed export stay
+    "running" because noting the failure met the lock)."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except OperationalError:
+            if attempt == attempts - 1 or connection.vendor != "sqlite":
+                raise
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+    return None
+
+
+def _update(export_id: int, **values) -> None:
+    _retrying(lambda: Export.objects.filter(pk=export_id).update(**values))
+
+
+def _claim(export_id: int) -> Export | None:
+    with transaction.atomic():
+        export = Export.objects.select_for_update().select_related("user").filter(pk=export_id).first()
+        if export is None or export.status == ExportStatus.DONE:
+            return export
+        export.status, export.rows_done, export.error = ExportStatus.RUNNING, 0, ""
+        export.save(update_fields=["status", "rows_done", "error"])
+    return export
+
+
+def run_export(export_id: int, on_progress=None) -> Export | None:
+    """Write the export's file; safe to call again for the same export (see the module doc).
+    `on_progress(rows_done)` is called with each progress note (the benchmark's RSS probe)."""
+    export = _retrying(lambda: _claim(export_id))
+    if export is None or export.status == ExportStatus.DONE:
+        return export
+    report = REPORTS.get(export.report)
+    try:
+        if report is None:
+            raise LookupError(f"no report named {export.report!r}")
+        with translation.override(export.language):
+            params = report.scope(export.user, parse_params(report, export.params))
+            name = f"{export.pk}-{file_name(report, params, export.format)}"
+            written = _write(report, params, export, exports_dir() / name, on_progress)
+    except Exception as exc:  # recorded for the user (a bad stored filter too); the worker goes on
+        log.exception("export %s failed", export_id)
+        _update(
+            export_id,
+            status=ExportStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+        )
+        return Export.objects.get(pk=export_id)
+    _update(
+        export_id,
+        status=ExportStatus.DONE,
+        file=name,
+        rows_done=written,
+        rows_total=max(written, export.rows_total),
+        finished_at=timezone.now(),
+    )
+    return Export.objects.get(pk=export_id)
+
+
+def _write(report: Report, params: Params, export: Export, path: Path, on_progress=None) -> int:
+    def progress(done: int) -> None:
+        _update(export.pk, rows_done=done)
+        if on_progress:
+            on_progress(done)
+
+    result = report.run(params)  # the columns and totals (a list report's run is one page)
+    rows = report.rows(params) if report.count(params) is not None else result.rows
+    partial = path.with_name(path.name + ".part")
+    if export.format == "xlsx":
+        count = files.write_xlsx(report, params, result.columns, rows, result.total, str(partial), progress)
+    else:
+        count = 0
+
+        def counted():
+            nonlocal count
+            for row in rows:
+                count += 1
+                if count % 10_000 == 0:
+                    progress(count)
+                yield row
+
+        with open(partial, "w", encoding="utf-8", newline="") as handle:
+            for line in files.csv_lines(result.columns, counted(), result.total):
+                handle.write(line)
+    os.replace(partial, path)
+    return count
+
+
+def path_of(export: Export) -> Path | None:
+    if export.status != ExportStatus.DONE or not export.file:
+        return None
+    path = Path(settings.EXPORTS_DIR) / export.file
+    return path if path.is_file() else None
+
+
+def delete_old_exports(now=None) -> int:
+    """Delete the exports (rows and files) older than `export_keep_days`; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=parameters.get("export_keep_days"))
+    old = list(Export.objects.filter(created_at__lt=cutoff).values_list("pk", "file"))
+    for _pk, name in old:
+        if name:
+            (Path(settings.EXPORTS_DIR) / name).unlink(missing_ok=True)
+    Export.objects.filter(pk__in=[pk for pk, _name in old]).delete()
+    return len(old)
+
+
+@shared_task(name="gasworks.reports.export", acks_late=True)
+def export_task(export_id: int) -> str:
+    export = run_export(export_id)
+    return export.status if export else "missing"
+
+
+@shared_task(name="gasworks.reports.delete_old_exports")
+def delete_old_exports_task() -> int:
+    return delete_old_exports()
+
+
+def install_schedule(app) -> None:
+    if settings.REDIS_URL:
+        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
+
+
+def _install_on_import() -> None:
+    from gasworks.celery import app
+
+    install_schedule(app)
+
+
+_install_on_import()
