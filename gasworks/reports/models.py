@@ -35,3 +35,4 @@ class RollupState(models.Model):
 
 
 # The reports' own tables (rollups), one import per report subpackage:
+from gasworks.reports.sales.models import SalesRollup  # noqa: E402, F401
