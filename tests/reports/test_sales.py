@@ -147,6 +147,7 @@ def test_the_tiers_and_the_other_items_add_up_to_the_amount(month):
         assert rows[str(tier)]["bills"] == mine.values("bill").distinct().count()
     assert rows["3"]["bills"] == 1 and rows["2"]["bills"] == 2  # "three" and "two"
     assert rows["other"]["volume"] == 0 and rows["other"]["amount"] == Decimal("78.00")
+    assert rows["other"]["average"] is None
     assert (
         sum(r["amount"] for r in result.rows) == result.total["amount"] == independent("2026-10")["charges"]
     )
@@ -194,7 +195,9 @@ def test_period_rows_compare_with_the_same_month_last_year(month):
         framework.parse_params(REPORT, {"from": "2025-09", "to": "2026-10", "group_by": "period"})
     )
     rows = {row["period"]: row for row in result.rows}
-    assert set(rows) == {"2025-10", "2026-10"}
+    assert list(rows) == framework.periods_between("2025-09", "2026-10")  # every month, billed or not
+    assert rows["2026-09"]["bills"] == 0 and rows["2026-09"]["volume"] == 0
+    assert rows["2026-09"]["volume_last_year"] == 0 and rows["2026-09"]["volume_change_pct"] is None
     assert rows["2026-10"]["volume_last_year"] == rows["2025-10"]["volume"] == Decimal("163.000")
     assert rows["2026-10"]["amount_last_year"] == rows["2025-10"]["amount"]
     change = (rows["2026-10"]["volume"] - Decimal(163)) * 100 / Decimal(163)

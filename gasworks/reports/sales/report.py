@@ -233,14 +233,14 @@ class SalesReport(Report):
             "district": Column("district", _("District"), "code", _district_label),
             "tier": Column("tier", _("Tier"), "code", _tier_label),
         }[group]
-        per_month = group == "period" or months == 1
+        # Over several months households are a monthly average (the total's, at least): 2 places.
         columns = [
             key,
             Column("bills", _("Bills"), "count"),
             Column(
                 "households",
-                _("Households") if per_month else _("Households (monthly average)"),
-                "count" if per_month else "number",
+                _("Households") if group == "period" or months == 1 else _("Households (monthly average)"),
+                "count" if months == 1 else "number",
             ),
             Column("volume", _("Volume, m³"), "volume"),
             Column("average", _("Average per household, m³"), "volume"),
@@ -269,8 +269,11 @@ class SalesReport(Report):
         last, last_total = _shape(collect(ly_from, ly_to, filters, fields, live), group, months)
         if group == "period":
             last = {shift_period(key, 12): value for key, value in last.items()}
+        keys = set(this) | set(last)
+        if group == "period":  # every month of the range: a month with no bills is a fact too
+            keys = set(periods_between(params.period_from, params.period_to))
         rows = []
-        for key in sorted(set(this) | set(last), key=lambda k: _order(group, k)):
+        for key in sorted(keys, key=lambda k: _order(group, k)):
             row = {group: key, **(this.get(key) or _empty(1 if group == "period" else months))}
             _compare(row, last.get(key))
             rows.append(row)
@@ -338,9 +341,10 @@ def _shape(found: dict[tuple, dict[int, Sums]], group: str, months: int) -> tupl
         for tier, sums in by_tier.items():
             if tier == 0 and not sums.tier_bills and not sums.amount:
                 continue  # no bill charged anything beside its lines
-            rows[OTHER if tier == 0 else str(tier)] = _figures(
-                sums.tier_bills, sums.volume, sums.amount, sums.other, months
-            )
+            figures = _figures(sums.tier_bills, sums.volume, sums.amount, sums.other, months)
+            if tier == 0:
+                figures["average"] = None  # no gas in this row: an average use would say 0
+            rows[OTHER if tier == 0 else str(tier)] = figures
     return rows, _figures(whole.bills, whole.volume, whole.amount, whole.other, months)
 
 
