@@ -100,7 +100,9 @@ def touched(since: datetime) -> set[str]:
         .values_list("period", flat=True)
         .distinct()
     )
-    periods.update(Bill.objects.filter(voided_at__gte=since).values_list("period", flat=True).distinct())
+    periods.update(
+        Bill.objects.filter(voided_at__gte=since).order_by().values_list("period", flat=True).distinct()
+    )
     moved = [
         int(object_id)
         for object_id, before in AuditEntry.objects.filter(
@@ -110,13 +112,16 @@ def touched(since: datetime) -> set[str]:
     ]
     if moved:
         periods.update(
-            Bill.objects.filter(customer__premises_id__in=moved).values_list("period", flat=True).distinct()
+            Bill.objects.filter(customer__premises_id__in=moved)
+            .order_by()
+            .values_list("period", flat=True)
+            .distinct()
         )
     return periods
 
 
 def all_keys() -> list[str]:
-    return sorted(set(Bill.objects.values_list("period", flat=True).distinct()))
+    return sorted(set(Bill.objects.order_by().values_list("period", flat=True).distinct()))
 
 
 def rebuild(periods: list[str]) -> None:
