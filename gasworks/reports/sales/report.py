@@ -97,6 +97,7 @@ def touched(since: datetime) -> set[str]:
         periods.add(period)
     periods.update(
         Bill.objects.filter(run__isnull=True, created_at__gte=since)
+        .order_by()  # the bill's default ordering would join the DISTINCT
         .values_list("period", flat=True)
         .distinct()
     )
