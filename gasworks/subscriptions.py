@@ -15,11 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from gasworks.billing import due, ledger, prepaid, topup
-from gasworks.billing.events import ValveCommandQueued
+from gasworks.billing.events import BillingRunFinished, ValveCommandQueued
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
 from gasworks.lib.events import Event, Question, answer, subscribe
 from gasworks.metering.events import ReadingsStored
 from gasworks.payments.events import DueLines, VolumeForAmount
+from gasworks.reports import tasks as report_tasks
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -32,12 +33,22 @@ def charge_prepaid(event: ReadingsStored) -> None:
     prepaid.charge_arrived(event.customer_ids)
 
 
+def refresh_sales_after_run(event: BillingRunFinished) -> None:
+    """billing -> reports: a run is done, so the period's bills are all committed; rebuild the
+    sales rollup now (the period is among the keys touched since the last refresh), so the
+    report reads the new month from the rollup, not live. On a Celery worker when REDIS_URL is
+    set, in-process otherwise. Idempotent; a failure leaves the period read live (still exact)
+    until the nightly refresh (beat, or `manage.py refresh_reports` from cron) rebuilds it."""
+    report_tasks.refresh_rollups.delay(["sales"])
+
+
 # billing -> the meter: send a recorded valve command over MQTT. Best effort: a broker outage
 # leaves the command queued (its row says so) and the next command for the meter, or a person
 # from the meter page, sends it again.
 LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (ReadingsStored, charge_prepaid),
     (ValveCommandQueued, prepaid.send_valve_command),
+    (BillingRunFinished, refresh_sales_after_run),
 ]
 
 

@@ -19,6 +19,15 @@ class BillsIssued(Event):
 
 
 @dataclass(frozen=True)
+class BillingRunFinished(Event):
+    """A billing run is done: every chunk committed, so every bill it will write is written.
+    Summaries of the period (the sales rollup) can be rebuilt now and stay right."""
+
+    run_id: int
+    period: str
+
+
+@dataclass(frozen=True)
 class LowBalance(Event):
     """A prepaid account fell below its low-balance alert (published once per fall: again only
     after the balance has been back above it)."""

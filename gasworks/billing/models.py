@@ -246,11 +246,27 @@ class Bill(models.Model):
     issued_on = models.DateField(_("issued on"))
     due_on = models.DateField(_("due on"), db_index=True)
     created_at = models.DateTimeField(_("created at"))
+    # When the bill was voided (billing.voiding): summaries find the bills that changed since
+    # their last refresh by this time, not by id.
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("bill")
         verbose_name_plural = _("bills")
         ordering = ["-period", "customer_id"]
+        indexes = [
+            # The bill list's period filter (and the sales report's drill-down to it).
+            models.Index(fields=["period", "customer"], name="bill_period_idx"),
+            # Bills written outside a billing run (a parked bill approved, a one-off) by when:
+            # the summaries' "what changed since" needs them; a run's own bills are found
+            # through the run, so this index stays tiny and costs the run nothing.
+            models.Index(
+                fields=["created_at"], name="bill_created_no_run_idx", condition=models.Q(run__isnull=True)
+            ),
+            models.Index(
+                fields=["voided_at"], name="bill_voided_idx", condition=models.Q(voided_at__isnull=False)
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "period"], name="bill_unique_customer_period")
         ]

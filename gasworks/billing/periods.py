@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from gasworks.errors import InvalidInput
 
 _PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
+# A well-formed period key (a filter that only narrows a list: no "has it started" check).
+PERIOD_KEY = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)

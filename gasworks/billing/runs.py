@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import held_back, ledger, store
-from gasworks.billing.events import BillsIssued
+from gasworks.billing.events import BillingRunFinished, BillsIssued
 from gasworks.billing.models import (
     RUN_TRANSITIONS,
     Bill,
@@ -200,6 +200,7 @@ def finish(run_id: int) -> None:
         if run.status == RunStatus.RUNNING and run.chunks_done >= run.chunks_total:
             held = held_back.report(parse_period(run.period))
             set_status(run, RunStatus.DONE, finished_at=timezone.now(), held_back=held)
+            events.publish(BillingRunFinished(run.pk, run.period))
 
 
 def bill_chunk(

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,12 +20,15 @@ from gasworks.billing.models import (
     AdjustmentStatus,
     Bill,
     BillingRun,
+    BillLine,
     BillReview,
+    BillStatus,
     LedgerEntry,
     ReviewStatus,
     Tariff,
     ValveCommand,
 )
+from gasworks.billing.periods import PERIOD_KEY
 from gasworks.customers.models import Category, Customer
 from gasworks.errors import DomainError
 from gasworks.lib.ids import parse_id
@@ -104,18 +108,53 @@ def run_cancel(request, pk):
     return redirect("billing:run-detail", pk=pk)
 
 
+BILL_FILTERS = ("period", "from", "to", "customer", "category", "district", "tariff", "tier", "status")
+
+
+def filter_bills(queryset, query) -> tuple:
+    """The bill list's filters from a query string: (queryset, the values applied). A value that
+    does not parse is ignored, never a 500. `category` is the category the bill was priced in (its
+    tariff's; the customer's own for a bill without one), as the sales report counts it, so a
+    report row and the bills behind it agree after a customer changes category."""
+    seen = {name: (query.get(name) or "").strip()[:64] for name in BILL_FILTERS}
+    if PERIOD_KEY.match(seen["period"]):
+        queryset = queryset.filter(period=seen["period"])
+    if PERIOD_KEY.match(seen["from"]):
+        queryset = queryset.filter(period__gte=seen["from"])
+    if PERIOD_KEY.match(seen["to"]):
+        queryset = queryset.filter(period__lte=seen["to"])
+    if parse_id(seen["customer"]) is not None:
+        queryset = queryset.filter(customer_id=parse_id(seen["customer"]))
+    if seen["category"] in Category.values:
+        queryset = queryset.filter(
+            Q(tariff__category=seen["category"]) | Q(tariff__isnull=True, customer__category=seen["category"])
+        )
+    if seen["district"]:
+        queryset = queryset.filter(customer__premises__district=seen["district"])
+    if parse_id(seen["tariff"]) is not None:
+        queryset = queryset.filter(tariff_id=parse_id(seen["tariff"]))
+    if seen["tier"] == "other":
+        queryset = queryset.filter(Q(minimum_top_up__gt=0) | Q(meter_rent__gt=0))
+    elif (tier := parse_id(seen["tier"])) is not None:
+        queryset = queryset.filter(Exists(BillLine.objects.filter(bill=OuterRef("pk"), tier=tier)))
+    if seen["status"] in BillStatus.values:
+        queryset = queryset.filter(status=seen["status"])
+    return queryset, seen
+
+
 @staff_required
 @permission_required("billing.view_bill", raise_exception=True)
 def bill_list(request):
     queryset = Bill.objects.select_related("customer").order_by("-period", "customer__account_no")
-    period = request.GET.get("period", "").strip()
-    customer = request.GET.get("customer", "").strip()
-    if period:
-        queryset = queryset.filter(period=period)
-    if parse_id(customer) is not None:
-        queryset = queryset.filter(customer_id=parse_id(customer))
+    queryset, seen = filter_bills(queryset, request.GET)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "billing/bill_list.html", {"page": page, "period": period, "customer": customer})
+    context = {
+        "page": page,
+        **seen,
+        "categories": Category.choices,
+        "statuses": BillStatus.choices,
+    }
+    return render(request, "billing/bill_list.html", context)
 
 
 def _visible_bill(request, pk) -> Bill:

@@ -5,7 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 # Each report is a subpackage, gasworks/reports/<module>/, that registers itself when imported
 # (framework.register) and keeps its SQL in its own store.py and its rollup tables in models.py.
-REPORT_MODULES: list[str] = ["arrears", "customer_list", "lpg", "reading", "safety", "supply_balance"]
+REPORT_MODULES: list[str] = [
+    "arrears",
+    "customer_list",
+    "lpg",
+    "reading",
+    "safety",
+    "sales",
+    "supply_balance",
+]
 
 
 # Who runs which report ("reports.<codename>", the permissions on ReportAccess). The manager

@@ -93,3 +93,4 @@ from gasworks.reports.arrears.models import ArrearsMonth  # noqa: E402, F401
 from gasworks.reports.lpg.models import *  # noqa: E402,F403
 from gasworks.reports.safety.models import *  # noqa: E402,F403
 from gasworks.reports.reading.models import *  # noqa: E402, F403
+from gasworks.reports.sales.models import SalesRollup  # noqa: E402, F401

@@ -157,6 +157,8 @@ def test_a_billing_run_publishes_one_bills_issued_per_chunk(heard):
         runs.execute(runs.start_run("2026-10"))
     (issued,) = heard.of(billing_events.BillsIssued)
     assert issued.period == "2026-10"
+    (finished,) = heard.of(billing_events.BillingRunFinished)  # once, when the run is done
+    assert finished.period == "2026-10" and finished.run_id == issued.run_id
     assert (
         sorted(issued.bill_ids) == sorted(Bill.objects.values_list("pk", flat=True))
         and len(issued.bill_ids) == 2

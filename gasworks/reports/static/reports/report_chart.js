@@ -9,7 +9,8 @@
   if (data.kind === "pie") {
     var first = data.series[0] || {data: []};
     option = {tooltip: {trigger: "item"}, legend: {type: "scroll", bottom: 0},
-      series: [{type: "pie", radius: ["35%", "65%"], name: first.name,
+      // On a phone the labels around the ring do not fit: the legend names the slices.
+      series: [{type: "pie", radius: ["35%", "65%"], name: first.name, label: {show: el.clientWidth > 480},
         data: data.x.map(function (name, i) { return {name: name, value: first.data[i]}; })}]};
   } else {
     option = {tooltip: {trigger: "axis"}, legend: {type: "scroll", top: 0},
