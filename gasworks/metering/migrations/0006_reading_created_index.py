@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0004_account_event_choices'),
-        ('metering', '0004_mqtt_dead_letters'),
+        ('metering', '0005_district_supply_meters'),
     ]
 
     operations = [
