@@ -15,7 +15,6 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from gasworks.billing.models import Bill, BillStatus
 from gasworks.customers.models import Customer, Premises
 from gasworks.customers.models import Status as CustomerStatus
 from gasworks.lib.db import DecimalSum
@@ -56,18 +55,6 @@ def supply_volume(start: dt.datetime, end: dt.datetime) -> dict[tuple[str, str],
         key = (meters[row["meter_id"]], _month(row["month"]))
         out[key] += row["volume"] or ZERO
     return dict(out)
-
-
-def billed_volume(period_from: str, period_to: str) -> dict[tuple[str, str], Decimal]:
-    """(district, period) -> volume of the issued bills of the district's customers (void bills
-    left out), by the customer's premises district."""
-    rows = (
-        Bill.objects.filter(status=BillStatus.ISSUED, period__gte=period_from, period__lte=period_to)
-        .values("customer__premises__district", "period")
-        .annotate(volume=DecimalSum("volume"))
-        .order_by()
-    )
-    return {(r["customer__premises__district"], r["period"]): r["volume"] or ZERO for r in rows}
 
 
 def districts() -> list[str]:
