@@ -254,6 +254,9 @@ class Bill(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "period"], name="bill_unique_customer_period")
         ]
+        # The bill list: newest period first, customers in order, a period filtered, read in
+        # index order a page at a time instead of sorting every bill of every period.
+        indexes = [models.Index(fields=["-period", "customer"], name="bill_period_customer_idx")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.period}: {self.total}"

@@ -26,6 +26,7 @@ from gasworks.billing.models import (
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.lib.ids import parse_id
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
@@ -102,17 +103,24 @@ def run_cancel(request, pk):
     return redirect("billing:run-detail", pk=pk)
 
 
+def bill_queryset():
+    """Newest period first, in customer order: bill_period_customer_idx serves the order and
+    the period filter a page at a time, instead of sorting every bill of every period (and
+    by account number through a join, as it once did: 1.7 s at a million accounts)."""
+    return Bill.objects.select_related("customer").order_by("-period", "customer_id")
+
+
 @staff_required
 @permission_required("billing.view_bill", raise_exception=True)
 def bill_list(request):
-    queryset = Bill.objects.select_related("customer").order_by("-period", "customer__account_no")
+    queryset = bill_queryset()
     period = request.GET.get("period", "").strip()
     customer = request.GET.get("customer", "").strip()
     if period:
         queryset = queryset.filter(period=period)
     if parse_id(customer) is not None:
         queryset = queryset.filter(customer_id=parse_id(customer))
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "billing/bill_list.html", {"page": page, "period": period, "customer": customer})
 
 

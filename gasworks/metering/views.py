@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.lib.dates import start_of_day
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.metering import bulk, forms, ingest, routes, services
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
@@ -47,7 +48,7 @@ def meter_list(request):
     meters = Meter.objects.select_related("premises").order_by("serial_no")
     if query:
         meters = meters.filter(Q(serial_no__istartswith=query) | Q(premises__address__icontains=query))
-    page = Paginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "metering/meter_list.html", {"page": page, "q": query})
 
 

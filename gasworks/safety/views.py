@@ -18,6 +18,7 @@ from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Customer, Premises
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.safety import forms, interlock, pdf
 from gasworks.safety.models import (
     OPEN_EMERGENCY_STATUSES,
@@ -80,7 +81,7 @@ def inspection_list(request):
         tasks = tasks.filter(status=status)
     today = timezone.localdate()
     day = inspections.inspector_day(user, today) if scope == "mine" else None
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "safety/inspection_list.html",
