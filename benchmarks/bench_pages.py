@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import percentile, setup  # noqa: E402
+from _setup import percentile, setup
 
 os.environ.update({"SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0", "ALLOWED_HOSTS": "testserver"})
 
@@ -145,7 +145,12 @@ def urls(sample: dict) -> list[tuple[str, str]]:
             elif param == "pk":
                 model = _model_for(name)
                 if model is get_user_model():
-                    pk = model.objects.filter(is_active=True).order_by("-pk").values_list("pk", flat=True).first()
+                    pk = (
+                        model.objects.filter(is_active=True)
+                        .order_by("-pk")
+                        .values_list("pk", flat=True)
+                        .first()
+                    )
                 elif model is not None and model.__name__ == "Customer":
                     pk = sample["customer_id"]
                 else:
@@ -259,8 +264,12 @@ def run(roles=None, only: str = "", requests: int = 5, budget: float = 300.0, ou
             p50, p95 = percentile(timings, 50), percentile(timings, 95)
             slow = p95 > budget
             rows.append({"page": label, "url": url, "role": role, "p50": p50, "p95": p95, "queries": queries})
-            out(f"{label:58} {role:12} {p50:8.1f} {p95:8.1f} {queries:7d}{'  SLOW (> %d ms)' % budget if slow else ''}")
-        out(f"-- {role}: {len(pages) - refused} pages timed, {refused} not open to this role (403/404/405/302)")
+            out(
+                f"{label:58} {role:12} {p50:8.1f} {p95:8.1f} {queries:7d}{f'  SLOW (> {budget:.0f} ms)' if slow else ''}"
+            )
+        out(
+            f"-- {role}: {len(pages) - refused} pages timed, {refused} not open to this role (403/404/405/302)"
+        )
     slow_rows = [r for r in rows if r["p95"] > budget]
     out(
         f"{len(rows)} page × role measurements, {len({r['page'] for r in rows})} pages; "
@@ -270,7 +279,9 @@ def run(roles=None, only: str = "", requests: int = 5, budget: float = 300.0, ou
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=100_000, help="generated when the database is empty")
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--requests", type=int, default=5, help="GETs per page and role")

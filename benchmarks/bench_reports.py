@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import percentile, setup  # noqa: E402
+from _setup import percentile, setup
 
 os.environ.update({"SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0", "ALLOWED_HOSTS": "testserver"})
 GOAL_MS = 200.0
@@ -132,7 +132,9 @@ def run(runs: int = 5, out=print) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--customers", type=int, default=100_000, help="generated when the database is empty")
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5, help="timings per figure")

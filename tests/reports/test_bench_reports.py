@@ -10,7 +10,7 @@ from gasworks.reports import framework
 from tests.reports.test_framework import Sample
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_reports  # noqa: E402
+import bench_reports
 
 pytestmark = pytest.mark.django_db
 
@@ -60,10 +60,15 @@ def test_a_full_year_is_asked_of_each_kind_of_report(only_sample):
 
     assert bench_reports.year_query(only_sample, date(2026, 11, 27)) == {"from": "2025-11", "to": "2026-10"}
     only_sample.period = "day"
-    assert bench_reports.year_query(only_sample, date(2026, 11, 27)) == {"from": "2025-11-28", "to": "2026-11-27"}
+    assert bench_reports.year_query(only_sample, date(2026, 11, 27)) == {
+        "from": "2025-11-28",
+        "to": "2026-11-27",
+    }
 
 
 def test_with_no_report_registered_it_says_so(no_reports):
     lines: list[str] = []
     assert bench_reports.run(runs=1, out=lines.append) == []
-    assert lines == ["no reports registered (gasworks.reports.framework.REPORTS is empty): nothing to measure"]
+    assert lines == [
+        "no reports registered (gasworks.reports.framework.REPORTS is empty): nothing to measure"
+    ]

@@ -9,7 +9,7 @@ import pytest
 from tests.factories import make_customer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_pages  # noqa: E402
+import bench_pages
 
 pytestmark = pytest.mark.django_db
 
