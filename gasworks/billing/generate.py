@@ -27,7 +27,7 @@ from gasworks.metering.models import Meter, Reading
 # Callables (lo, hi, period, issued_at, rng) run after the bills of customers lo..hi (ids,
 # inclusive) for `period` (a billing.periods.Period) were written, each in its own transactions.
 AFTER_BILLS: list = []
-# Callables (period, issued_at) run before a month is billed, in this process (the chunks may
+# Callables (period, issued_at, customer_ids) run before a month is billed, in this process (the chunks may
 # run in forked workers): what the hooks share across chunks is made here (payments' shifts).
 BEFORE_MONTH: list = []
 # Models the AFTER_BILLS hooks write, re-analyzed with billing's after each month.
@@ -63,7 +63,7 @@ def generate(customer_ids: range, rng, stdout, months: int = 0, workers: int = 2
         period = parse_period(key)
         at = issue_time(period)
         for hook in BEFORE_MONTH:
-            hook(period, at)
+            hook(period, at, customer_ids)
         run = runs.start_run(key)
         jobs = [(run.pk, lo, hi, key, at, seed) for lo, hi in runs.plan(run)]
         if workers > 1 and len(jobs) > 1 and not connection.in_atomic_block:

@@ -41,7 +41,9 @@ from gasworks.payments.models import (
     ShiftStatus,
 )
 
-CASHIERS = 4
+# A counter (one cashier) per block of this many customer ids: customers pay at their local
+# counter, some 150 counter payments a cashier a day, as at a real one.
+CUSTOMERS_PER_CASHIER = 10_000
 # (channel, share in percent): counter methods, the bank statement, the two gateways.
 CHANNELS = [
     ("cash", 25),
@@ -97,22 +99,25 @@ def _months_ago(period, today: dt.date) -> int:
     return (today.year * 12 + today.month) - (period.start.year * 12 + period.start.month)
 
 
-def _cashiers() -> list[int]:
-    """The generated cashiers' ids (made on first use)."""
+def _cashiers(customer_ids: range) -> dict[int, int]:
+    """{block: user id} of the generated cashiers serving these customer ids (made on first use;
+    block = customer id // CUSTOMERS_PER_CASHIER)."""
     from gasworks.accounts.services import create_user
 
     users = get_user_model().objects
-    ids = []
-    for n in range(1, CASHIERS + 1):
-        name = f"gen-cashier-{n}"
+    out = {}
+    for block in range(
+        customer_ids.start // CUSTOMERS_PER_CASHIER, (customer_ids.stop - 1) // CUSTOMERS_PER_CASHIER + 1
+    ):
+        name = f"gen-cashier-{block + 1}"
         user = users.filter(username=name).first() or create_user(
             name, f"gen-{name}-password-not-for-login", "cashier"
         )
-        ids.append(user.pk)
-    return ids
+        out[block] = user.pk
+    return out
 
 
-def open_month_shifts(period, issued_at: dt.datetime) -> None:
+def open_month_shifts(period, issued_at: dt.datetime, customer_ids: range) -> None:
     """billing.generate.BEFORE_MONTH: a shift per generated cashier and day on which the
     period's bills may be paid (08:00 to 20:30 local), made closed: their totals are filled in
     at the end. Made before the month's chunks, which may run in parallel, look them up."""
@@ -128,7 +133,7 @@ def open_month_shifts(period, issued_at: dt.datetime) -> None:
                 closed_at=dt.datetime.combine(day, dt.time(20, 30), zone),
                 handed_to="财务室",
             )
-            for cashier in _cashiers()
+            for cashier in _cashiers(customer_ids).values()
             for day in days
         ]
     )
@@ -150,7 +155,7 @@ def pay_bills(lo: int, hi: int, period, issued_at: dt.datetime, rng) -> None:
     today = timezone.localdate()
     zone = timezone.get_current_timezone()
     back = _months_ago(period, today)
-    cashiers = _cashiers()
+    cashiers = _cashiers(range(lo, hi + 1))
     bills = (
         Bill.objects.filter(
             customer_id__gte=lo, customer_id__lte=hi, period=period.key, status=BillStatus.ISSUED
@@ -177,12 +182,13 @@ def pay_bills(lo: int, hi: int, period, issued_at: dt.datetime, rng) -> None:
         if when > timezone.now():
             continue  # not come yet: the latest bills are partly unpaid, as on a real day
         channel = channel_of(customer_id)
-        cashier = cashiers[customer_id % len(cashiers)] if channel in ("cash", "card", "bank") else None
+        counter = channel in ("cash", "card", "bank")
+        cashier = cashiers[customer_id // CUSTOMERS_PER_CASHIER] if counter else None
         planned.append((customer_id, amount, when, channel, cashier))
     if not planned:
         return
     with transaction.atomic():
-        _write(planned, period, _shift_ids(issued_at, cashiers))
+        _write(planned, period, _shift_ids(issued_at, list(cashiers.values())))
 
 
 def _write(planned: list[tuple], period, shifts: dict) -> None:
@@ -257,8 +263,7 @@ def generate(customer_ids: range, rng, stdout, months: int = 0) -> None:
     if not months:
         return
     started = time.perf_counter()
-    cashiers = _cashiers()
-    shifts = Shift.objects.filter(cashier_id__in=cashiers, totals={})
+    shifts = Shift.objects.filter(cashier_id__in=list(_cashiers(customer_ids).values()), totals={})
     empty = {str(m): {"count": 0, "total": "0.00"} for m in COUNTER_METHODS}
     totals: dict[int, dict] = {
         pk: {"methods": dict(empty), "total": Decimal("0.00")} for pk in shifts.values_list("pk", flat=True)
