@@ -176,7 +176,12 @@ class InspectionTask(models.Model):
         verbose_name = _("inspection task")
         verbose_name_plural = _("inspection tasks")
         ordering = ["due_on", "pk"]
-        indexes = [models.Index(fields=["status", "due_on"], name="inspection_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="inspection_status_due_idx"),
+            # The inspection list in its order (due day, then id), a page at a time, instead of
+            # sorting every inspection of ten years (0.96 s at 100,000 customers).
+            models.Index(fields=["due_on", "id"], name="inspection_due_idx"),
+        ]
         constraints = [
             # At most one open task per customer: the planner may run any number of times.
             models.UniqueConstraint(

@@ -34,3 +34,13 @@ def test_the_count_reads_the_status_time_index():
     assert any(
         "Index Cond" in line and "status" in line and "taken_at" in line for line in plan.splitlines()
     ), plan
+
+
+@pytest.mark.postgres_only
+def test_payments_taken_today_are_found_by_the_paid_at_block_index():
+    from gasworks.payments.models import PAID_STATUSES, Payment
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask what an index gives
+        plan = Payment.objects.filter(paid_at__gte=timezone.now(), status__in=PAID_STATUSES).explain()
+    assert "payment_paid_at_brin" in plan, plan

@@ -36,7 +36,7 @@ def test_pages_are_the_sorted_union_newest_first_across_page_boundaries():
     paginator = CappedPaginator(log, 5)
     pages = [list(paginator.page(n).object_list) for n in paginator.page_range]
     assert [row for rows in pages for row in rows] == union
-    assert paginator.count == 24 and len(pages) == 5
+    assert paginator.count == len(union) >= 24 and len(pages) == -(-len(union) // 5)
 
 
 def test_no_query_sorts_the_union_of_the_log_and_the_ledger(admin_client):
