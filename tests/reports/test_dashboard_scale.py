@@ -38,9 +38,10 @@ def test_the_count_reads_the_status_time_index():
 
 @pytest.mark.postgres_only
 def test_payments_taken_today_are_found_by_the_paid_at_block_index():
-    from gasworks.payments.models import PAID_STATUSES, Payment
+    from gasworks.payments.models import Payment
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask what an index gives
-        plan = Payment.objects.filter(paid_at__gte=timezone.now(), status__in=PAID_STATUSES).explain()
+        # The paid_at bound alone: on an empty table the planner takes any index for the status.
+        plan = Payment.objects.filter(paid_at__gte=timezone.now()).order_by().explain()
     assert "payment_paid_at_brin" in plan, plan
