@@ -12,7 +12,8 @@ and its query count, flagging those above the --budget (300 ms: issue 13's goal)
     .venv/bin/python benchmarks/bench_pages.py --customers 100000 --months 12 --requests 5
     .venv/bin/python benchmarks/bench_pages.py --only billing: --roles cashier
 
-Database: BENCH_DATABASE_URL_PAGES (default postgres://postgres@127.0.0.1:5432/gasworks_bench_pages);
+Database: BENCH_DATABASE_URL_HISTORY (default postgres://postgres@127.0.0.1:5432/gasworks_bench_history,
+shared with bench_reports);
 when it has no customers, generate_data --customers N --months M fills it first."""
 
 import argparse
@@ -289,7 +290,7 @@ def main() -> None:
     parser.add_argument("--roles", nargs="*", help="only these roles")
     parser.add_argument("--only", default="", help="only pages whose name or URL contains this")
     args = parser.parse_args()
-    setup("pages")
+    setup("history")  # shared with bench_reports: one generated year serves both
     from django.core.management import call_command
 
     from gasworks.customers.models import Customer

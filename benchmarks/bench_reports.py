@@ -10,7 +10,8 @@ rebuilds every rollup (its time printed), and each report is timed again (rollup
     .venv/bin/python benchmarks/bench_reports.py                        # data generated if empty
     .venv/bin/python benchmarks/bench_reports.py --customers 100000 --runs 7
 
-Database: BENCH_DATABASE_URL_REPORTS (default postgres://postgres@127.0.0.1:5432/gasworks_bench_reports);
+Database: BENCH_DATABASE_URL_HISTORY (default postgres://postgres@127.0.0.1:5432/gasworks_bench_history,
+shared with bench_pages);
 when it has no customers, generate_data --customers N --months 12 fills it first. Never asserts
 on time; the goal (issue 13) is p95 <= 200 ms at 1,000,000 customers, flagged here."""
 
@@ -139,7 +140,7 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5, help="timings per figure")
     args = parser.parse_args()
-    setup("reports")
+    setup("history")  # shared with bench_pages: one generated year serves both
     import logging
 
     from django.core.management import call_command
