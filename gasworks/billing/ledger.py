@@ -350,16 +350,22 @@ class SetPosting:
                     settled[cid] = (found.pk, amount, found.balance, found.balance + amount, True)
         return {cid: row[2] for cid, row in settled.items()}
 
-    def post(self, key_prefix: str, ids: dict[int, int]) -> None:
+    def post(
+        self, key_prefix: str, ids: dict[int, int], times: dict[int, datetime.datetime] | None = None
+    ) -> None:
         """The entries of the settled customers in ``ids``, each with the idempotency key
-        key_prefix + its id (the cause's row: "bill:" and the bill's id)."""
+        key_prefix + its id (the cause's row: "bill:" and the bill's id). ``times``, when given,
+        holds each customer's own entry time ({customer id: when}; the batch's ``at`` for the
+        others): payments that arrived at different times, written as one set (generate_data)."""
         rows, balances, funded = [], {}, set()
         settled = self.settled
         for cid, key in ids.items():
             pk, amount, _before, after, existed = settled[cid]
             if not amount:
                 continue
-            rows.append((pk, amount, after, key))
+            rows.append(
+                (pk, amount, after, key) if times is None else (pk, amount, after, key, times.get(cid))
+            )
             if existed:
                 balances[pk] = after
                 if amount > 0 and self.held[cid].prepaid:

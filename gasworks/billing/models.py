@@ -36,6 +36,16 @@ class Account(models.Model):
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
+        indexes = [
+            # The prepaid page's low-balance list, without reading every account. Only prepaid
+            # accounts below their alert are in it, and a balance update (which touches neither
+            # column) stays a HOT update: the ledger's writes do not pay for it.
+            models.Index(
+                fields=["customer"],
+                name="account_prepaid_low_idx",
+                condition=models.Q(prepaid=True, low_balance_since__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.balance}"
@@ -270,6 +280,9 @@ class Bill(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "period"], name="bill_unique_customer_period")
         ]
+        # The bill list: newest period first, customers in order, a period filtered, read in
+        # index order a page at a time instead of sorting every bill of every period.
+        indexes = [models.Index(fields=["-period", "customer"], name="bill_period_customer_idx")]
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.period}: {self.total}"

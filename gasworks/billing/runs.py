@@ -204,13 +204,14 @@ def finish(run_id: int) -> None:
 
 
 def bill_chunk(
-    run_id: int | None, lo: int, hi: int, period_key: str | None = None, force: bool = False
+    run_id: int | None, lo: int, hi: int, period_key: str | None = None, force: bool = False, at=None
 ) -> int:
     """Bill every unbilled candidate with lo <= customer id <= hi; returns bills written.
-    ``force`` skips the plausibility check (a person approved the bill)."""
+    ``force`` skips the plausibility check (a person approved the bill). ``at``: when the bills
+    are issued (default now; generated history bills past months as of their issue day)."""
     run = BillingRun.objects.get(pk=run_id) if run_id else None
     period = parse_period(run.period if run else period_key)
-    now = timezone.now()
+    now = at or timezone.now()
     today = timezone.localdate(now)
     due_on = today + timedelta(days=int(parameters.get("bill_due_days")))
     review_factor = Decimal(parameters.get("bill_review_factor"))

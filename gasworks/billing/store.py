@@ -329,8 +329,11 @@ def insert_lines(bills: list[tuple], bill_ids: list[int]) -> None:
 def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at, key_prefix: str) -> None:
     """Insert ledger entries given as (account pk, amount, balance after, key id), all of one
     kind and reference, each with the idempotency key key_prefix + its key id: COPY on
-    PostgreSQL, bulk_create elsewhere."""
+    PostgreSQL, bulk_create elsewhere. A row may carry a fifth item, its own time (None: ``at``)."""
     if not rows:
+        return
+    if len(rows[0]) == 5:
+        _insert_timed_entries(rows, kind, reference, at, key_prefix)
         return
     if connection.vendor != "postgresql":
         LedgerEntry.objects.bulk_create(
@@ -359,6 +362,39 @@ def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at, key_
         [
             f"{account_pk}{head}{amount!s}\t{after!s}{middle}{key}{tail}"
             for account_pk, amount, after, key in rows
+        ],
+    )
+
+
+def _insert_timed_entries(rows: list[tuple], kind: str, reference: str, at, key_prefix: str) -> None:
+    """ledger_insert_entries for rows that each carry their own time."""
+    if connection.vendor != "postgresql":
+        LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(
+                    account_id=account_pk,
+                    kind=kind,
+                    amount=amount,
+                    balance_after=after,
+                    reference=reference,
+                    idempotency_key=f"{key_prefix}{key}",
+                    created_at=when or at,
+                )
+                for account_pk, amount, after, key, when in rows
+            ],
+            batch_size=500,
+        )
+        return
+    head = f"\t{kind}\t"
+    middle = f"\t{copy_text(reference)}\t{copy_text(key_prefix)}"
+    default = copy_text(at)
+    copy_lines(
+        connection,
+        LedgerEntry._meta.db_table,
+        ENTRY_COLUMNS,
+        [
+            f"{account_pk}{head}{amount!s}\t{after!s}{middle}{key}\t{copy_text(when) if when else default}\n"
+            for account_pk, amount, after, key, when in rows
         ],
     )
 

@@ -32,6 +32,7 @@ from gasworks.billing.periods import PERIOD_KEY
 from gasworks.customers.models import Category, Customer
 from gasworks.errors import DomainError
 from gasworks.lib.ids import parse_id
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
@@ -142,12 +143,18 @@ def filter_bills(queryset, query) -> tuple:
     return queryset, seen
 
 
+def bill_queryset():
+    """Newest period first, in customer order: bill_period_customer_idx serves the order and
+    the period filter a page at a time, instead of sorting every bill of every period (and
+    by account number through a join, as it once did: 1.7 s at a million accounts)."""
+    return Bill.objects.select_related("customer").order_by("-period", "customer_id")
+
+
 @staff_required
 @permission_required("billing.view_bill", raise_exception=True)
 def bill_list(request):
-    queryset = Bill.objects.select_related("customer").order_by("-period", "customer__account_no")
-    queryset, seen = filter_bills(queryset, request.GET)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    queryset, seen = filter_bills(bill_queryset(), request.GET)
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         **seen,

@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 def install() -> None:
+    from gasworks.billing import generate
     from gasworks.billing.views import customer_section
+    from gasworks.customers.management.commands.generate_data import EXTRA_GENERATORS
     from gasworks.customers.management.commands.seed_demo import EXTRA_SEEDERS
     from gasworks.web.navigation import Item, register
     from gasworks.web.views import CUSTOMER_SECTIONS
@@ -20,6 +22,9 @@ def install() -> None:
         CUSTOMER_SECTIONS.append(customer_section)
     if seed_tariffs not in EXTRA_SEEDERS:
         EXTRA_SEEDERS.append(seed_tariffs)
+    # After metering's (its readings are what the runs bill): billing comes later in app order.
+    if generate.generate not in EXTRA_GENERATORS:
+        EXTRA_GENERATORS.append(generate.generate)
 
 
 # The Beijing residential tariff (cooking/hot water: 350 / 500 m³ steps at 2.61 / 2.83 / 4.23

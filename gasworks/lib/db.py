@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.models import CharField, ForeignKey, IntegerField, Lookup, Sum
 
@@ -134,3 +135,24 @@ def copy_rows(connection, table: str, columns, rows) -> None:
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def analyze(*models) -> None:
+    """Refresh the planner's statistics of the models' tables (PostgreSQL; nothing elsewhere).
+    For bulk loads that go on querying what they wrote (generate_data's year of history):
+    autovacuum's analyze comes too late, and a plan made for an empty table walks the full one."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def vacuum_analyze() -> None:
+    """VACUUM ANALYZE the whole database (PostgreSQL, outside any transaction): after a bulk
+    load, the statistics and visibility maps autovacuum would make in time, now (benchmarks
+    measure the steady state, and autovacuum may be off)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")

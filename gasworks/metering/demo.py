@@ -217,55 +217,99 @@ def seed_routes(stdout) -> None:
     stdout.write(f"metering: {made} reading routes, assigned to {reader or 'nobody'}")
 
 
-def generate(customer_ids: range, rng, stdout) -> None:
-    """Benchmark data: a meter per generated customer and one reading this month (COPY on
-    PostgreSQL), so a billing run has a volume for every account."""
+def generate(customer_ids: range, rng, stdout, months: int = 0) -> None:
+    """Benchmark data: a meter per generated customer (COPY on PostgreSQL). Without ``months``,
+    one reading this month, so a billing run has a volume for every account; with ``months``, a
+    reading near the end of each of the last ``months`` whole months (the register climbing by a
+    month's use of the customer's category, more in the heating months), so the billing
+    generator can bill each of those months. Chunked by customer id: memory stays flat."""
     today = timezone.localdate()
     now = timezone.now()
-    installed = today.replace(day=1) - dt.timedelta(days=40)
-    taken = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time(9)))
-    premises = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "premises_id"))
+    first_month = _month_start(today, months) if months else today.replace(day=1)
+    installed = first_month - dt.timedelta(days=40)
     chunk = 20_000
-    ids = sorted(premises)
-    for start in range(0, len(ids), chunk):
-        part = ids[start : start + chunk]
+    meters = readings = 0
+    for low in range(customer_ids.start, customer_ids.stop, chunk):
+        high = min(low + chunk, customer_ids.stop)
+        customers = list(
+            Customer.objects.filter(pk__gte=low, pk__lt=high)
+            .order_by("pk")
+            .values_list("pk", "premises_id", "category")
+        )
         with transaction.atomic():
             Meter.objects.bulk_create(
                 [
                     Meter(
                         serial_no=f"GEN{pk:09d}",
-                        premises_id=premises[pk],
+                        premises_id=premises,
                         installed_on=installed,
                         initial_reading=0,
+                        **({"kind": KIND[category], "max_flow_m3h": MAX_FLOW[category]} if months else {}),
                     )
-                    for pk in part
+                    for pk, premises, category in customers
                 ],
                 batch_size=5000,
             )
-            meter_of = dict(
-                Meter.objects.filter(serial_no__in=[f"GEN{pk:09d}" for pk in part]).values_list(
-                    "premises_id", "pk"
+            meter_of = (
+                dict(
+                    Meter.objects.filter(premises_id__gte=customers[0][1], premises_id__lte=customers[-1][1])
+                    .filter(serial_no__startswith="GEN")
+                    .values_list("premises_id", "pk")
                 )
+                if customers
+                else {}
             )
-            readings: list = []
-            for pk in part:
-                used = Decimal(rng.randint(5000, 60000)) / 1000
-                readings.append(
-                    (
-                        meter_of[premises[pk]],
-                        pk,
-                        used,
-                        taken,
-                        "periodic",
-                        "accepted",
-                        [],
-                        used,
-                        None,
-                        now,
-                        "import",
-                        None,
-                        "",
-                    )
-                )
-            store.write(readings)
-    stdout.write(f"metering: {len(ids)} meters with one reading each")
+            rows = (
+                _monthly_rows(customers, meter_of, rng, today, months, now)
+                if months
+                else _one_reading_rows(customers, meter_of, rng, today, now)
+            )
+            store.write(rows)
+        meters += len(customers)
+        readings += len(rows)
+    stdout.write(f"metering: {meters} meters, {readings} readings")
+
+
+def _month_start(day: dt.date, months_back: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+# Heating months use more gas: a factor on the month's use (December to February the most).
+SEASON = {1: 1.6, 2: 1.5, 3: 1.2, 4: 1.0, 5: 0.8, 6: 0.7, 7: 0.7, 8: 0.7, 9: 0.8, 10: 1.0, 11: 1.2, 12: 1.5}
+
+
+def _reading(meter, customer, value, taken, used, now) -> tuple:
+    # metering.store.COLUMNS order: an accepted periodic reading from an import.
+    return (meter, customer, value, taken, "periodic", "accepted", [], used, None, now, "import", None, "")
+
+
+def _one_reading_rows(customers, meter_of, rng, today, now) -> list[tuple]:
+    taken = timezone.make_aware(dt.datetime.combine(today.replace(day=1), dt.time(9)))
+    rows = []
+    for pk, premises, _category in customers:
+        used = Decimal(rng.randint(5000, 60000)) / 1000
+        rows.append(_reading(meter_of[premises], pk, used, taken, used, now))
+    return rows
+
+
+def _monthly_rows(customers, meter_of, rng, today, months, now) -> list[tuple]:
+    """A reading on a day from the 20th to the 28th of each of the last ``months`` whole months
+    (the reader's round), the register starting at 0 when the meter was installed."""
+    zone = timezone.get_current_timezone()
+    days = [_month_start(today, back) for back in range(months, 0, -1)]
+    rows = []
+    for pk, premises, category in customers:
+        meter = meter_of[premises]
+        low, high = MONTHLY_M3[category]
+        value = Decimal(0)
+        for first in days:
+            used = (Decimal(rng.randint(low * 1000, high * 1000)) * Decimal(SEASON[first.month])).quantize(
+                Decimal(1)
+            ) / 1000
+            value += used
+            taken = dt.datetime.combine(
+                first.replace(day=rng.randint(20, 28)), dt.time(rng.randint(8, 17), rng.randint(0, 59)), zone
+            )
+            rows.append(_reading(meter, pk, value, taken, used, now))
+    return rows

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.lib.dates import start_of_day
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.metering import bulk, forms, ingest, routes, services
 from gasworks.metering.billable import volume as volume_of
 from gasworks.metering.models import (
@@ -56,7 +57,7 @@ def meter_list(request):
         meters = meters.filter(kind=kind)
     else:
         kind = ""
-    page = Paginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page": page, "q": query, "kind": kind, "kinds": MeterKind.choices}
     return render(request, "metering/meter_list.html", context)
 

@@ -36,3 +36,21 @@ class PaymentsConfig(AppConfig):
         # Payments are in the audit log through their ledger entries (no second row on the
         # counter's path); a refund's request, decision and outcome are watched here.
         audit.watch(Refund)
+        _wire_generator()
+
+
+def _wire_generator() -> None:
+    """Benchmark payments: paid after each chunk of generated bills, shifts closed at the end
+    (after billing's generator: payments comes later in app order)."""
+    from gasworks.billing import generate as billing_generate
+    from gasworks.customers.management.commands.generate_data import EXTRA_GENERATORS
+    from gasworks.payments import generate
+    from gasworks.payments.models import Payment
+
+    if generate.pay_bills not in billing_generate.AFTER_BILLS:
+        billing_generate.AFTER_BILLS.append(generate.pay_bills)
+        billing_generate.AFTER_BILLS_TABLES.append(Payment)
+    if generate.open_month_shifts not in billing_generate.BEFORE_MONTH:
+        billing_generate.BEFORE_MONTH.append(generate.open_month_shifts)
+    if generate.generate not in EXTRA_GENERATORS:
+        EXTRA_GENERATORS.append(generate.generate)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import connection
 
+from gasworks.lib.db import copy_lines, copy_text
 from gasworks.payments.models import Payment, ReceiptCounter
 
 
@@ -86,3 +87,34 @@ def set_receipt_numbers(payments: list[Payment], numbers: list[str]) -> None:
             )
     else:
         Payment.objects.bulk_update(payments, ["receipt_no"], batch_size=200)
+
+
+def next_payment_ids(count: int) -> list[int]:
+    """`count` fresh payment ids from the table's sequence (PostgreSQL), or past the largest id
+    (elsewhere: the generated data is written by one process)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Payment._meta.db_table, count],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+    last = Payment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    return list(range(last + 1, last + 1 + count))
+
+
+def write_generated(rows: list[dict]) -> None:
+    """Benchmark payments (payments.generate), given as dicts of column values with their ids:
+    COPY on PostgreSQL, bulk_create elsewhere."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        columns = list(rows[0])
+        copy_lines(
+            connection,
+            Payment._meta.db_table,
+            columns,
+            ["\t".join(copy_text(row[c]) for c in columns) + "\n" for row in rows],
+        )
+        return
+    Payment.objects.bulk_create([Payment(**row) for row in rows], batch_size=500)

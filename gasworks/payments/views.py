@@ -20,6 +20,7 @@ from gasworks.errors import DomainError
 from gasworks.lib import qr
 from gasworks.lib.ids import parse_id
 from gasworks.lib.money import format_money
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.metering.models import Meter
 from gasworks.payments import cards, receipts, services
 from gasworks.payments.forms import (
@@ -133,7 +134,7 @@ def payment_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         payments = payments.filter(Q(receipt_no=query) | Q(order_no=query) | Q(customer__account_no=query))
-    page = Paginator(payments, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(payments, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "payments/payment_list.html",

@@ -47,6 +47,16 @@ def _customers(user) -> list[Tile]:
     ]
 
 
+def readings_since(at):
+    """Readings taken since `at`, whatever their status. Every status is named so that the
+    (status, taken_at) index serves the range, one short index range per status: on taken_at
+    alone no index leads, and the count read every reading of the year (12,000,000 at a
+    million customers) to find this month's."""
+    from gasworks.metering.models import Reading, ReadingStatus
+
+    return Reading.objects.filter(status__in=ReadingStatus.values, taken_at__gte=at)
+
+
 def _metering(user) -> list[Tile]:
     from gasworks.metering.models import Reading, ReadingStatus, TamperAlert
 
@@ -66,7 +76,7 @@ def _metering(user) -> list[Tile]:
         tiles.append(
             Tile(
                 _("Readings this month"),
-                Reading.objects.filter(taken_at__gte=month_start).count(),
+                readings_since(month_start).count(),
                 reverse("metering:meter-list"),
             )
         )

@@ -66,7 +66,8 @@ def _history(row, rng, today, intervals, template_id, zone):
     return opened, rows
 
 
-def generate(customer_ids: range, rng, stdout) -> None:
+def generate(customer_ids: range, rng, stdout, months: int = 0) -> None:
+    # The inspection history spans years whatever ``months`` is: the planner needs it.
     started = time.perf_counter()
     today = timezone.localdate()
     zone = timezone.get_current_timezone()

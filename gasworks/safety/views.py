@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,11 +20,13 @@ from gasworks.customers import services as customer_services
 from gasworks.customers.models import Customer, Premises
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.dates import start_of_day
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.safety import forms, interlock, pdf
 from gasworks.safety.models import (
     OPEN_EMERGENCY_STATUSES,
     OPEN_TASK_STATUSES,
     PRIORITY_RANK,
+    ChecklistItem,
     ChecklistTemplate,
     Crew,
     Emergency,
@@ -114,7 +117,7 @@ def inspection_list(request):
         tasks = tasks.filter(district=narrowing["district"])
     today = timezone.localdate()
     day = inspections.inspector_day(user, today) if scope == "mine" else None
-    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "safety/inspection_list.html",
@@ -769,11 +772,20 @@ def area_delete(request, pk):
     return redirect("safety:area-list")
 
 
+def _count_of(rows, key: str):
+    """The number of ``rows`` (filtered on OuterRef), as a correlated subquery (0 for none)."""
+    counted = rows.order_by().values(key).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 @staff_required
 @permission_required("safety.view_checklisttemplate", raise_exception=True)
 def checklist_list(request):
+    # Each count in its own subquery: counted together through two joins, every item met every
+    # inspection of its version (20 items x 225,000 inspections at 100,000 customers: 2.4 s).
     versions = ChecklistTemplate.objects.annotate(
-        items_count=Count("items", distinct=True), used=Count("inspectiontask", distinct=True)
+        items_count=_count_of(ChecklistItem.objects.filter(template=OuterRef("pk")), "template"),
+        used=_count_of(InspectionTask.objects.filter(template=OuterRef("pk")), "template"),
     ).order_by("-version")
     return render(
         request,

@@ -6,6 +6,8 @@ Other apps add such a record with ``register`` (billing adds the ledger); ``gasw
 knows nothing of them."""
 
 import datetime as dt
+import heapq
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -290,19 +292,44 @@ def _load_entries(ids: list[int]) -> dict[int, Row]:
     return rows
 
 
+class Merged:
+    """The parts' rows newest first, as a sequence the paginator counts and slices. Each part is
+    read on its own, ordered by its time and id (its own time index serves it, a page at a time)
+    and the parts are merged here: a UNION ... ORDER BY made PostgreSQL read and sort every
+    ledger entry to show the newest 50 (1.4 s at 2,000,000 entries; a year of a million
+    customers has 24,000,000). The rows of page n cost each part's first n pages, so deep pages
+    cost more; CappedPaginator offers the first 10,000 rows."""
+
+    def __init__(self, parts: list[QuerySet]):
+        self.parts = [p.order_by("-t", "-ref") for p in parts]
+
+    def count(self) -> int:
+        return sum(p.count() for p in self.parts)
+
+    def count_upto(self, limit: int) -> int:
+        """The rows, counting no further than ``limit`` (each part stops there)."""
+        return min(limit, sum(p.order_by()[:limit].count() for p in self.parts))
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1) or index.stop is None:
+            raise TypeError("a Merged log is sliced as [start:stop]")
+        start, stop = index.start or 0, index.stop
+        streams = [list(p[:stop]) for p in self.parts]
+        merged = heapq.merge(*streams, key=lambda row: (row[2], row[1]), reverse=True)
+        return list(itertools.islice(merged, start, stop))
+
+
 class LogPage:
-    """A page of the combined log: ``query`` is a union of (source, id, at) ordered newest first,
-    which the paginator counts and slices; ``rows`` loads what the page shows."""
+    """A page of the combined log: ``query`` is the parts' (source, id, at) rows merged newest
+    first (Merged), which the paginator counts and slices; ``rows`` loads what the page shows."""
 
     def __init__(self, filters: Filters):
         self.filters = filters
         parts = [q for q in [_entries(filters), *(s.rows(filters) for s in SOURCES)] if q is not None]
-        if not parts:
-            self.query = keyed(AuditEntry.objects.none(), "audit", "at")
-        elif len(parts) == 1:
-            self.query = parts[0].order_by("-t", "-ref")
-        else:
-            self.query = parts[0].union(*parts[1:], all=True).order_by("-t", "-ref")
+        self.query = Merged(parts or [keyed(AuditEntry.objects.none(), "audit", "at")])
 
     @staticmethod
     def rows(items) -> list[Row]:

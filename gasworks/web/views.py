@@ -15,6 +15,7 @@ from gasworks.accounts.access import is_customer
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Category, Customer, Status
 from gasworks.errors import DomainError
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.system import auditlog, parameters
 from gasworks.system.models import Parameter
 from gasworks.web import forms
@@ -70,7 +71,7 @@ def customer_list(request):
     if status in Status.values:
         queryset = queryset.filter(status=status)
     queryset = customer_services.search(queryset, query)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "q": query,
@@ -333,7 +334,7 @@ def audit_list(request):
             since=data["since"],
             until=data["until"],
         )
-    page = Paginator(auditlog.LogPage(filters).query, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(auditlog.LogPage(filters).query, 50).get_page(request.GET.get("page"))
     rows = auditlog.LogPage.rows(page.object_list)
     return render(request, "web/audit_list.html", {"page": page, "rows": rows, "form": form})
 

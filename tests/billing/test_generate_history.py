@@ -1,0 +1,89 @@
+"""generate_data --months: a year (here three months) of readings, bills through the billing
+run, payments on every channel through the ledger, arrears, closed shifts; and a ledger that
+verify_ledger accepts, in time order per account."""
+
+import io
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Sum
+
+from gasworks.billing import generate as billing_generate
+from gasworks.billing.generate import month_keys
+from gasworks.billing.models import Account, Bill, BillingRun, LedgerEntry
+from gasworks.billing.verify import verify_ledger
+from gasworks.customers.management.commands import generate_data
+from gasworks.metering import demo
+from gasworks.payments import generate as payments_generate
+from gasworks.payments.models import Payment, Shift
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS, MONTHS = 120, 3
+
+
+@pytest.fixture
+def history(monkeypatch):
+    # Meters and readings, then bills and payments (the safety history is tested by safety).
+    monkeypatch.setattr(
+        generate_data,
+        "EXTRA_GENERATORS",
+        [demo.generate, billing_generate.generate, payments_generate.generate],
+    )
+    out = io.StringIO()
+    call_command("generate_data", customers=CUSTOMERS, months=MONTHS, no_progress=True, stdout=out)
+    return out.getvalue()
+
+
+def test_every_month_is_billed_by_a_finished_run_and_paid_mostly(history):
+    from django.utils import timezone
+
+    periods = month_keys(timezone.localdate(), MONTHS)
+    assert sorted(BillingRun.objects.values_list("period", flat=True)) == periods
+    assert set(BillingRun.objects.values_list("status", flat=True)) == {"done"}
+    per_period = Counter(Bill.objects.values_list("period", flat=True))
+    assert all(per_period[p] >= CUSTOMERS * 0.95 for p in periods), per_period  # a few parked for review
+    paid = Payment.objects.count()
+    assert Bill.objects.count() * 0.7 < paid < Bill.objects.count()
+    channels = set(Payment.objects.values_list("method", "gateway").distinct())
+    assert channels >= {
+        ("cash", ""),
+        ("card", ""),
+        ("bank", "bank"),
+        ("online", "alipay"),
+        ("online", "wechat"),
+    }
+    assert Account.objects.filter(balance__lt=0).exists()  # arrears
+    assert "payments:" in history and "billing:" in history
+
+
+def test_the_ledger_verifies_and_runs_in_time_order_per_account(history):
+    checked, problems = verify_ledger()
+    assert checked >= CUSTOMERS and problems == []
+    last: dict[int, object] = {}
+    for account_id, at in LedgerEntry.objects.order_by("account_id", "pk").values_list(
+        "account_id", "created_at"
+    ):
+        assert last.get(account_id) is None or last[account_id] <= at
+        last[account_id] = at
+
+
+def test_each_payment_is_in_the_ledger_at_its_time_and_each_bill_charged(history):
+    entries = {
+        key: (amount, at)
+        for key, amount, at in LedgerEntry.objects.values_list("idempotency_key", "amount", "created_at")
+    }
+    for pk, amount, paid_at in Payment.objects.values_list("pk", "amount", "paid_at"):
+        assert entries[f"payment:{pk}"] == (amount, paid_at)
+    for pk, total in Bill.objects.values_list("pk", "total"):
+        assert entries[f"bill:{pk}"][0] == -total
+
+
+def test_counter_payments_sit_in_closed_shifts_whose_totals_add_up(history):
+    counter = Payment.objects.filter(method__in=["cash", "card"]).exclude(gateway="bank")
+    assert counter.exists() and not counter.filter(shift__isnull=True).exists()
+    for shift in Shift.objects.filter(payments__isnull=False).distinct():
+        total = shift.payments.aggregate(s=Sum("amount"))["s"]
+        assert shift.status == "closed" and Decimal(shift.totals["total"]) == total
