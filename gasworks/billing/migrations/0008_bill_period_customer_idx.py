@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_billingrun_held_back'),
+        ('billing', '0007_bill_voided_at'),
         ('customers', '0004_account_event_choices'),
     ]
 

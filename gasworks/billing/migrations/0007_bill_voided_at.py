@@ -18,10 +18,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='bill',
-            index=models.Index(fields=['period', 'customer'], name='bill_period_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='bill',
             index=models.Index(condition=models.Q(('run__isnull', True)), fields=['created_at'], name='bill_created_no_run_idx'),
         ),
         migrations.AddIndex(

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0004_account_event_choices'),
-        ('safety', '0003_idempotency_moved_to_system'),
+        ('safety', '0004_report_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

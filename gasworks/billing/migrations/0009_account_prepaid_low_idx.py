@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0006_bill_period_customer_idx'),
+        ('billing', '0008_bill_period_customer_idx'),
         ('customers', '0004_account_event_choices'),
     ]
 
