@@ -35,3 +35,4 @@ class RollupState(models.Model):
 
 
 # The reports' own tables (rollups), one import per report subpackage:
+from gasworks.reports.collections.models import BilledDay, CollectionsCashierDay, CollectionsDay  # noqa: E402, F401
