@@ -17,9 +17,8 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from gasworks.customers.models import Category
 from gasworks.lib.dates import start_of_day
@@ -53,14 +52,14 @@ def _user_name(user) -> str:
 
 def cashier_label(value) -> str:
     if value in (None, ""):
-        return _g("Not at a counter")
+        return gettext("Not at a counter")
     user = get_user_model().objects.filter(pk=value).first()
     return _user_name(user) or str(value)
 
 
 def shift_label(value) -> str:
     if value in (None, ""):
-        return _g("No shift")
+        return gettext("No shift")
     shift = Shift.objects.filter(pk=value).first()
     if shift is None:
         return f"#{value}"
@@ -193,10 +192,12 @@ class CollectionsReport(CollectionsAccess, Report):
             "shift": Chart("bar", "shift", ("net",)),
         }[group]
         notes: list[tuple[StrOrPromise, str]] = [
-            (_("Refunds and reversals"), _g("counted on the day they were paid out or posted")),
+            (_("Refunds and reversals"), gettext("counted on the day they were paid out or posted")),
         ]
         if not billed and group in ("day", "month"):
-            notes.append((_("Billed"), _g("shown for the whole station only (no channel or cashier filter)")))
+            notes.append(
+                (_("Billed"), gettext("shown for the whole station only (no channel or cashier filter)"))
+            )
         return Result(columns, rows, figure_values(total, billed), chart, notes)
 
     @staticmethod
@@ -287,7 +288,7 @@ class DailyCollectionsReport(CollectionsAccess, Report):
         notes: list[tuple[StrOrPromise, str]] = [
             (_("Station"), f"{parameters.get('station_name')} ({_station_code()})"),
             (_("Date"), day.isoformat()),
-            (_("Cashier"), cashier_label(cashier) if cashier is not None else _g("All cashiers")),
+            (_("Cashier"), cashier_label(cashier) if cashier is not None else gettext("All cashiers")),
             (_("Receipts"), f"{numbers[0]} – {numbers[-1]} ({len(numbers)})" if numbers else "—"),
             (_("Voided (fully refunded) receipts"), ", ".join(voided) or "—"),
         ]
@@ -315,13 +316,13 @@ class DailyCollectionsReport(CollectionsAccess, Report):
             (_("Difference"), format_money(difference)),
         ]
         if open_:
-            check = _g("Shift %(shifts)s is still open: close it to hand over.") % {
+            check = gettext("Shift %(shifts)s is still open: close it to hand over.") % {
                 "shifts": ", ".join(f"#{s.pk}" for s in open_)
             }
         elif (frozen, frozen_refunds, frozen_count) == (total.amount, total.refunds, total.count):
-            check = _g("Agrees with the shift closes.")
+            check = gettext("Agrees with the shift closes.")
         else:
-            check = _g(
+            check = gettext(
                 "Differs from the shift closes (%(closes)s, refunds %(refunds)s): a shift spans "
                 "midnight or a refund of an earlier day was paid out."
             ) % {"closes": format_money(frozen), "refunds": format_money(frozen_refunds)}
