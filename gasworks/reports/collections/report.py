@@ -60,10 +60,10 @@ def cashier_label(value) -> str:
 def shift_label(value) -> str:
     if value in (None, ""):
         return gettext("No shift")
-    shift = Shift.objects.filter(pk=value).first()
+    shift = Shift.objects.select_related("cashier").filter(pk=value).first()
     if shift is None:
         return f"#{value}"
-    return f"#{shift.pk} {timezone.localtime(shift.opened_at):%Y-%m-%d %H:%M}"
+    return f"#{shift.pk} {_user_name(shift.cashier)} {timezone.localtime(shift.opened_at):%Y-%m-%d %H:%M}"
 
 
 def figure_columns(billed: bool) -> list[Column]:
