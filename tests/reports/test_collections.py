@@ -383,7 +383,7 @@ def test_the_daily_report_equals_the_shift_closes(manager_client, people, day_of
     numbers = sorted(Payment.objects.filter(shift=ana_shift).values_list("receipt_no", flat=True))
     assert notes["Receipts"] == f"{numbers[0]} – {numbers[-1]} ({len(numbers)})"
     assert notes["Voided (fully refunded) receipts"] == voided.receipt_no
-    assert [str(s) for s in result.signatures] == ["Cashier", "Checked by", "Finance"]
+    assert [str(s) for s in result.signatures] == ["Received by", "Checked by", "Finance"]
 
 
 def test_the_daily_report_says_when_a_shift_is_still_open(manager_client, people):

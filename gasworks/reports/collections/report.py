@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gasworks.customers.models import Category
@@ -266,9 +266,9 @@ class DailyCollectionsReport(CollectionsAccess, Report):
             rows.append({"method": method, **figure_values(f, False)})
         notes = self._notes(day, cashier, total)
         signatures: list[StrOrPromise] = [
-            pgettext_lazy("sign", "Cashier"),
-            pgettext_lazy("sign", "Checked by"),
-            pgettext_lazy("sign", "Finance"),
+            _("Received by"),
+            _("Checked by"),
+            _("Finance"),
         ]
         return Result(columns, rows, figure_values(total, False), None, notes, signatures=signatures)
 
