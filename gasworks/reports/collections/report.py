@@ -66,6 +66,20 @@ def shift_label(value) -> str:
     return f"#{shift.pk} {_user_name(shift.cashier)} {timezone.localtime(shift.opened_at):%Y-%m-%d %H:%M}"
 
 
+class _Names(dict):
+    """Labels by id, read in one query; an id without one (no shift, not at a counter) gets
+    ``none``. Called with a row's value like a Column's choices callable."""
+
+    def __init__(self, names: dict, none: str):
+        super().__init__(names)
+        self.none = none
+
+    def __call__(self, value) -> str:
+        if value in (None, ""):
+            return self.none
+        return self.get(value) or self.get(int(value)) or f"#{value}"
+
+
 def figure_columns(billed: bool) -> list[Column]:
     columns = [
         Column("count", _("Payments"), "count"),
@@ -159,16 +173,20 @@ class CollectionsReport(CollectionsAccess, Report):
         figures = collect(query)
         group, billed = query.group, query.billed_applies
         keys = self._keys(query, figures)
+        # Names of the cashiers and shifts on the rows, read once (not a query per row).
+        shift_names, cashier_names = self._names(
+            keys if group == "shift" else [], keys if group == "cashier" else []
+        )
         key_column = {
             "day": Column("day", _("Day"), "day"),
             "month": Column("month", _("Month"), "period"),
             "channel": Column("channel", _("Channel"), "code", channels.label),
-            "cashier": Column("cashier", _("Cashier"), "code", cashier_label),
-            "shift": Column("shift", _("Shift"), "code", shift_label),
+            "cashier": Column("cashier", _("Cashier"), "code", cashier_names),
+            "shift": Column("shift", _("Shift"), "code", shift_names),
         }[group]
         columns = [key_column]
         if group == "shift":
-            columns.append(Column("cashier", _("Cashier"), "code", cashier_label))
+            columns.append(Column("cashier", _("Cashier"), "code", cashier_names))
         columns += figure_columns(billed)
         cashier_of_shift = (
             dict(Shift.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "cashier_id"))
@@ -199,6 +217,24 @@ class CollectionsReport(CollectionsAccess, Report):
                 (_("Billed"), gettext("shown for the whole station only (no channel or cashier filter)"))
             )
         return Result(columns, rows, figure_values(total, billed), chart, notes)
+
+    @staticmethod
+    def _names(shift_ids: list, cashier_ids: list) -> tuple[dict, dict]:
+        shifts = {
+            s.pk: s
+            for s in Shift.objects.select_related("cashier").filter(pk__in=[k for k in shift_ids if k])
+        }
+        users = {u.pk: u for u in get_user_model().objects.filter(pk__in=[k for k in cashier_ids if k])}
+        users.update({s.cashier_id: s.cashier for s in shifts.values()})
+        shift_names = {
+            pk: f"#{pk} {_user_name(s.cashier)} {timezone.localtime(s.opened_at):%Y-%m-%d %H:%M}"
+            for pk, s in shifts.items()
+        }
+        cashier_names = {pk: _user_name(u) for pk, u in users.items()}
+        return (
+            _Names(shift_names, gettext("No shift")),
+            _Names(cashier_names, gettext("Not at a counter")),
+        )
 
     @staticmethod
     def _keys(query: Query, figures: dict) -> list:
