@@ -22,7 +22,7 @@ from gasworks.lib.ids import parse_id
 from gasworks.lib.money import format_money
 from gasworks.lib.pagination import CappedPaginator
 from gasworks.metering.models import Meter
-from gasworks.payments import cards, receipts, services
+from gasworks.payments import cards, channels, receipts, services
 from gasworks.payments.forms import (
     CounterForm,
     OnlinePayForm,
@@ -134,11 +134,18 @@ def payment_list(request):
     query = request.GET.get("q", "").strip()
     if query:
         payments = payments.filter(Q(receipt_no=query) | Q(order_no=query) | Q(customer__account_no=query))
+    payments, narrowed = channels.narrow(payments, request.GET)
     page = CappedPaginator(payments, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "payments/payment_list.html",
-        {"page": page, "status": status, "statuses": PaymentStatus.choices, "q": query},
+        {
+            "page": page,
+            "status": status,
+            "statuses": PaymentStatus.choices,
+            "q": query,
+            "narrowed": narrowed,
+        },
     )
 
 

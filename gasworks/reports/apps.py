@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 # (framework.register) and keeps its SQL in its own store.py and its rollup tables in models.py.
 REPORT_MODULES: list[str] = [
     "arrears",
+    "collections",
     "customer_list",
     "lpg",
     "reading",

@@ -38,6 +38,8 @@ def header_lines(report: Report, params: Params) -> list[str]:
         lines.append(
             _("Period: %(start)s to %(end)s") % {"start": params.period_from, "end": params.period_to}
         )
+    elif report.period == "day" and report.single_day and params.start:
+        lines.append(_("Day: %(day)s") % {"day": params.start})
     elif report.period == "day" and params.start and params.end:
         lines.append(_("Days: %(start)s to %(end)s") % {"start": params.start, "end": params.end})
     elif params.as_of:

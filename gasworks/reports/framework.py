@@ -81,8 +81,10 @@ class Result:
     rows: list[dict]
     total: dict
     chart: Chart | None = None
-    # Extra lines for the print view and the page (e.g. "first receipt no.", signatures).
+    # Extra lines for the print view and the page (e.g. "first receipt no.").
     notes: list[tuple[StrOrPromise, str]] = field(default_factory=list)
+    # Who signs the printed report: one line to sign per label (收款员, 复核, 财务).
+    signatures: list[StrOrPromise] = field(default_factory=list)
 
     def column(self, key: str) -> Column:
         return next(c for c in self.columns if c.key == key)
@@ -183,6 +185,8 @@ class Report:
     max_days: ClassVar[int] = 366 * 2
     # False: not on the Reports index (a list exported from its own page, e.g. the customers).
     listed: ClassVar[bool] = True
+    # A "day" report of one day only (a daily report): `from` is the day, `to` follows it.
+    single_day: ClassVar[bool] = False
 
     def run(self, params: Params) -> Result:
         raise NotImplementedError
@@ -214,6 +218,8 @@ class Report:
             return Params(as_of=today, group_by=self.default_group())
         if self.period == "none":
             return Params(group_by=self.default_group())
+        if self.single_day:
+            return Params(start=today, end=today, group_by=self.default_group())
         return Params(start=today.replace(day=1), end=today, group_by=self.default_group())
 
     def default_group(self) -> str:
@@ -282,7 +288,7 @@ def parse_params(report: Report, query: Mapping[str, str], today: date | None = 
         changes.update(period_from=first, period_to=last)
     elif report.period == "day":
         start = _day(query.get("from", ""), "from", errors) or base.start
-        end = _day(query.get("to", ""), "to", errors) or base.end
+        end = start if report.single_day else _day(query.get("to", ""), "to", errors) or base.end
         if not errors and start and end:
             if start > end:
                 errors["to"] = [_("The end comes before the start.")]

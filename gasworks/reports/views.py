@@ -139,6 +139,7 @@ def _render(request, name: str, template: str):
         "rows": rows,
         "total": _cells(result.columns, result.total) if result.total else None,
         "notes": result.notes,
+        "signatures": result.signatures,
         "chart": json.dumps(data) if (data := chart_data(result)) else "",
         "query": urlencode(query),
         "group_choices": [(k, report.group_labels.get(k, k)) for k in report.group_by],

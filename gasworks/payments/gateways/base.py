@@ -145,6 +145,11 @@ def _registry() -> dict[str, type[Gateway]]:
     return {g.code: g for g in (SandboxGateway, AlipayGateway, WechatGateway)}
 
 
+def gateway_classes() -> list[type[Gateway]]:
+    """Every gateway this code knows, offered here or not (reports name past payments by them)."""
+    return list(_registry().values())
+
+
 def sandbox_enabled() -> bool:
     """Whether the sandbox may take orders and settle them. Its page credits an account with money
     nobody paid, so only in DEBUG (the demo) or when PAYMENTS_SANDBOX is set (a staging server);
