@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0004_reading_rollups'),
+        ('reports', '0005_reading_rollups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

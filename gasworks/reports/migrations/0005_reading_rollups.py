@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0003_safety_lpg_rollups'),
+        ('reports', '0004_safety_lpg_rollups'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0002_arrears_month_rollup'),
+        ('reports', '0003_collections_rollup'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0005_export'),
+        ('reports', '0006_export'),
     ]
 
     operations = [
