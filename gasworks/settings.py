@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "gasworks.payments.apps.PaymentsConfig",
     "gasworks.cylinders.apps.CylindersConfig",
     "gasworks.safety.apps.SafetyConfig",
+    "gasworks.notifications.apps.NotificationsConfig",
     "gasworks.reports.apps.ReportsConfig",
     "gasworks.web",
     "gasworks.top.apps.TopConfig",  # last: loads gasworks/subscriptions.py

@@ -1,0 +1,14 @@
+"""API v1 routes of the notifications app, mounted under /api/v1/."""
+
+from django.urls import path
+
+from gasworks.notifications import api
+
+urlpatterns = [
+    path("customers/<int:pk>/messages/", api.CustomerMessages.as_view(), name="api-customer-messages"),
+    path(
+        "customers/<int:pk>/notification-preferences/",
+        api.CustomerPreferences.as_view(),
+        name="api-customer-preferences",
+    ),
+]

@@ -1,0 +1,21 @@
+"""What the notifications app plugs into the rest: menu entries, the customer page panel, the
+audit log, role permissions."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+def connect() -> None:
+    from gasworks.accounts.roles import admin_app, extend
+    from gasworks.notifications.panels import customer_panel
+    from gasworks.web import views
+    from gasworks.web.navigation import Item, register
+
+    admin_app("notifications")
+    # Staff who talk to customers see what was sent to them (the customer page's messages).
+    for role in ("cashier", "dispatcher", "inspector"):
+        extend(role, "notifications.view_message", "notifications.view_preference")
+    extend("cashier", "notifications.change_preference")
+    register(Item(_("Outbox"), "notifications:outbox", "notifications.view_message", icon="envelope"))
+    register(Item(_("My messages"), "notifications:inbox", customer=True, icon="envelope"))
+    if customer_panel not in views.CUSTOMER_SECTIONS:
+        views.CUSTOMER_SECTIONS.append(customer_panel)
