@@ -16,8 +16,8 @@ from typing import Any
 
 from gasworks.billing import due, ledger, prepaid, topup
 from gasworks.billing.events import BillsIssued, LowBalance, ValveCommandQueued
-from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
+from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.lib.events import Event, Question, answer, subscribe
 from gasworks.metering.events import ReadingsStored
 from gasworks.notifications import handlers as notify

@@ -3,7 +3,6 @@ from importlib import import_module
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-
 # Each report is a subpackage, gasworks/reports/<module>/, that registers itself when imported
 # (framework.register) and keeps its SQL in its own store.py and its rollup tables in models.py.
 REPORT_MODULES: list[str] = []
