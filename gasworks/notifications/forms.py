@@ -76,3 +76,31 @@ class TemplateForm(forms.ModelForm):
                     % {"names": str(exc), "allowed": ", ".join(texts.KINDS[event].variables + texts.COMMON)},
                 )
         return data
+
+
+class InterruptionForm(forms.Form):
+    district = forms.ChoiceField(label=_("District"))
+    streets = forms.CharField(
+        label=_("Streets (optional)"),
+        required=False,
+        max_length=1000,
+        help_text=_("One per line; empty means the whole district."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    starts_at = forms.DateTimeField(
+        label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from gasworks.customers.models import Premises
+
+        districts = Premises.objects.exclude(district="").values_list("district", flat=True).distinct()
+        self.fields["district"].choices = [(d, d) for d in sorted(districts)]
+
+    def street_list(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("streets", "").splitlines() if line.strip()]

@@ -125,3 +125,41 @@ class Template(models.Model):
 
         kind = KINDS.get(self.event)
         return kind.label if kind else self.event
+
+
+class InterruptionStatus(models.TextChoices):
+    ANNOUNCED = "announced", _("Announced")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class SupplyInterruption(models.Model):
+    """A planned supply interruption (停气) in a district, or in some of its streets. Every change
+    raises `version`, and each version is told once per customer and channel."""
+
+    district = models.CharField(_("district"), max_length=64)
+    streets = models.JSONField(_("streets"), default=list, blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    reason = models.CharField(_("reason"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=InterruptionStatus.choices, default=InterruptionStatus.ANNOUNCED
+    )
+    version = models.PositiveIntegerField(default=1)
+    customers_told = models.PositiveIntegerField(_("customers told"), default=0)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"))
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        permissions = [("announce_supplyinterruption", _("Can announce supply interruptions"))]
+
+    def __str__(self):
+        return f"{self.district} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def area(self) -> str:
+        return f"{self.district} {'、'.join(self.streets)}".strip()

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from gasworks.customers.models import Customer
@@ -98,4 +99,16 @@ def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datet
                 )
             )
     Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    if rows:
+        transaction.on_commit(kick, robust=True)  # a sending fault never fails the committed work
     return len(rows)
+
+
+def kick() -> None:
+    """After a commit that queued messages: send them now where a sender runs on demand."""
+    from django.conf import settings
+
+    from gasworks.notifications.tasks import send_notifications
+
+    if getattr(settings, "REDIS_URL", "") or getattr(settings, "NOTIFY_SEND_INLINE", False):
+        send_notifications.delay()

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer
 from gasworks.customers.models import Customer
-from gasworks.notifications import channels, preferences, sender, texts
-from gasworks.notifications.forms import OutboxFilter, PreferenceForm, TemplateForm
-from gasworks.notifications.models import Message, MessageStatus, Template
-from gasworks.web.views import PAGE_SIZE, staff_required
+from gasworks.errors import DomainError
+from gasworks.notifications import channels, interruptions, preferences, sender, texts
+from gasworks.notifications.forms import InterruptionForm, OutboxFilter, PreferenceForm, TemplateForm
+from gasworks.notifications.models import Message, MessageStatus, SupplyInterruption, Template
+from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
 @staff_required
@@ -137,3 +138,44 @@ def my_preferences(request):
 def customer_preferences(request, customer_pk: int):
     customer = get_object_or_404(Customer, pk=customer_pk)
     return _preferences(request, customer, f"/customers/{customer.pk}/")
+
+
+@staff_required
+@permission_required("notifications.view_supplyinterruption", raise_exception=True)
+def interruption_list(request):
+    page = Paginator(SupplyInterruption.objects.all(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/interruptions.html", {"page": page})
+
+
+@staff_required
+@permission_required("notifications.announce_supplyinterruption", raise_exception=True)
+def interruption_create(request):
+    form = InterruptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = interruptions.announce(
+                data["district"],
+                data["starts_at"],
+                data["ends_at"],
+                data["reason"],
+                request.user,
+                form.street_list(),
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+        else:
+            messages.success(
+                request, _("Announced: %(n)s customers are being told.") % {"n": item.customers_told}
+            )
+            return redirect("notifications:interruptions")
+    return render(request, "web/form.html", {"form": form, "title": _("Announce a supply interruption")})
+
+
+@staff_required
+@require_POST
+@permission_required("notifications.announce_supplyinterruption", raise_exception=True)
+def interruption_cancel(request, pk: int):
+    interruptions.cancel(get_object_or_404(SupplyInterruption, pk=pk), request.user)
+    messages.success(request, _("Cancelled: the customers told are being told again."))
+    return redirect("notifications:interruptions")

@@ -124,3 +124,14 @@ def test_mail_is_sent_as_html_and_text():
     sender.send_due(now=timezone.now() + timedelta(seconds=1))
     (message,) = mail.outbox
     assert message.to == ["b@example.com"] and message.alternatives[0][1] == "text/html"
+
+
+def test_with_inline_sending_on_a_commit_sends_what_it_queued(settings, django_capture_on_commit_callbacks):
+    settings.NOTIFY_SEND_INLINE = True  # the demo; Celery (eager here) when REDIS_URL is set
+    with django_capture_on_commit_callbacks(execute=True):
+        _queue()
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    settings.NOTIFY_SEND_INLINE = False
+    with django_capture_on_commit_callbacks(execute=True):
+        _queue(ref="low:2")
+    assert Message.objects.filter(status="queued").count() == 2  # left for the sender loop
