@@ -15,6 +15,7 @@ from gasworks.api.idempotency import idempotent_response
 from gasworks.api.lookups import get_object_or_404
 from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
+from gasworks.lib.dates import PlausibleDate
 from gasworks.notifications import interruptions, preferences, texts
 from gasworks.notifications.models import Message, SupplyInterruption
 from gasworks.notifications.preferences import CHOOSABLE
@@ -109,8 +110,8 @@ class InterruptionSerializer(serializers.ModelSerializer):
 class InterruptionCreateSerializer(serializers.Serializer):
     district = serializers.CharField(max_length=64)
     streets = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(validators=[PlausibleDate()])
+    ends_at = serializers.DateTimeField(validators=[PlausibleDate()])
     reason = serializers.CharField(max_length=200)
 
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.dates import PlausibleDate
 from gasworks.notifications import texts
 from gasworks.notifications.models import Channel, MessageStatus, Template
 from gasworks.notifications.preferences import CHOOSABLE
@@ -88,10 +89,14 @@ class InterruptionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     starts_at = forms.DateTimeField(
-        label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Starts at"),
+        validators=[PlausibleDate()],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     ends_at = forms.DateTimeField(
-        label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Ends at"),
+        validators=[PlausibleDate()],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     reason = forms.CharField(label=_("Reason"), max_length=200)
 

@@ -45,27 +45,33 @@ def bills_issued(event) -> None:
 
 
 def payment_received(event) -> None:
-    from gasworks.payments.models import Payment
-
-    payment = (
-        Payment.objects.filter(pk=event.payment_id).values("receipt_no", "paid_at", "created_at").first()
-    )
-    if payment is None:
-        return
+    # The receipt number is given after this runs (last in the payment's transaction): it is
+    # looked up when the message is worded (LATE_VARIABLES).
     enqueue(
         "payment_received",
         [
             (
                 f"payment:{event.payment_id}",
                 event.customer_id,
-                {
-                    "amount": event.amount,
-                    "receipt_no": payment["receipt_no"] or "",
-                    "paid_at": _when(payment["paid_at"] or payment["created_at"]),
-                },
+                {"amount": event.amount, "paid_at": _when(event.paid_at), "payment_id": event.payment_id},
             )
         ],
     )
+
+
+def _receipt(variables: dict) -> dict:
+    from gasworks.payments.models import Payment
+
+    number = (
+        Payment.objects.filter(pk=variables.get("payment_id") or 0)
+        .values_list("receipt_no", flat=True)
+        .first()
+    )
+    return {"receipt_no": number or ""}
+
+
+# Variables known only after the message was queued, looked up when it is worded.
+LATE_VARIABLES = {"payment_received": _receipt}
 
 
 def low_balance(event) -> None:

@@ -41,7 +41,12 @@ def wording(message: Message) -> tuple[str, str]:
         subject, body = template.subject, template.body
     else:
         subject, body = texts.built_in(message.event, message.language)
+    from gasworks.notifications.handlers import LATE_VARIABLES
+
     variables = {"company": parameters.get("sms_signature").strip("【】"), **message.variables}
+    late = LATE_VARIABLES.get(message.event)
+    if late is not None:
+        variables.update(late(message.variables))
     return texts.render(subject, variables), texts.render(body, variables)
 
 
