@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "gasworks.payments.apps.PaymentsConfig",
     "gasworks.cylinders.apps.CylindersConfig",
     "gasworks.safety.apps.SafetyConfig",
+    "gasworks.notifications.apps.NotificationsConfig",
     "gasworks.reports.apps.ReportsConfig",
     "gasworks.web",
     "gasworks.top.apps.TopConfig",  # last: loads gasworks/subscriptions.py
@@ -250,6 +251,17 @@ MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # Messages that waited (quiet hours, backoff, a provider down) and interruption reminders.
+    "send-notifications": {"task": "gasworks.notifications.tasks.send_notifications", "schedule": 60.0},
+    "remind-supply-interruptions": {
+        "task": "gasworks.notifications.tasks.remind_supply_interruptions",
+        "schedule": 900.0,
+    },
+}
+# Send notifications right after the commit that queued them: on Celery workers when REDIS_URL
+# is set, in-process when this is on (the demo); otherwise `manage.py send_notifications --loop`.
+NOTIFY_SEND_INLINE = env_bool("NOTIFY_SEND_INLINE", DEBUG)
 
 # The sandbox payment gateway (its pay page credits an account with money nobody paid) is offered
 # only in DEBUG or when this is set: a test or staging server. `check --deploy` warns about it.

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 from gasworks.billing import due, ledger, prepaid, topup
-from gasworks.billing.events import BillingRunFinished, ValveCommandQueued
+from gasworks.billing.events import BillingRunFinished, BillsIssued, LowBalance, ValveCommandQueued
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
+from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.lib.events import Event, Question, answer, subscribe
 from gasworks.metering.events import ReadingsStored
-from gasworks.payments.events import DueLines, VolumeForAmount
+from gasworks.notifications import handlers as notify
+from gasworks.payments.events import DueLines, PaymentReceived, VolumeForAmount
 from gasworks.reports import tasks as report_tasks
+from gasworks.safety.events import DeadlineNear, EmergencyDispatched, EmergencyReported, InspectionBooked
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -49,6 +52,25 @@ LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (ReadingsStored, charge_prepaid),
     (ValveCommandQueued, prepaid.send_valve_command),
     (BillingRunFinished, refresh_sales_after_run),
+]
+
+
+# --- writers (inside the publisher's transaction) ----------------------------------------------
+
+# domain events -> the notification outbox: the messages commit or roll back with the work that
+# caused them (a rolled-back payment sends no receipt; a committed bill never lacks its notice).
+# Each writes rows only, under unique keys (a rerun writes nothing twice); sending is after
+# commit, by the sender (gasworks/notifications/sender.py), which retries.
+WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
+    (BillsIssued, notify.bills_issued),
+    (PaymentReceived, notify.payment_received),
+    (LowBalance, notify.low_balance),
+    (ValveCommandQueued, notify.valve_command),
+    (InspectionBooked, notify.inspection_booked),
+    (DeadlineNear, notify.deadline_near),
+    (EmergencyReported, notify.emergency_reported),
+    (EmergencyDispatched, notify.emergency_dispatched),
+    (LpgOrderDelivered, notify.lpg_delivered),
 ]
 
 
@@ -86,5 +108,7 @@ def connect() -> None:
     """Subscribe every listener and answerer above (idempotent)."""
     for event_type, handler in LISTENERS:
         subscribe(event_type, handler)
+    for event_type, handler in WRITERS:
+        subscribe(event_type, handler, in_transaction=True)
     for question_type, handler in ANSWERERS:
         answer(question_type, handler)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("payments/", include("gasworks.payments.urls")),
     path("cylinders/", include("gasworks.cylinders.urls")),
     path("safety/", include("gasworks.safety.urls")),
+    path("notifications/", include("gasworks.notifications.urls")),
     path("reports/", include("gasworks.reports.urls")),
     path("", dashboard, name="home"),
     path("", include("gasworks.web.urls")),

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("gasworks.payments.api_urls")),
     path("", include("gasworks.cylinders.api_urls")),
     path("", include("gasworks.safety.api_urls")),
+    path("", include("gasworks.notifications.api_urls")),
     path("", include("gasworks.reports.api_urls")),
 ]

@@ -9,6 +9,10 @@ Two kinds of message, both frozen dataclasses defined by the app they belong to:
   event) and the next one still runs; the committed work stands. A subscriber whose work matters
   is idempotent and has a catch-up path that retries it (said in ``gasworks/subscriptions.py``).
   Publishing costs no query.
+- A subscriber registered with ``in_transaction=True`` is instead called at once, inside the
+  publisher's transaction, and its error is the publisher's error: what it writes commits or
+  rolls back with the work that caused it. Only for writes that must never be lost nor sent for
+  work that rolled back, and that cannot fail on bad data: the notification outbox rows.
 - A **Question** asks for an answer the caller needs now (what is due, a balance). ``ask(q)``
   calls every answerer synchronously, in the caller's transaction, and returns their answers in
   subscription order; an answerer's error is the caller's error.
@@ -45,15 +49,18 @@ class Question(Generic[A]):
 
 
 _subscribers: defaultdict[type[Event], list[Callable[[Any], object]]] = defaultdict(list)
+_writers: defaultdict[type[Event], list[Callable[[Any], object]]] = defaultdict(list)
 _answerers: defaultdict[type[Question], list[Callable[[Any], Any]]] = defaultdict(list)
 
 
-def subscribe(event_type: type[E], handler: Callable[[E], object]) -> None:
-    """Deliver every ``event_type`` to ``handler`` after commit. Subscribing twice is a no-op."""
+def subscribe(event_type: type[E], handler: Callable[[E], object], in_transaction: bool = False) -> None:
+    """Deliver every ``event_type`` to ``handler`` after commit (or at once, inside the
+    publisher's transaction, with ``in_transaction``). Subscribing twice is a no-op."""
     if not (isinstance(event_type, type) and issubclass(event_type, Event)):
         raise TypeError(f"{event_type!r} is not an Event class")
-    if handler not in _subscribers[event_type]:
-        _subscribers[event_type].append(handler)
+    registry = _writers if in_transaction else _subscribers
+    if handler not in registry[event_type]:
+        registry[event_type].append(handler)
 
 
 def answer(question_type: type[Question[A]], handler: Callable[[Any], A]) -> None:
@@ -66,12 +73,18 @@ def answer(question_type: type[Question[A]], handler: Callable[[Any], A]) -> Non
 
 def unsubscribe(event_type: type[Event], handler: Callable[[Any], object]) -> None:
     """Take ``handler`` off ``event_type`` (tests; a missing one is a no-op)."""
-    if handler in _subscribers.get(event_type, ()):
-        _subscribers[event_type].remove(handler)
+    for registry in (_subscribers, _writers):
+        if handler in registry.get(event_type, ()):
+            registry[event_type].remove(handler)
 
 
 def subscribers(event_type: type[Event]) -> list[Callable[[Any], object]]:
     return list(_subscribers.get(event_type, ()))
+
+
+def writers(event_type: type[Event]) -> list[Callable[[Any], object]]:
+    """The in-transaction subscribers of ``event_type``."""
+    return list(_writers.get(event_type, ()))
 
 
 def answerers(question_type: type[Question]) -> list[Callable[[Any], Any]]:
@@ -82,6 +95,8 @@ def publish(event: Event) -> None:
     """Queue ``event`` for its subscribers on commit of the current transaction."""
     if not isinstance(event, Event):
         raise TypeError(f"{event!r} is not an Event")
+    for writer in _writers.get(type(event), ()):
+        writer(event)
     for handler in _subscribers.get(type(event), ()):
         transaction.on_commit(partial(_deliver, handler, event), robust=True)
 

@@ -21,6 +21,9 @@ class PaymentReceived(Event):
     amount: Decimal
     method: str
     purpose: str = "account"
+    # Carried so that the receipt notice's writer costs the counter no lookup. The receipt
+    # number is not: it is given last in the transaction (the station's counter is a lock).
+    paid_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -117,12 +117,21 @@ def _succeed(payment: Payment, at, by=None) -> None:
     payment.paid_at = at
     payment.save(update_fields=["status", "paid_at", "gateway_txn_id", "needs_review", "review_note"])
     ledger.post_many([payment_posting(payment, at, by)])
+    _received(payment)  # before the receipt number: the station's counter is locked last
     assign_receipt(payment, at)
-    _received(payment)
 
 
 def _received(payment: Payment) -> None:
-    publish(PaymentReceived(payment.pk, payment.customer_id, payment.amount, payment.method, payment.purpose))
+    publish(
+        PaymentReceived(
+            payment.pk,
+            payment.customer_id,
+            payment.amount,
+            payment.method,
+            payment.purpose,
+            payment.paid_at,
+        )
+    )
 
 
 # --- shifts ---------------------------------------------------------------------------------
@@ -282,9 +291,9 @@ def take_counter_payment(
         payment.paid_at = now
         payment.save(force_insert=True)
         ledger.post_many([payment_posting(payment, now, by)], fresh=True)  # the payment is new
+        _received(payment)  # before the receipt number: the station's counter is locked last
         if numbered:
             assign_receipt(payment, now)
-        _received(payment)
     return payment
 
 

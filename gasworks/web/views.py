@@ -56,7 +56,17 @@ def portal(request):
     customer = Customer.objects.select_related("premises").get(pk=request.user.customer_id)
     from gasworks.customers.balance import balance_of
 
-    return render(request, "web/portal.html", {"customer": customer, "balance": balance_of(customer)})
+    sections = [s for s in (section(request, customer) for section in PORTAL_SECTIONS) if s]
+    return render(
+        request,
+        "web/portal.html",
+        {"customer": customer, "balance": balance_of(customer), "sections": sections},
+    )
+
+
+# Domain apps add notices to the top of the customer's portal page (a supply interruption,
+# unread messages) the same way: (request, customer) -> {"template", ...} or None.
+PORTAL_SECTIONS: list = []
 
 
 @staff_required

@@ -35,8 +35,8 @@ def listen():
     """Subscribe handlers for one test, and take them off after it."""
     added = []
 
-    def add(event_type, handler):
-        events.subscribe(event_type, handler)
+    def add(event_type, handler, in_transaction=False):
+        events.subscribe(event_type, handler, in_transaction=in_transaction)
         added.append((event_type, handler))
 
     yield add
@@ -51,6 +51,33 @@ def test_an_event_is_delivered_on_commit_and_not_before(listen, django_capture_o
         events.publish(Happened(1))
         assert got == []  # still inside the transaction
     assert got == [Happened(1)]
+
+
+def test_an_in_transaction_subscriber_writes_with_the_publisher_and_rolls_back_with_it(
+    listen, django_capture_on_commit_callbacks
+):
+    from gasworks.system.models import Parameter
+
+    def write(event):
+        Parameter.objects.create(key=f"written-{event.n}", value="1")
+
+    listen(Happened, write, in_transaction=True)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        events.publish(Happened(1))
+        assert Parameter.objects.filter(key="written-1").exists()  # at once, inside
+    with pytest.raises(RuntimeError), transaction.atomic():
+        events.publish(Happened(2))
+        raise RuntimeError("the publisher's work fails")
+    assert not Parameter.objects.filter(key="written-2").exists()
+    assert events.writers(Happened) == [write] and events.subscribers(Happened) == []
+
+    def broken(event):
+        raise ValueError("cannot write")
+
+    listen(Happened, broken, in_transaction=True)
+    with pytest.raises(ValueError), transaction.atomic():
+        events.publish(Happened(3))  # its error is the publisher's: nothing half-written
+    assert not Parameter.objects.filter(key="written-3").exists()
 
 
 def test_nothing_is_delivered_when_the_transaction_rolls_back(listen, django_capture_on_commit_callbacks):

@@ -48,6 +48,20 @@ MATRIX = {
     ("GET", "customers/{pk}/"): ("get", "/customers/{own}/", None),
     ("PATCH", "customers/{pk}/"): ("get", "/customers/{own}/edit/", None),
     ("GET", "customers/{pk}/ledger/"): ("get", "/billing/ledger/{own}/", None),
+    ("GET", "customers/{pk}/messages/"): ("get", "/notifications/outbox/", None),
+    ("GET", "customers/{pk}/notification-preferences/"): ("get", "/notifications/outbox/", None),
+    ("PATCH", "customers/{pk}/notification-preferences/"): (
+        "post",
+        "/notifications/customers/{own}/preferences/",
+        {"sms": "on", "language": "en"},
+    ),
+    ("GET", "supply-interruptions/"): ("get", "/notifications/interruptions/", None),
+    ("POST", "supply-interruptions/"): ("post", "/notifications/interruptions/new/", {}),
+    ("POST", "supply-interruptions/{pk}/cancel/"): (
+        "post",
+        "/notifications/interruptions/{none}/cancel/",
+        None,
+    ),
     # Each report's API and page are checked role by role in tests/reports/test_access.py.
     ("GET", "reports/{name}/"): ("get", "/reports/{none}/", None),
     ("GET", "meters/"): ("get", "/metering/meters/", None),

@@ -1,0 +1,21 @@
+"""The development channel (the demo, `make run`): SMS and WeChat messages are kept, not sent,
+and shown on the admin's outbox page as what would have gone out."""
+
+from gasworks.notifications.channels.base import Adapter, Outcome
+
+
+class DevAdapter(Adapter):
+    code = "dev"
+    idempotent = True
+
+    def __init__(self, channel: str):
+        self.channel = channel
+
+    def address(self, customer, preference):
+        if self.channel == "sms":
+            return (customer.phone, "") if customer.phone else ("", "no phone number")
+        openid = getattr(preference, "wechat_openid", "") if preference else ""
+        return (openid, "") if openid else ("", "no WeChat account linked")
+
+    def send(self, message, subject, text):
+        return Outcome(sent=True, ref=f"dev:{message.key}")

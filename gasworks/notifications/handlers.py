@@ -1,0 +1,158 @@
+"""Domain events → outbox rows. Each runs inside the publisher's transaction (subscribed with
+in_transaction=True in gasworks/subscriptions.py): it reads what it needs to word the message
+and writes rows, never failing on a customer's data. Bill notices are written per billing-run
+chunk in one pass over the chunk's bills."""
+
+from __future__ import annotations
+
+import os
+
+from django.utils import timezone
+
+from gasworks.notifications.outbox import enqueue
+
+
+def _day(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _site() -> str:
+    return os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def bills_issued(event) -> None:
+    from gasworks.billing.models import Bill
+
+    bills = Bill.objects.filter(pk__in=event.bill_ids).values_list(
+        "pk", "customer_id", "period", "total", "due_on"
+    )
+    link = f"{_site()}/payments/pay/"
+    enqueue(
+        "bill_issued",
+        (
+            (
+                f"bill:{pk}",
+                customer_id,
+                {"period": period, "amount": total, "due_on": _day(due_on), "link": link},
+            )
+            for pk, customer_id, period, total, due_on in bills
+        ),
+    )
+
+
+def payment_received(event) -> None:
+    # The receipt number is given after this runs (last in the payment's transaction): it is
+    # looked up when the message is worded (LATE_VARIABLES).
+    enqueue(
+        "payment_received",
+        [
+            (
+                f"payment:{event.payment_id}",
+                event.customer_id,
+                {"amount": event.amount, "paid_at": _when(event.paid_at), "payment_id": event.payment_id},
+            )
+        ],
+    )
+
+
+def _receipt(variables: dict) -> dict:
+    from gasworks.payments.models import Payment
+
+    number = (
+        Payment.objects.filter(pk=variables.get("payment_id") or 0)
+        .values_list("receipt_no", flat=True)
+        .first()
+    )
+    return {"receipt_no": number or ""}
+
+
+# Variables known only after the message was queued, looked up when it is worded.
+LATE_VARIABLES = {"payment_received": _receipt}
+
+
+def low_balance(event) -> None:
+    # One per fall below the alert: the key carries the fall's balance and day.
+    ref = f"low:{event.balance}:{timezone.localdate().isoformat()}"
+    enqueue("low_balance", [(ref, event.customer_id, {"balance": event.balance})])
+
+
+def valve_command(event) -> None:
+    from gasworks.customers.models import Customer
+
+    # The premises' current holder (a name transfer leaves the old, closed account there too).
+    customer_id = (
+        Customer.objects.filter(premises__meters__pk=event.meter_id)
+        .order_by("closed_on", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if customer_id is None:
+        return
+    kind = "valve_closed" if event.command == "close" else "valve_opened"
+    enqueue(kind, [(f"valve:{event.command_id}", customer_id, {"reason": event.reason})])
+
+
+def inspection_booked(event) -> None:
+    enqueue(
+        "inspection_appointment",
+        [
+            (
+                f"task:{event.task_id}:{event.starts_at.isoformat()}",
+                event.customer_id,
+                {
+                    "starts_at": _when(event.starts_at),
+                    "ends_at": timezone.localtime(event.ends_at).strftime("%H:%M"),
+                },
+            )
+        ],
+    )
+
+
+def deadline_near(event) -> None:
+    enqueue(
+        "hazard_deadline",
+        [
+            (
+                f"hazard:{event.hazard_id}:{event.days_left}",
+                event.customer_id,
+                {"deadline": _day(event.deadline), "days_left": event.days_left},
+            )
+        ],
+    )
+
+
+def emergency_reported(event) -> None:
+    from gasworks.safety.models import Emergency
+
+    if event.customer_id is None:
+        return
+    address = Emergency.objects.filter(pk=event.emergency_id).values_list("address", flat=True).first() or ""
+    enqueue(
+        "emergency_received", [(f"emergency:{event.emergency_id}", event.customer_id, {"address": address})]
+    )
+
+
+def emergency_dispatched(event) -> None:
+    from gasworks.safety.models import Emergency
+
+    row = Emergency.objects.filter(pk=event.emergency_id).values_list("customer_id", "address").first()
+    if row is None or row[0] is None:
+        return
+    enqueue("emergency_dispatched", [(f"emergency:{event.emergency_id}", row[0], {"address": row[1]})])
+
+
+def lpg_delivered(event) -> None:
+    enqueue(
+        "lpg_delivery",
+        [
+            (
+                f"order:{event.order_id}",
+                event.customer_id,
+                {"order_no": event.order_id, "amount": event.amount or ""},
+            )
+        ],
+    )
