@@ -177,3 +177,14 @@ def test_customers_and_strangers_get_no_trends(client, reports, personas):
     assert client.get("/reports/trends/").status_code == 403
     client.logout()
     assert client.get("/reports/trends/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_every_trend_names_a_registered_report_and_one_of_its_figures():
+
+    for trend in trends.TRENDS:
+        report = framework.REPORTS.get(trend.report)
+        assert report is not None, f"{trend.key}: no report {trend.report}"
+        query = {"group_by": trend.group_by} if trend.group_by else {}
+        result = report.run(framework.parse_params(report, query))
+        assert trend.figure in {c.key for c in result.columns}, f"{trend.key}: {trend.figure}"
