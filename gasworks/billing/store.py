@@ -333,7 +333,7 @@ def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at, key_
     if not rows:
         return
     if len(rows[0]) == 5:
-        _insert_timed_entries(rows, kind, reference, at, key_prefix)
+        ledger_insert_timed_entries(rows, kind, reference, at, key_prefix)
         return
     if connection.vendor != "postgresql":
         LedgerEntry.objects.bulk_create(
@@ -366,7 +366,7 @@ def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at, key_
     )
 
 
-def _insert_timed_entries(rows: list[tuple], kind: str, reference: str, at, key_prefix: str) -> None:
+def ledger_insert_timed_entries(rows: list[tuple], kind: str, reference: str, at, key_prefix: str) -> None:
     """ledger_insert_entries for rows that each carry their own time."""
     if connection.vendor != "postgresql":
         LedgerEntry.objects.bulk_create(
@@ -503,7 +503,7 @@ def _ids_clause(column: str, ids, params: dict) -> str:
     return f"{column} IN (SELECT value FROM json_each(%(ids)s))"  # noqa: S608 - column names, model tables, parameters
 
 
-def _arrears_ctes(as_of, until=None, scope=None) -> tuple[str, dict]:
+def ledger_arrears_ctes(as_of, until=None, scope=None) -> tuple[str, dict]:
     """The WITH clause giving `owed` (per account in debt: cid, debt, fees, in fen), `parts`
     (per bill holding part of the unpaid bill amount: bill_id, cid, due_on, fen) and `accts`
     (per account in debt: debt, fees, overdue, oldest_due, bills, the four aging buckets,
@@ -607,7 +607,7 @@ def _fetch(sql: str, params: dict) -> list[tuple]:
 def ledger_overdue_bills(as_of, until=None, scope=None) -> list[tuple]:
     """(customer id, bill id, period, due day, outstanding fen, bill total fen) of every overdue
     bill in scope, by customer and newest bill first: what late fees are charged on."""
-    ctes, params = _arrears_ctes(as_of, until, scope)
+    ctes, params = ledger_arrears_ctes(as_of, until, scope)
     sql = f"""{ctes} SELECT cid, bill_id, period, due_on, fen, t FROM parts WHERE due_on < %(as_of)s
         ORDER BY cid, period DESC"""  # noqa: S608
     return [
@@ -674,8 +674,8 @@ def _as_date(value):
 
 
 def ledger_arrears_accounts(as_of, until=None, scope=None) -> list[tuple]:
-    """Per account in debt (scope as _arrears_ctes): the snapshot's columns."""
-    ctes, params = _arrears_ctes(as_of, until, scope)
+    """Per account in debt (scope as ledger_arrears_ctes): the snapshot's columns."""
+    ctes, params = ledger_arrears_ctes(as_of, until, scope)
     rows = _fetch(f"{ctes} SELECT {_ACCOUNT_FIGURES} FROM accts ORDER BY cid", params)  # noqa: S608 - column names, model tables, parameters
     return [(r[0], r[1], _as_date(r[2]), *r[3:]) for r in rows]
 
@@ -686,7 +686,7 @@ def ledger_rebuild_arrears_snapshot(as_of, started_at) -> dict[str, int]:
     from gasworks.billing.models import ArrearsRefresh, ArrearsSnapshot
 
     table = ArrearsSnapshot._meta.db_table
-    ctes, params = _arrears_ctes(as_of)
+    ctes, params = ledger_arrears_ctes(as_of)
     seen = ""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -761,16 +761,16 @@ def _merged(as_of, source) -> tuple[str, dict]:
     if kind == "snapshot" and not source[1]:
         return f"WITH merged AS ({snap})", {}
     if kind == "snapshot":
-        ctes, params = _arrears_ctes(as_of, None, ("ids", source[1]))
+        ctes, params = ledger_arrears_ctes(as_of, None, ("ids", source[1]))
         keep = f"NOT ({_ids_clause('s.customer_id', source[1], params)})"
         return (
             f"{ctes}, merged AS ({snap} WHERE {keep} UNION ALL SELECT {_ACCOUNT_FIGURES} FROM accts)",  # noqa: S608 - column names, model tables, parameters
             params,
         )
     if kind == "ids_live":
-        ctes, params = _arrears_ctes(as_of, None, ("ids", source[1]))
+        ctes, params = ledger_arrears_ctes(as_of, None, ("ids", source[1]))
     else:
-        ctes, params = _arrears_ctes(as_of, source[1] if kind == "history" else None)
+        ctes, params = ledger_arrears_ctes(as_of, source[1] if kind == "history" else None)
     return f"{ctes}, merged AS (SELECT {_ACCOUNT_FIGURES} FROM accts)", params  # noqa: S608 - column names, model tables, parameters
 
 

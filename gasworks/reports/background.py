@@ -131,8 +131,9 @@ def _retrying(action, attempts: int = 20):
     for attempt in range(attempts):
         try:
             return action()
-        except OperationalError:
-            if attempt == attempts - 1 or connection.vendor != "sqlite":
+        except OperationalError as exc:
+            # SQLite's "database is locked"; any other database error is not ours to wait out.
+            if attempt == attempts - 1 or "locked" not in str(exc):
                 raise
             time.sleep(min(0.05 * 2**attempt, 1.0))
     return None

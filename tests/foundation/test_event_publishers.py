@@ -52,7 +52,9 @@ def test_a_counter_payment_and_its_refund(heard, personas):
     with heard.commit():
         payment = services.take_counter_payment(customer, "100", "cash", cashier, tendered="100")
     assert heard.of(payment_events.PaymentReceived) == [
-        payment_events.PaymentReceived(payment.pk, customer.pk, Decimal("100.00"), "cash", "account")
+        payment_events.PaymentReceived(
+            payment.pk, customer.pk, Decimal("100.00"), "cash", "account", payment.paid_at
+        )
     ]
     with heard.commit():
         refund = services.request_refund(payment, "30", "overpaid", cashier)

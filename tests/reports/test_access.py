@@ -34,7 +34,10 @@ HOLDERS = {
     "customers.view_customer": STAFF,  # the customer list's export
 }
 # A report also admitting the holders of a narrower permission (it scopes what they see).
-ALSO = {"collections": ("reports.view_own_collections",)}
+ALSO = {
+    "collections": ("reports.view_own_collections",),
+    "daily-collections": ("reports.view_own_collections",),  # a cashier prints their own day
+}
 
 REPORT_NAMES = sorted(framework.REPORTS)
 
