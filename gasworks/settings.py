@@ -262,6 +262,8 @@ CELERY_BEAT_SCHEDULE = {
 # Send notifications right after the commit that queued them: on Celery workers when REDIS_URL
 # is set, in-process when this is on (the demo); otherwise `manage.py send_notifications --loop`.
 NOTIFY_SEND_INLINE = env_bool("NOTIFY_SEND_INLINE", DEBUG)
+# The landing page's 12-month trend charts (fetched after load).
+DASHBOARD_TRENDS = env_bool("DASHBOARD_TRENDS", True)
 
 # The sandbox payment gateway (its pay page credits an account with money nobody paid) is offered
 # only in DEBUG or when this is set: a test or staging server. `check --deploy` warns about it.

@@ -37,6 +37,12 @@ def pytest_configure(config):
     # The suite pays through the sandbox gateway (turned on explicitly, as on a staging server);
     # tests of a production server without it turn it off (tests/payments/test_sandbox_off.py).
     settings.PAYMENTS_SANDBOX = True
+    # The dashboard's trend charts arrive in a second request after load. On SQLite the live
+    # server's request threads share the test's one in-memory connection, and that request
+    # running beside the test's next page could block both; the browser tests that look at
+    # the trends turn them on (tests/browser/test_reports_browser_access.py), and
+    # tests/reports/test_trends.py tests them through the test client.
+    settings.DASHBOARD_TRENDS = False
 
 
 @pytest.fixture(autouse=True, scope="session")

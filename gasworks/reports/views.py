@@ -3,6 +3,7 @@ chart, drill-down links, Excel/CSV export and a print layout."""
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,7 +34,10 @@ def dashboard(request):
     return render(
         request,
         "web/home.html",
-        {"sections": tiles_for(request.user), "trends": bool(trends_for(request.user))},
+        {
+            "sections": tiles_for(request.user),
+            "trends": settings.DASHBOARD_TRENDS and bool(trends_for(request.user)),
+        },
     )
 
 

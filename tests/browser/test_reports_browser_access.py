@@ -40,7 +40,8 @@ class BilledVolume(Report):
 
 
 @pytest.fixture
-def station(live_server, monkeypatch):
+def station(live_server, monkeypatch, settings):
+    settings.DASHBOARD_TRENDS = True
     make_user("manager", username="zhanzhang")
     # The charts are drawn from a stand-in report: on SQLite the live server's request threads
     # share the test's one in-memory connection, so the real reports' queries (each trend's,

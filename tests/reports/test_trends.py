@@ -147,8 +147,10 @@ def test_the_fragment_draws_the_charts_and_skips_a_failing_report(client, report
 
 
 def test_the_landing_page_runs_no_report_and_fetches_the_trends_after_load(
-    client, reports, personas, monkeypatch
+    client, reports, personas, monkeypatch, settings
 ):
+    settings.DASHBOARD_TRENDS = True  # off in the suite (tests/conftest.py)
+
     def refuse(self, params):
         raise AssertionError("the landing page ran a report")
 
