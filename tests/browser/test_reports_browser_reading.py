@@ -46,8 +46,8 @@ def test_the_report_in_chinese(live_server, world):  # noqa: F811
     with browser_page(live_server.url, locale="zh-CN") as page:
         log_in(page, world.admin.username)
         page.goto("/")
-        page.select_option("[data-testid=language]", "zh-hans")
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the switch reloads the page: wait for it, not just "loaded"
+            page.select_option("[data-testid=language]", "zh-hans")
         page.goto(f"/reports/reading/?{JANUARY}&group_by=route")
         expect(page.locator("h1")).to_have_text("抄表")
         expect(page.locator("thead")).to_contain_text("抄表率")
