@@ -332,55 +332,20 @@ def ledger_insert_entries(rows: list[tuple], kind: str, reference: str, at, key_
     PostgreSQL, bulk_create elsewhere. A row may carry a fifth item, its own time (None: ``at``)."""
     if not rows:
         return
-    if len(rows[0]) == 5:
-        ledger_insert_timed_entries(rows, kind, reference, at, key_prefix)
-        return
+    timed = len(rows[0]) == 5
     if connection.vendor != "postgresql":
         LedgerEntry.objects.bulk_create(
             [
                 LedgerEntry(
-                    account_id=account_pk,
+                    account_id=row[0],
                     kind=kind,
-                    amount=amount,
-                    balance_after=after,
+                    amount=row[1],
+                    balance_after=row[2],
                     reference=reference,
-                    idempotency_key=f"{key_prefix}{key}",
-                    created_at=at,
+                    idempotency_key=f"{key_prefix}{row[3]}",
+                    created_at=(row[4] or at) if timed else at,
                 )
-                for account_pk, amount, after, key in rows
-            ],
-            batch_size=500,
-        )
-        return
-    head = f"\t{kind}\t"
-    middle = f"\t{copy_text(reference)}\t{copy_text(key_prefix)}"
-    tail = f"\t{copy_text(at)}\n"
-    copy_lines(
-        connection,
-        LedgerEntry._meta.db_table,
-        ENTRY_COLUMNS,
-        [
-            f"{account_pk}{head}{amount!s}\t{after!s}{middle}{key}{tail}"
-            for account_pk, amount, after, key in rows
-        ],
-    )
-
-
-def ledger_insert_timed_entries(rows: list[tuple], kind: str, reference: str, at, key_prefix: str) -> None:
-    """ledger_insert_entries for rows that each carry their own time."""
-    if connection.vendor != "postgresql":
-        LedgerEntry.objects.bulk_create(
-            [
-                LedgerEntry(
-                    account_id=account_pk,
-                    kind=kind,
-                    amount=amount,
-                    balance_after=after,
-                    reference=reference,
-                    idempotency_key=f"{key_prefix}{key}",
-                    created_at=when or at,
-                )
-                for account_pk, amount, after, key, when in rows
+                for row in rows
             ],
             batch_size=500,
         )
@@ -388,15 +353,18 @@ def ledger_insert_timed_entries(rows: list[tuple], kind: str, reference: str, at
     head = f"\t{kind}\t"
     middle = f"\t{copy_text(reference)}\t{copy_text(key_prefix)}"
     default = copy_text(at)
-    copy_lines(
-        connection,
-        LedgerEntry._meta.db_table,
-        ENTRY_COLUMNS,
-        [
+    if timed:
+        lines = [
             f"{account_pk}{head}{amount!s}\t{after!s}{middle}{key}\t{copy_text(when) if when else default}\n"
             for account_pk, amount, after, key, when in rows
-        ],
-    )
+        ]
+    else:
+        tail = f"\t{default}\n"  # one time for all: the billing run's hot path formats it once
+        lines = [
+            f"{account_pk}{head}{amount!s}\t{after!s}{middle}{key}{tail}"
+            for account_pk, amount, after, key in rows
+        ]
+    copy_lines(connection, LedgerEntry._meta.db_table, ENTRY_COLUMNS, lines)
 
 
 def ledger_insert_accounts(rows: list[tuple], now) -> dict[int, int]:

@@ -19,7 +19,20 @@ class MessageStatus(models.TextChoices):
     SUPPRESSED = "suppressed", _("Not sent")
 
 
-class Message(models.Model):
+class EventLabel:
+    """The event's label for people (its code for a kind no longer known)."""
+
+    event: str
+
+    @property
+    def event_label(self):
+        from gasworks.notifications.texts import KINDS
+
+        kind = KINDS.get(self.event)
+        return kind.label if kind else self.event
+
+
+class Message(EventLabel, models.Model):
     """One message to one customer on one channel. `key` is unique: the event's own key (e.g.
     `bill_issued:bill:42`) and the channel, so an event can never give two messages on a channel.
     `variables` are what the text is made of; the text is worded in the customer's language when
@@ -66,13 +79,6 @@ class Message(models.Model):
     def __str__(self):
         return f"{self.event} → {self.customer_id} ({self.channel})"
 
-    @property
-    def event_label(self):
-        from gasworks.notifications.texts import KINDS
-
-        kind = KINDS.get(self.event)
-        return kind.label if kind else self.event
-
 
 class Preference(models.Model):
     """A customer's channels and the kinds of message opted out of. The portal is always on;
@@ -96,7 +102,7 @@ class Preference(models.Model):
         return str(self.customer_id)
 
 
-class Template(models.Model):
+class Template(EventLabel, models.Model):
     """An admin's wording of one event on one channel in one language; without one, the
     built-in text (texts.py) is used. Saving checks every variable it names exists."""
 
@@ -118,13 +124,6 @@ class Template(models.Model):
 
     def __str__(self):
         return f"{self.event}/{self.channel}/{self.language}"
-
-    @property
-    def event_label(self):
-        from gasworks.notifications.texts import KINDS
-
-        kind = KINDS.get(self.event)
-        return kind.label if kind else self.event
 
 
 class InterruptionStatus(models.TextChoices):

@@ -32,11 +32,16 @@ BACKOFF_MINUTES = (1, 5, 30, 120, 600)
 STALE_AFTER = timedelta(minutes=10)
 
 
-def wording(message: Message) -> tuple[str, str]:
+def templates() -> dict[tuple[str, str, str], Template]:
+    """Every admin wording by (event, channel, language): read once per sending round."""
+    return {(t.event, t.channel, t.language): t for t in Template.objects.all()}
+
+
+def wording(message: Message, known: dict[tuple[str, str, str], Template] | None = None) -> tuple[str, str]:
     """(subject, text) of a message in its language: the admin's template, else the built-in."""
-    template = Template.objects.filter(
-        event=message.event, channel=message.channel, language=message.language
-    ).first()
+    if known is None:
+        known = templates()
+    template = known.get((message.event, message.channel, message.language))
     if template is not None:
         subject, body = template.subject, template.body
     else:
@@ -110,10 +115,10 @@ def _defer_to_tomorrow(message: Message, now: datetime) -> None:
     )
 
 
-def send_one(message: Message, now: datetime) -> str:
+def send_one(message: Message, now: datetime, known: dict | None = None) -> str:
     adapter = channels.by_code(message.provider, message.channel) or channels.active(message.channel)
     try:
-        subject, text = wording(message)
+        subject, text = wording(message, known)
     except (KeyError, ValueError, IndexError) as exc:  # a template that cannot be worded
         return settle(message.pk, Outcome(sent=False, error=f"wording: {exc}"), "", "", now)
     if adapter is None:
@@ -167,8 +172,9 @@ def send_due(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"sent": 0, "queued": 0, "failed": 0, **recover(now)}
     ids = claim(limit, now)
+    known = templates() if ids else {}
     for message in Message.objects.filter(pk__in=ids).order_by("pk"):
-        status = send_one(message, now)
+        status = send_one(message, now, known)
         counts[status if status in counts else "queued"] += 1
     return counts
 

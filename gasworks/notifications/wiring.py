@@ -12,7 +12,7 @@ def connect() -> None:
 
     admin_app("notifications")
     # Staff who talk to customers see what was sent to them (the customer page's messages).
-    for role in ("cashier", "dispatcher", "inspector"):
+    for role in ("cashier", "dispatcher", "inspector", "manager"):
         extend(role, "notifications.view_message")
     extend("cashier", "notifications.change_preference")
     # Dispatchers and the station manager announce planned supply interruptions.
@@ -21,7 +21,6 @@ def connect() -> None:
             role,
             "notifications.view_supplyinterruption",
             "notifications.announce_supplyinterruption",
-            "notifications.view_message",
         )
     extend("cashier", "notifications.view_supplyinterruption")
     register(Item(_("Outbox"), "notifications:outbox", "notifications.view_message", icon="envelope"))

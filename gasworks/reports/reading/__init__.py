@@ -1,13 +1,9 @@
 """The meter reading report (抄表) and its rollups: readings per local day, meters installed and
 removed per day, and each meter's last real reading."""
 
-from gasworks.accounts.roles import extend
 from gasworks.reports import framework, rollups
 from gasworks.reports.reading import store
 from gasworks.reports.reading.report import ReadingReport
-
-# Meter readers see the report for their own routes (ReadingReport.scope).
-extend("meter_reader", "reports.view_reading_report")
 
 framework.register(ReadingReport())
 rollups.register(
