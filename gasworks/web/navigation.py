@@ -50,16 +50,24 @@ SECTIONS = [
     ("payments", _("Payments")),
     ("cylinders", _("LPG cylinders")),
     ("safety", _("Safety")),
+    ("notifications", _("Notifications")),
+    ("desk", _("Service desk")),
+    ("collections", _("Debt collection")),
     ("reports", _("Reports")),
     ("system", _("System")),
 ]
 SYSTEM_ITEMS = {"user-list", "parameter-list", "audit-list"}
+# Namespaces shown under another's heading: payment arrangements are part of collections.
+SECTION_OF_NAMESPACE = {"arrangements": "collections"}
 
 
 def _section_of(url_name: str) -> str:
     if url_name in SYSTEM_ITEMS:
         return "system"
-    return url_name.split(":", 1)[0] if ":" in url_name else ""
+    namespace = url_name.split(":", 1)[0] if ":" in url_name else ""
+    namespace = SECTION_OF_NAMESPACE.get(namespace, namespace)
+    # An app without a heading of its own is listed under General rather than left out.
+    return namespace if namespace in {key for key, _label in SECTIONS} else ""
 
 
 def group_sections(entries: list[dict]) -> list[dict]:

@@ -1,0 +1,4 @@
+"""Pages of the arrangements app, mounted at /arrangements/."""
+
+app_name = "arrangements"
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Tables of the desk app."""

@@ -1,0 +1,4 @@
+"""Pages of the desk app, mounted at /desk/."""
+
+app_name = "desk"
+urlpatterns: list = []
