@@ -42,9 +42,7 @@ INSTALLED_APPS = [
     "gasworks.cylinders.apps.CylindersConfig",
     "gasworks.safety.apps.SafetyConfig",
     "gasworks.notifications.apps.NotificationsConfig",
-    "gasworks.desk.apps.DeskConfig",
-    "gasworks.collections.apps.CollectionsConfig",
-    "gasworks.arrangements.apps.ArrangementsConfig",
+    "gasworks.service.apps.ServiceConfig",
     "gasworks.reports.apps.ReportsConfig",
     "gasworks.web",
     "gasworks.top.apps.TopConfig",  # last: loads gasworks/subscriptions.py

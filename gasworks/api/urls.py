@@ -16,8 +16,6 @@ urlpatterns = [
     path("", include("gasworks.cylinders.api_urls")),
     path("", include("gasworks.safety.api_urls")),
     path("", include("gasworks.notifications.api_urls")),
-    path("", include("gasworks.desk.api_urls")),
-    path("", include("gasworks.collections.api_urls")),
-    path("", include("gasworks.arrangements.api_urls")),
+    path("", include("gasworks.service.api_urls")),
     path("", include("gasworks.reports.api_urls")),
 ]

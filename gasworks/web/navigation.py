@@ -51,14 +51,13 @@ SECTIONS = [
     ("cylinders", _("LPG cylinders")),
     ("safety", _("Safety")),
     ("notifications", _("Notifications")),
-    ("desk", _("Service desk")),
-    ("collections", _("Debt collection")),
+    ("service", _("Service and collections")),
     ("reports", _("Reports")),
     ("system", _("System")),
 ]
 SYSTEM_ITEMS = {"user-list", "parameter-list", "audit-list"}
-# Namespaces shown under another's heading: payment arrangements are part of collections.
-SECTION_OF_NAMESPACE = {"arrangements": "collections"}
+# Namespaces shown under another's heading (none yet).
+SECTION_OF_NAMESPACE: dict[str, str] = {}
 
 
 def _section_of(url_name: str) -> str:

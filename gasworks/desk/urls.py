@@ -1,4 +1,0 @@
-"""Pages of the desk app, mounted at /desk/."""
-
-app_name = "desk"
-urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""arrangements: see gasworks/service/__init__.py."""

@@ -1,0 +1,1 @@
+"""Tables of service.arrangements (imported by gasworks/service/models.py)."""

@@ -1,0 +1,1 @@
+"""collections: see gasworks/service/__init__.py."""

@@ -1,0 +1,1 @@
+"""Tables of service.collections (imported by gasworks/service/models.py)."""

@@ -1,0 +1,3 @@
+"""Pages of service.collections (joined into the service app's urls)."""
+
+urlpatterns: list = []

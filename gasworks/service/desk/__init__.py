@@ -1,0 +1,1 @@
+"""desk: see gasworks/service/__init__.py."""

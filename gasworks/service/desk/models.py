@@ -1,0 +1,1 @@
+"""Tables of service.desk (imported by gasworks/service/models.py)."""

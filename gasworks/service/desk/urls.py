@@ -1,0 +1,3 @@
+"""Pages of service.desk (joined into the service app's urls)."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""moveout: see gasworks/service/__init__.py."""

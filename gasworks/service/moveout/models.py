@@ -1,0 +1,1 @@
+"""Tables of service.moveout (imported by gasworks/service/models.py)."""

@@ -1,0 +1,3 @@
+"""Pages of service.moveout (joined into the service app's urls)."""
+
+urlpatterns: list = []
