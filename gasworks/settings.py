@@ -249,6 +249,8 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+# mqtt_ingest processes that share one subscription (MQTT 5 $share/<group>/...); "" = not shared.
+MQTT_SHARE_GROUP = env_str("MQTT_SHARE_GROUP", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TIMEZONE = TIME_ZONE

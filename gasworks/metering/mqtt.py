@@ -13,6 +13,14 @@ discarded thousands of messages it had acknowledged to the devices. With a windo
 thousand the broker passes messages on at once, the consumer keeps up, and the broker queue
 only has to cover the consumer being down (raise max_queued_messages for long outages).
 
+Several consumers share the load through an MQTT 5 shared subscription
+(``$share/<group>/<topic>``): the broker hands each message to one member of the group. Each
+member keeps its own persistent session under its own, stable client id, so a member that is
+restarted gets back what it had been handed but not acknowledged; were it gone for good, its
+session expires and those messages with it, which is why a member is restarted, not replaced
+by one with a new id. Whatever reaches two members (a redelivery) is still stored once: the
+device's sequence number makes the second a counted duplicate.
+
 A message that cannot be read at all (not the JSON envelope below, nested too deep for the
 parser, larger than MAX_PAYLOAD) is no reason to stop: retrying cannot make it readable. It is
 kept as a DeadLetter with its reason and acknowledged at once, and the good messages of its
@@ -71,6 +79,16 @@ def payload(body: bytes, key_hex: str) -> bytes:
     return json.dumps({"body": body.decode(), "signature": ingest.sign(key_hex, body)}).encode()
 
 
+def shared_topic(share: str, topic: str) -> str:
+    """The filter a member of the consumer group `share` subscribes to (MQTT 5 shared
+    subscription), or the plain topic when there is no group."""
+    if not share:
+        return topic
+    if any(c in share for c in "/+#"):
+        raise ValueError(f"a share name cannot contain / + or #: {share!r}")
+    return f"$share/{share}/{topic}"
+
+
 class Undecodable(Exception):
     def __init__(self, reason: str, detail: str):
         super().__init__(detail)
@@ -116,10 +134,12 @@ class Consumer:
         wait: float = 0.05,
         window: int | None = None,
         session_expiry: int = SESSION_EXPIRY,
+        share: str = "",
     ):
         parsed = urlparse(url)
         self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 1883
-        self.topic, self.group, self.wait = topic, group, wait
+        self.topic = shared_topic(share, topic)
+        self.group, self.wait = group, wait
         self.session_expiry = session_expiry
         # Unacknowledged messages the broker may hand over at once (MQTT 5 Receive Maximum):
         # the next groups wait here while one commits, and a burst up to this size (plus the
