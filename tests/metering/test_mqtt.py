@@ -49,6 +49,21 @@ def publisher(url, inflight=20):
     return client
 
 
+def publish_steps(pub, prefix: str, devices, keys: dict, steps: int) -> list:
+    """Each device publishes `steps` signed readings ten minutes apart (QoS 1): the publish
+    handles, to wait on."""
+    start = timezone.now() - dt.timedelta(days=2)
+    infos = []
+    for step in range(steps):
+        for meter in devices:
+            reading = {"seq": step + 1, "value": f"{step * 0.1:.3f}",
+                       "taken_at": (start + dt.timedelta(minutes=10 * step)).isoformat()}  # fmt: skip
+            body = json.dumps({"readings": [reading]}).encode()
+            topic = f"{prefix}/meters/{meter.serial_no}/readings"
+            infos.append(pub.publish(topic, payload(body, keys[meter.pk]), qos=1))
+    return infos
+
+
 def test_it_stores_mqtt_readings_and_a_thousand_duplicate_deliveries_once():
     url = require_mqtt()
     meter = make_meter(
@@ -132,20 +147,9 @@ def test_it_loses_nothing_in_a_burst_larger_than_the_old_broker_window():
     installed = timezone.localdate() - dt.timedelta(days=5)
     devices = [make_meter(kind="smart", installed_on=installed, initial_reading=0) for _ in range(50)]
     keys = {m.pk: ingest.issue_key(m) for m in devices}
-    start = timezone.now() - dt.timedelta(days=2)
     _consumer, thread, result, prefix = start_consumer(url, 2500)
     pub = publisher(url, inflight=1000)
-    infos = []
-    for step in range(50):
-        for meter in devices:
-            reading = {"seq": step + 1, "value": f"{step * 0.1:.3f}",
-                       "taken_at": (start + dt.timedelta(minutes=10 * step)).isoformat()}  # fmt: skip
-            body = json.dumps({"readings": [reading]}).encode()
-            infos.append(
-                pub.publish(
-                    f"{prefix}/meters/{meter.serial_no}/readings", payload(body, keys[meter.pk]), qos=1
-                )
-            )
+    infos = publish_steps(pub, prefix, devices, keys, 50)
     for info in infos:
         info.wait_for_publish(30)
     thread.join(120)

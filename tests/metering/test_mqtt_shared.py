@@ -3,7 +3,6 @@ broker splits the messages between them, each message is stored once, and a memb
 mid-stream and restarted under its own client id loses nothing."""
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -18,9 +17,9 @@ from django.utils import timezone
 
 from gasworks.metering import ingest
 from gasworks.metering.models import DeviceKey, Reading
-from gasworks.metering.mqtt import payload, shared_topic
+from gasworks.metering.mqtt import shared_topic
 from tests.metering.helpers import make_meter
-from tests.metering.test_mqtt import publisher
+from tests.metering.test_mqtt import publish_steps, publisher
 from tests.services import require_mqtt
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -48,14 +47,16 @@ class Member:
         env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "mqtt_ingest", "--url", url, "--share", share,
-             "--client-id", client_id, "--topic", topic, "--session-expiry", "120", "--idle-exit", "6"],
+             "--client-id", client_id, "--topic", topic, "--session-expiry", "120", "--idle-exit", "20"],
             cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
+
+    def subscribed(self) -> "Member":
         lines = []
         for line in self.process.stdout:  # type: ignore[union-attr]
             lines.append(line)
             if line.strip() == "subscribed":
-                return
+                return self
         raise AssertionError("mqtt_ingest never subscribed:\n" + "".join(lines))
 
     def kill(self) -> None:
@@ -76,22 +77,13 @@ def test_two_ingest_processes_share_the_work_and_store_each_message_once_across_
     keys = {m.pk: ingest.issue_key(m) for m in devices}
     prefix = f"test-{uuid.uuid4().hex[:10]}"
     topic, share = f"{prefix}/meters/+/readings", f"ingest-{prefix}"
-    first = Member(url, share, f"{prefix}-1", topic)
-    second = Member(url, share, f"{prefix}-2", topic)
+    # Both start at once: each stops after 20 idle seconds, counted from its start.
+    first, second = Member(url, share, f"{prefix}-1", topic), Member(url, share, f"{prefix}-2", topic)
+    first.subscribed(), second.subscribed()
 
-    start, steps = timezone.now() - dt.timedelta(days=2), 60
+    steps = 60
     pub = publisher(url, inflight=200)
-    infos = []
-    for step in range(steps):
-        for meter in devices:
-            reading = {"seq": step + 1, "value": f"{step * 0.1:.3f}",
-                       "taken_at": (start + dt.timedelta(minutes=10 * step)).isoformat()}  # fmt: skip
-            body = json.dumps({"readings": [reading]}).encode()
-            infos.append(
-                pub.publish(
-                    f"{prefix}/meters/{meter.serial_no}/readings", payload(body, keys[meter.pk]), qos=1
-                )
-            )
+    infos = publish_steps(pub, prefix, devices, keys, steps)
     total = len(infos)
 
     # Kill the second member with SIGKILL while messages are still arriving, then restart it
@@ -103,7 +95,7 @@ def test_two_ingest_processes_share_the_work_and_store_each_message_once_across_
     for info in infos:
         info.wait_for_publish(30)
     pub.loop_stop()
-    restarted = Member(url, share, f"{prefix}-2", topic)
+    restarted = Member(url, share, f"{prefix}-2", topic).subscribed()
 
     done_first, done_restarted = first.processed(), restarted.processed()
     stored = Reading.objects.filter(meter__in=devices).count()
