@@ -253,6 +253,17 @@ MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
 MQTT_SHARE_GROUP = env_str("MQTT_SHARE_GROUP", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Every task is acknowledged when done, not when taken, and goes back to the queue when the
+# process running it dies: so each task must be idempotent (they are: chunk rows, unique keys).
+# A worker reserves one task at a time, so a killed worker strands at most the one it runs.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged task to another worker after this many seconds; it must exceed
+# the longest task (a report refresh, a large export). A billing chunk left by a dead worker is
+# sent again sooner by billing.resume_stalled (parameter billing_chunk_stall_seconds).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # Messages that waited (quiet hours, backoff, a provider down) and interruption reminders.

@@ -226,6 +226,33 @@ class BillingRun(models.Model):
         return min(100, round(100 * self.chunks_done / self.chunks_total))
 
 
+class RunChunk(models.Model):
+    """One chunk of a run's current plan (customer ids lo..hi). A chunk is billed in one
+    transaction that first locks this row and ends by marking it done, so a chunk delivered
+    twice (a Celery message redelivered after its worker died, or re-sent by
+    runs.resume_stalled) bills and counts once: the second delivery waits for the first's
+    commit, then finds it done. The row is the run's memory of what is left, whoever runs it.
+    A new plan (a resumed run) deletes the chunks not done and plans afresh; a delivery of a
+    deleted chunk finds no row and does nothing (the new plan covers its accounts)."""
+
+    run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="chunks")
+    lo = models.BigIntegerField()
+    hi = models.BigIntegerField()
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    taken_by = models.CharField(max_length=120, blank=True)  # the worker that last started it
+
+    class Meta:
+        verbose_name = _("billing run chunk")
+        verbose_name_plural = _("billing run chunks")
+        indexes = [models.Index(fields=["run", "lo"], name="billing_runchunk_run_lo_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.lo}..{self.hi}"
+
+
 class BillStatus(models.TextChoices):
     ISSUED = "issued", _("Issued")
     VOID = "void", _("Void")

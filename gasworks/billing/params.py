@@ -8,6 +8,17 @@ from gasworks.system.parameters import Spec, register
 
 register(
     Spec(
+        "billing_chunk_stall_seconds",
+        int,
+        300,
+        _(
+            "A running billing run whose chunks made no progress for this many seconds has its "
+            "unfinished chunks sent again (a worker died holding one)"
+        ),
+        "billing",
+        Decimal("10"),
+    ),
+    Spec(
         "bill_review_factor",
         Decimal,
         Decimal("5"),

@@ -11,9 +11,15 @@ period plans only accounts that have no bill or review yet (and the unique const
 customer + period stops a duplicate even from a concurrent process), so it continues where it
 stopped. Chunks may run in several processes (or Celery workers). Accounts whose bill looks
 implausible are parked for review.
+
+Each planned chunk is a row (RunChunk) that its transaction locks first and marks done last:
+a chunk delivered twice (Celery redelivers a task whose worker died; resume_stalled sends the
+chunks of a run that stopped moving) bills once and counts once. `billing_run --workers N` is
+the local mode of the same chunks: forked processes instead of Celery workers.
 """
 
 import multiprocessing
+import os
 from datetime import timedelta
 from decimal import Decimal
 
@@ -33,6 +39,7 @@ from gasworks.billing.models import (
     BillReview,
     EntryKind,
     ReviewStatus,
+    RunChunk,
     RunStatus,
 )
 from gasworks.billing.periods import parse_period
@@ -108,6 +115,12 @@ def plan(run: BillingRun) -> list[tuple[int, int]]:
             lo = None
     if lo is not None and last is not None:  # (lo set means a last was read)
         chunks.append((lo, last))
+    with transaction.atomic():
+        # This plan replaces the last one's unfinished chunks: a late delivery of one of those
+        # finds no row and does nothing (its accounts are in this plan). A chunk being billed
+        # right now holds its row: the delete waits, then keeps it, done.
+        RunChunk.objects.filter(run=run, done_at__isnull=True).delete()
+        RunChunk.objects.bulk_create([RunChunk(run=run, lo=lo, hi=hi) for lo, hi in chunks])
     set_status(
         run,
         RunStatus.RUNNING,
@@ -127,12 +140,9 @@ def execute(run: BillingRun, on_chunk=None, chunks=None, workers: int = 1) -> Bi
     if chunks is None:
         chunks = plan(run)
     if settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
-        from gasworks.billing import tasks
-
         if not chunks:
             finish(run.pk)
-        for lo, hi in chunks:
-            tasks.bill_chunk_task.delay(run.pk, lo, hi)
+        enqueue(run.pk, chunks)
         run.refresh_from_db()
         return run
     # Other processes cannot see what an open transaction of the caller's holds (tests, or a
@@ -155,6 +165,47 @@ def execute(run: BillingRun, on_chunk=None, chunks=None, workers: int = 1) -> Bi
         finish(run.pk)
     run.refresh_from_db()
     return run
+
+
+def enqueue(run_id: int, chunks) -> None:
+    """Hand the chunks to the Celery workers (acks_late: a chunk whose worker dies is delivered
+    again, and resume_stalled sends it again if the broker does not)."""
+    from gasworks.billing import tasks
+
+    RunChunk.objects.filter(run_id=run_id, done_at__isnull=True).update(queued_at=timezone.now())
+    for lo, hi in chunks:
+        tasks.bill_chunk_task.delay(run_id, lo, hi)
+
+
+def resume_stalled(stall_seconds: int | None = None, now=None) -> dict[int, int]:
+    """Send again the unfinished chunks of every running run that made no progress for
+    ``stall_seconds`` (parameter billing_chunk_stall_seconds): a worker killed mid-chunk
+    leaves its chunk unacknowledged in Redis until the broker's visibility timeout (an hour by
+    default), and the run would hang until then. Sending a chunk twice is harmless: the chunk
+    row makes the second delivery a no-op. Returns {run id: chunks sent}. Celery only: an
+    in-process run has no one else to hand its chunks to."""
+    stall = timedelta(seconds=stall_seconds or int(parameters.get("billing_chunk_stall_seconds")))
+    now = now or timezone.now()
+    sent: dict[int, int] = {}
+    for run_id in BillingRun.objects.filter(status=RunStatus.RUNNING).values_list("pk", flat=True):
+        chunks = list(RunChunk.objects.filter(run_id=run_id))
+        left = sorted((c for c in chunks if c.done_at is None), key=lambda c: c.lo)
+        # The run's last sign of life: a chunk finished, taken or sent. None: never sent to
+        # Celery (an in-process run), which is not ours to resume.
+        moments = [m for c in chunks for m in (c.done_at, c.started_at, c.queued_at) if m is not None]
+        if not left or not moments or now - max(moments) < stall:
+            continue
+        enqueue(run_id, [(c.lo, c.hi) for c in left])
+        sent[run_id] = len(left)
+    return sent
+
+
+def start_chunk(run_id: int, lo: int, hi: int, worker: str = "") -> None:
+    """Note (committed at once) that a worker took the chunk: the run page and
+    resume_stalled can then tell a queued chunk from one in flight."""
+    RunChunk.objects.filter(run_id=run_id, lo=lo, hi=hi, done_at=None).update(
+        started_at=timezone.now(), taken_by=worker[:120], attempts=F("attempts") + 1
+    )
 
 
 class RunFailed(RuntimeError):
@@ -188,6 +239,7 @@ def _chunk_in_worker(job: tuple[int, int, int]) -> tuple[int, int, str]:
     try:
         if BillingRun.objects.values_list("status", flat=True).get(pk=run_id) != RunStatus.RUNNING:
             return lo, hi, "skipped"  # cancelled, or another chunk failed
+        start_chunk(run_id, lo, hi, f"local-{os.getpid()}")
         bill_chunk(run_id, lo, hi)
     except Exception as exc:  # reported to the parent as text: exceptions may not pickle
         return lo, hi, f"{type(exc).__name__}: {exc}"[:2000]
@@ -218,9 +270,12 @@ def bill_chunk(
     review_min_bills = int(parameters.get("bill_review_min_bills"))
     pricer = Pricer(load_specs(), period.start, period.end)
     with transaction.atomic():
+        chunk = _take_chunk(run, lo, hi)
+        if run is not None and chunk is None:
+            return 0  # billed by an earlier delivery, or planned again since
         candidates = store.read_chunk(period, lo, hi, force)
         if not candidates:
-            _count(run, 0, 0, hi)
+            _count(run, 0, 0, hi, chunk)
             return 0
         charges = ledger.SetPosting(
             EntryKind.CHARGE, _("Gas bill %(period)s") % {"period": period.key}, at=now
@@ -259,7 +314,7 @@ def bill_chunk(
             BillReview.objects.filter(
                 period=period.key, customer_id__in=[b[0] for b in bills], status=ReviewStatus.OPEN
             ).update(status=ReviewStatus.BILLED)
-        _count(run, len(bills), len(reviews), hi)
+        _count(run, len(bills), len(reviews), hi, chunk)
         if bill_ids:
             events.publish(BillsIssued(period.key, tuple(bill_ids), run_id))
         stage("chunk_done")
@@ -284,9 +339,24 @@ def _review(run, customer_id, period, volume, amount, average, reason, now) -> B
     )
 
 
-def _count(run, bills: int, parked: int, hi: int) -> None:
+def _take_chunk(run, lo: int, hi: int) -> RunChunk | None:
+    """The run's chunk lo..hi, locked for this transaction, or None when it is done already
+    or no longer planned. A second delivery of the chunk waits here for the first to commit."""
+    if run is None:
+        return None
+    return (
+        RunChunk.objects.select_for_update()
+        .filter(run=run, lo=lo, hi=hi, done_at=None)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _count(run, bills: int, parked: int, hi: int, chunk: RunChunk | None) -> None:
     if run is None:
         return
+    if chunk is not None:
+        RunChunk.objects.filter(pk=chunk.pk).update(done_at=timezone.now())
     BillingRun.objects.filter(pk=run.pk).update(
         bills_created=F("bills_created") + bills,
         parked=F("parked") + parked,
