@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "gasworks.system.middleware.AuditActorMiddleware",
+    "gasworks.lib.replicas.FreshRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -105,6 +106,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Read replicas (PostgreSQL hot standbys) for reports and exports: gasworks/lib/replicas.py.
+for _n, _url in enumerate(env_str("DATABASE_REPLICA_URLS").split(",")):
+    if _url.strip():
+        DATABASES[f"replica_{_n + 1}"] = {
+            **dj_database_url.parse(_url.strip(), conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+            "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+            "TEST": {"MIRROR": "default"},  # tests that do not start a standby read the primary
+        }
+DATABASE_ROUTERS = ["gasworks.lib.replicas.Router"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -3,6 +3,7 @@
 
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gasworks.accounts.access import is_customer
+from gasworks.lib.replicas import reads_from_replica
 from gasworks.reports import export
 from gasworks.reports.framework import REPORTS, parse_params
 
@@ -72,6 +74,7 @@ class ReportView(APIView):
         ),
         operation_id="reports_retrieve",
     )
+    @method_decorator(reads_from_replica)
     def get(self, request, name: str):
         report = REPORTS.get(name)
         if report is None:

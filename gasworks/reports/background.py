@@ -28,6 +28,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib import replicas
 from gasworks.reports import export as files
 from gasworks.reports.framework import REPORTS, Params, Report, parse_params
 from gasworks.reports.models import Export, ExportStatus
@@ -140,7 +141,8 @@ def _retrying(action, attempts: int = 20):
 
 
 def _update(export_id: int, **values) -> None:
-    _retrying(lambda: Export.objects.filter(pk=export_id).update(**values))
+    with replicas.aside():  # progress notes: the export's reads stay where they were
+        _retrying(lambda: Export.objects.filter(pk=export_id).update(**values))
 
 
 def _claim(export_id: int) -> Export | None:
@@ -163,7 +165,8 @@ def run_export(export_id: int, on_progress=None) -> Export | None:
     try:
         if report is None:
             raise LookupError(f"no report named {export.report!r}")
-        with translation.override(export.language):
+        # A task of its own: nothing written yet, so the report is read from a replica if any.
+        with translation.override(export.language), replicas.fresh_request(), replicas.reporting():
             params = report.scope(export.user, parse_params(report, export.params))
             name = f"{export.pk}-{file_name(report, params, export.format)}"
             written = _write(report, params, export, exports_dir() / name, on_progress)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer
+from gasworks.lib.replicas import reads_from_replica
 from gasworks.reports import background
 from gasworks.reports.api import report_response
 from gasworks.reports.dashboard import tiles_for
@@ -42,6 +43,7 @@ def dashboard(request):
 
 
 @staff_required
+@reads_from_replica
 def trends_fragment(request):
     """The landing page's 12-month trend charts (fetched by htmx after the page has loaded)."""
     charts = [
@@ -154,11 +156,13 @@ def _render(request, name: str, template: str):
 
 
 @staff_required
+@reads_from_replica
 def report_page(request, name: str):
     return _render(request, name, "reports/report.html")
 
 
 @staff_required
+@reads_from_replica
 def report_print(request, name: str):
     return _render(request, name, "reports/print.html")
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from gasworks.billing.models import EntryKind, LedgerEntry
 from gasworks.customers.models import Customer, Premises
+from gasworks.lib import replicas
 from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import DecimalSum
 from gasworks.payments.models import Payment, Refund, Shift
@@ -146,7 +147,7 @@ def money_rows(start: dt.datetime, end: dt.datetime) -> list[MoneyRow]:
     )
     entries, entry_params = _entries(start, end).query.sql_with_params()
     sql = _MONEY_SQL.format(day=day, channel=CHANNEL_SQL, entries=entries, **_tables())
-    with connection.cursor() as cursor:
+    with replicas.read_connection().cursor() as cursor:
         cursor.execute(sql, [*day_params, *entry_params])
         rows = cursor.fetchall()
     return [

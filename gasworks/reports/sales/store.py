@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Max, Min
 
 from gasworks.billing.models import Bill, BillLine, BillStatus, Tariff
 from gasworks.customers.models import Customer, Premises
+from gasworks.lib import replicas
 from gasworks.reports.sales.models import SalesRollup
 
 FIELDS = (
@@ -111,7 +112,8 @@ def aggregate(periods: list[str], filters: dict[str, str] | None = None) -> list
     if not periods:
         return []
     sql, params = _select(periods, filters or {})
-    with transaction.atomic(), connection.cursor() as cursor:
+    alias = replicas.read_alias()  # a report's read (the rollup's rebuild below stays on the primary)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         _tuned(cursor)
         cursor.execute(sql, params)
         rows = cursor.fetchall()

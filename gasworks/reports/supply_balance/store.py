@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from gasworks.customers.models import Customer, Premises
 from gasworks.customers.models import Status as CustomerStatus
+from gasworks.lib import replicas
 from gasworks.lib.db import DecimalSum
 from gasworks.metering import billable
 from gasworks.metering.models import Meter, MeterKind, MeterStatus, Reading, ReadingStatus, TamperAlert
@@ -73,7 +74,7 @@ def districts() -> list[str]:
             FROM d WHERE d.name IS NOT NULL
         ) SELECT name FROM d WHERE name IS NOT NULL
         """  # noqa: S608 - the table name comes from the model
-        with connection.cursor() as cursor:
+        with replicas.read_connection().cursor() as cursor:
             cursor.execute(sql)
             names.update(name for (name,) in cursor.fetchall())
     else:
