@@ -7,6 +7,16 @@ from gasworks.notifications.models import Channel, MessageStatus, Template
 from gasworks.notifications.preferences import CHOOSABLE
 
 
+class Checks(forms.CheckboxSelectMultiple):
+    """Check boxes in Bootstrap's form-check markup, two columns from a tablet up (Django's own
+    markup, a label around each box, lays out one word a line on a phone)."""
+
+    template_name = "notifications/_checks.html"
+
+    def __init__(self):
+        super().__init__(attrs={"class": "form-check-input"})  # (a class: the bootstrap filter leaves it)
+
+
 class PreferenceForm(forms.Form):
     sms = forms.BooleanField(label=_("SMS"), required=False)
     wechat = forms.BooleanField(label=_("WeChat"), required=False)
@@ -16,7 +26,7 @@ class PreferenceForm(forms.Form):
     opt_out = forms.MultipleChoiceField(
         label=_("Do not send me"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=Checks,
         help_text=_("Safety messages (supply interruptions, hazards, emergencies) are always sent."),
     )
 
