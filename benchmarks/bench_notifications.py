@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gasworks_bench_notifications")
+os.environ.setdefault(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gasworks_bench_notifications_billing"
+)
 os.environ["NOTIFY_SMS_PROVIDER"] = "dev"  # SMS and WeChat configured (the development channel)
 os.environ["NOTIFY_WECHAT_PROVIDER"] = "dev"
 os.environ["NOTIFY_SEND_INLINE"] = "false"  # measure the writing, not a sender run after each chunk

@@ -2,16 +2,17 @@
 same rows as enqueue() would write, customer by customer, whatever the preferences, and one per
 bill, customer and channel however often the chunk is told."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import transaction
+from django.db import connection, transaction
 
 from gasworks.billing import runs
 from gasworks.billing.events import BillsIssued
 from gasworks.customers.models import Customer
-from gasworks.notifications import handlers, preferences
+from gasworks.notifications import handlers, interruptions, preferences
 from gasworks.notifications.models import Message, Preference
 from tests.billing.helpers import beijing, local, read
 from tests.factories import make_customer
@@ -116,3 +117,47 @@ def test_a_rolled_back_chunk_leaves_no_notice(monkeypatch):
     with time_machine.travel(local(2026, 11, 1, 10) + timedelta(minutes=5), tick=False):
         runs.execute(runs.start_run("2026-10"))
     assert Message.objects.filter(event="bill_issued").count() == 4
+
+
+def _race(n, work):
+    barrier = threading.Barrier(n)
+    results: list = []
+
+    def run():
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                results.append(work())
+        except Exception as exc:  # a unique key violated: the race was lost loudly
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_told_by_two_processes_at_once_gives_one_notice_per_bill_and_channel():
+    people = {"one": make_customer(), "two": make_customer(), "three": make_customer()}
+    bill_ids = _bill(people, local(2026, 11, 1, 10))
+    Message.objects.all().delete()
+    assert _race(3, lambda: handlers.bills_issued(BillsIssued("2026-10", bill_ids, None))) == [None] * 3
+    assert Message.objects.filter(event="bill_issued").count() == 2 * len(people)  # portal and SMS
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_telling_the_supply_is_back_at_once_tell_it_once():
+    inside = make_customer(district="朝阳", address="北京市朝阳区望京街1号")
+    with time_machine.travel(local(2026, 11, 2, 10), tick=False):
+        interruptions.announce("朝阳", local(2026, 11, 3, 9), local(2026, 11, 3, 15), "换管")
+    with time_machine.travel(local(2026, 11, 3, 16), tick=False):
+        told = _race(3, interruptions.restored_due)
+    assert sorted(told) == [0, 0, 1]
+    assert Message.objects.filter(event="supply_restored", customer=inside).count() == 2
