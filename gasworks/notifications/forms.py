@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gasworks.lib.dates import PlausibleDate
 from gasworks.notifications import texts
@@ -46,7 +47,7 @@ class OutboxFilter(forms.Form):
         label=_("Status"), required=False, choices=[("", _("All")), *MessageStatus.choices]
     )
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=[("", _("All")), *Channel.choices]
+        label=pgettext_lazy("message", "Channel"), required=False, choices=[("", _("All")), *Channel.choices]
     )
     event = forms.ChoiceField(label=_("Event"), required=False)
     account = forms.CharField(label=_("Account number"), required=False, max_length=16)

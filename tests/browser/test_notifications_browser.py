@@ -110,6 +110,9 @@ def test_the_admin_pages_and_the_counter_in_chinese(told):
         expect(page.locator("[data-testid=messages] tbody tr").first).to_contain_text(REFUSED)
         screenshot(page, "notify-outbox-zh")
         page.goto("/notifications/channels/")
+        header = page.inner_text("[data-testid=channels] thead")
+        assert "渠道" in header and "收费" not in header  # a message's channel, not a payment's
+        expect(page.locator("[data-testid=channels]")).to_contain_text("短信")
         screenshot(page, "notify-channels-zh")
         page.goto("/notifications/templates/new/?event=low_balance&language=zh-hans")
         page.click("button[name=preview]")
