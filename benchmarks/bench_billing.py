@@ -64,8 +64,9 @@ def generate(n: int, period_start: date) -> None:
             '139' || lpad(i::text, 8, '0'), i, 1 + i %% 6, 'active', '', DATE '2024-01-01', %(now)s, %(now)s
         FROM generate_series(1, %(n)s) AS i""",
         """INSERT INTO metering_meter (id, serial_no, kind, digits, premises_id, status, installed_on,
-            initial_reading, max_flow_m3h)
-        SELECT i, 'BM' || lpad(i::text, 9, '0'), 'diaphragm', 5, i, 'installed', DATE '2024-01-01', 0, 6
+            initial_reading, max_flow_m3h, district)
+        SELECT i, 'BM' || lpad(i::text, 9, '0'), 'diaphragm', 5, i, 'installed', DATE '2024-01-01', 0, 6,
+            ''
         FROM generate_series(1, %(n)s) AS i""",
         """INSERT INTO metering_reading (id, meter_id, customer_id, value, taken_at, reason, status, flags,
             consumption, created_at, source, note)
@@ -100,15 +101,16 @@ def generate(n: int, period_start: date) -> None:
         cur.execute("ANALYZE")
 
 
-def raw_copy_baseline() -> float:
-    """Seconds to COPY the run's own bills, lines and ledger entries into empty copies of the
-    same tables (same indexes and constraints), inside one transaction, as the floor."""
+def raw_copy_baseline(tables=("billing_bill", "billing_billline", "billing_ledgerentry")) -> float:
+    """Seconds to COPY the run's own bills, lines and ledger entries (or other `tables`) into
+    empty copies of the same tables (same indexes and constraints), inside one transaction, as
+    the floor."""
     from django.db import connection, transaction
 
     timed = 0.0
     with transaction.atomic(), connection.cursor() as cur:
         raw = cur.cursor
-        for table in ("billing_bill", "billing_billline", "billing_ledgerentry"):
+        for table in tables:
             buffer = io.BytesIO()
             with raw.copy(f"COPY {table} TO STDOUT") as out:
                 for chunk in out:

@@ -282,6 +282,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gasworks.notifications.tasks.remind_supply_interruptions",
         "schedule": 900.0,
     },
+    "tell-supply-restored": {"task": "gasworks.notifications.tasks.tell_supply_restored", "schedule": 900.0},
 }
 # Send notifications right after the commit that queued them: on Celery workers when REDIS_URL
 # is set, in-process when this is on (the demo); otherwise `manage.py send_notifications --loop`.

@@ -23,7 +23,15 @@ from gasworks.metering.events import ReadingsStored
 from gasworks.notifications import handlers as notify
 from gasworks.payments.events import DueLines, PaymentReceived, VolumeForAmount
 from gasworks.reports import tasks as report_tasks
-from gasworks.safety.events import DeadlineNear, EmergencyDispatched, EmergencyReported, InspectionBooked
+from gasworks.safety.events import (
+    DeadlineNear,
+    DeadlinePassed,
+    EmergencyDispatched,
+    EmergencyReported,
+    InspectionBooked,
+    InspectionTomorrow,
+    NobodyHome,
+)
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -67,7 +75,10 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (LowBalance, notify.low_balance),
     (ValveCommandQueued, notify.valve_command),
     (InspectionBooked, notify.inspection_booked),
+    (InspectionTomorrow, notify.inspection_tomorrow),
+    (NobodyHome, notify.nobody_home),
     (DeadlineNear, notify.deadline_near),
+    (DeadlinePassed, notify.deadline_passed),
     (EmergencyReported, notify.emergency_reported),
     (EmergencyDispatched, notify.emergency_dispatched),
     (LpgOrderDelivered, notify.lpg_delivered),

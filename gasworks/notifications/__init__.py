@@ -6,5 +6,6 @@ in-transaction subscriber), one per channel the customer gets, under a unique ke
 customer and channel: a rollback sends nothing, a commit loses nothing, a rerun (a billing run
 continued) writes nothing twice. The sender (`sender.py`) delivers them after commit through one
 small adapter per channel (`channels/`), retries with backoff, and marks a message failed after
-N tries keeping the provider's words. This app reads the domain apps (to word its messages) and
+N tries keeping the provider's words. A billing run's bill notices are written set-based in the
+run's own transactions (`store.py`, by the same rules as `outbox.enqueue`). This app reads the domain apps (to word its messages) and
 no domain app imports it."""

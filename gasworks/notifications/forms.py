@@ -1,10 +1,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gasworks.lib.dates import PlausibleDate
 from gasworks.notifications import texts
 from gasworks.notifications.models import Channel, MessageStatus, Template
 from gasworks.notifications.preferences import CHOOSABLE
+
+
+class Checks(forms.CheckboxSelectMultiple):
+    """Check boxes in Bootstrap's form-check markup, two columns from a tablet up (Django's own
+    markup, a label around each box, lays out one word a line on a phone)."""
+
+    template_name = "notifications/_checks.html"
+
+    def __init__(self):
+        super().__init__(attrs={"class": "form-check-input"})  # (a class: the bootstrap filter leaves it)
 
 
 class PreferenceForm(forms.Form):
@@ -16,7 +27,7 @@ class PreferenceForm(forms.Form):
     opt_out = forms.MultipleChoiceField(
         label=_("Do not send me"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=Checks,
         help_text=_("Safety messages (supply interruptions, hazards, emergencies) are always sent."),
     )
 
@@ -36,7 +47,7 @@ class OutboxFilter(forms.Form):
         label=_("Status"), required=False, choices=[("", _("All")), *MessageStatus.choices]
     )
     channel = forms.ChoiceField(
-        label=_("Channel"), required=False, choices=[("", _("All")), *Channel.choices]
+        label=pgettext_lazy("message", "Channel"), required=False, choices=[("", _("All")), *Channel.choices]
     )
     event = forms.ChoiceField(label=_("Event"), required=False)
     account = forms.CharField(label=_("Account number"), required=False, max_length=16)

@@ -9,7 +9,8 @@ import os
 
 from django.utils import timezone
 
-from gasworks.notifications.outbox import enqueue
+from gasworks.notifications import store
+from gasworks.notifications.outbox import enqueue, queued
 
 
 def _day(value) -> str:
@@ -25,12 +26,21 @@ def _site() -> str:
 
 
 def bills_issued(event) -> None:
+    # A run's chunk of bills: set-based in SQL on PostgreSQL (the run's speed), else through
+    # enqueue() (the same rules: outbox.rules()).
+    link = f"{_site()}/payments/pay/"
+    if store.set_based():
+        queued(store.write_bill_notices(event.bill_ids, link, timezone.now()))
+        return
+    enqueue_bill_notices(event.bill_ids, link)
+
+
+def enqueue_bill_notices(bill_ids, link: str) -> None:
     from gasworks.billing.models import Bill
 
-    bills = Bill.objects.filter(pk__in=event.bill_ids).values_list(
+    bills = Bill.objects.filter(pk__any=bill_ids).values_list(
         "pk", "customer_id", "period", "total", "due_on"
     )
-    link = f"{_site()}/payments/pay/"
     enqueue(
         "bill_issued",
         (
@@ -96,17 +106,37 @@ def valve_command(event) -> None:
     enqueue(kind, [(f"valve:{event.command_id}", customer_id, {"reason": event.reason})])
 
 
+def _appointment(kind: str, event) -> None:
+    # One per appointment: the key is the task and the booked start (booked again, told again).
+    starts = _when(event.starts_at)
+    ends = timezone.localtime(event.ends_at).strftime("%H:%M")
+    ref = f"task:{event.task_id}:{event.starts_at.isoformat()}"
+    enqueue(kind, [(ref, event.customer_id, {"starts_at": starts, "ends_at": ends})])
+
+
 def inspection_booked(event) -> None:
+    _appointment("inspection_appointment", event)
+
+
+def inspection_tomorrow(event) -> None:
+    _appointment("inspection_reminder", event)
+
+
+def nobody_home(event) -> None:
     enqueue(
-        "inspection_appointment",
+        "nobody_home", [(f"task:{event.task_id}", event.customer_id, {"visited_at": _when(event.visited_at)})]
+    )
+
+
+def deadline_passed(event) -> None:
+    # The deadline is in the key: a hazard reopened with a new deadline is told again when that passes.
+    enqueue(
+        "hazard_deadline_passed",
         [
             (
-                f"task:{event.task_id}:{event.starts_at.isoformat()}",
+                f"hazard:{event.hazard_id}:{_day(event.deadline)}",
                 event.customer_id,
-                {
-                    "starts_at": _when(event.starts_at),
-                    "ends_at": timezone.localtime(event.ends_at).strftime("%H:%M"),
-                },
+                {"deadline": _day(event.deadline)},
             )
         ],
     )

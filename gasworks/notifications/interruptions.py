@@ -115,24 +115,47 @@ def remind_due(now: datetime | None = None) -> int:
         status=InterruptionStatus.ANNOUNCED, reminded_at__isnull=True, starts_at__gt=now, starts_at__lte=ahead
     )
     count = 0
-    for item in due:
-        with transaction.atomic():
-            locked = SupplyInterruption.objects.select_for_update().get(pk=item.pk)
-            if locked.reminded_at is not None:
-                continue
-            # Announced inside the notice window already: the announcement was the reminder.
-            if (
-                locked.created_at
-                >= locked.starts_at - timedelta(hours=int(parameters.get("supply_interruption_notice_hours")))
-                and locked.version == 1
-            ):
-                locked.reminded_at = now
-                locked.save(update_fields=["reminded_at"])
-                continue
+    for locked in _each_unmarked(due.values_list("pk", flat=True), "reminded_at"):
+        # Announced inside the notice window already: the announcement was the reminder.
+        if not (
+            locked.created_at
+            >= locked.starts_at - timedelta(hours=int(parameters.get("supply_interruption_notice_hours")))
+            and locked.version == 1
+        ):
             _tell(locked, "supply_interruption", f"interruption:{locked.pk}:v{locked.version}:reminder")
-            locked.reminded_at = now
-            locked.save(update_fields=["reminded_at"])
             count += 1
+        locked.reminded_at = now
+        locked.save(update_fields=["reminded_at"])
+    return count
+
+
+def _each_unmarked(pks, mark: str):
+    """Each interruption locked in a transaction of its own (the caller's loop body runs in it),
+    skipping one another run has marked (`mark` set) meanwhile."""
+    for pk in list(pks):
+        with transaction.atomic():
+            locked = SupplyInterruption.objects.select_for_update().get(pk=pk)
+            if getattr(locked, mark) is None:
+                yield locked
+
+
+def restored_due(now: datetime | None = None) -> int:
+    """Tell the customers of every announced interruption that has ended that the supply is back
+    (run with remind_due). Once per interruption (`restored_at`, and the message key); one that
+    ended more than a day ago is left alone (news that old is no news)."""
+    now = now or timezone.now()
+    due = SupplyInterruption.objects.filter(
+        status=InterruptionStatus.ANNOUNCED,
+        restored_at__isnull=True,
+        ends_at__lte=now,
+        ends_at__gt=now - timedelta(days=1),
+    ).values_list("pk", flat=True)
+    count = 0
+    for locked in _each_unmarked(due, "restored_at"):
+        _tell(locked, "supply_restored", f"interruption:{locked.pk}:restored")
+        locked.restored_at = now
+        locked.save(update_fields=["restored_at"])
+        count += 1
     return count
 
 

@@ -146,6 +146,8 @@ class SupplyInterruption(models.Model):
     version = models.PositiveIntegerField(default=1)
     customers_told = models.PositiveIntegerField(_("customers told"), default=0)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    # When customers were told the supply is back (after the end; once per interruption).
+    restored_at = models.DateTimeField(_("supply restored told at"), null=True, blank=True)
     created_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

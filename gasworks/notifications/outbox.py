@@ -17,7 +17,9 @@ Rules:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -26,10 +28,12 @@ from django.utils import timezone
 from gasworks.customers.models import Customer
 from gasworks.lib.dates import start_of_day
 from gasworks.notifications import channels, texts
+from gasworks.notifications.channels.base import ADDRESS_OF
 from gasworks.notifications.models import Channel, Message, MessageStatus, Preference
 from gasworks.system import parameters
 
 OUTSIDE_CHANNELS = (Channel.SMS, Channel.WECHAT, Channel.EMAIL)
+DEFAULT_LANGUAGE = "zh-hans"  # a customer who never set preferences
 
 
 def quiet_until(at: datetime) -> datetime | None:
@@ -54,6 +58,64 @@ def wanted(channel: str, kind: texts.Kind, preference: Preference | None) -> boo
     return bool(chosen) and (kind.safety or not opted_out)
 
 
+def due_at(channel: str, kind: texts.Kind, at: datetime, quiet: datetime | None) -> datetime:
+    """When a message with an address is first tried: an SMS that is not a safety message waits
+    out the quiet hours."""
+    waits = channel == Channel.SMS and not kind.safety and quiet is not None
+    return quiet if waits and quiet is not None else at
+
+
+def active_channels() -> dict[str, channels.Adapter]:
+    found = {c: channels.active(c) for c in (Channel.PORTAL, *OUTSIDE_CHANNELS)}
+    return {channel: adapter for channel, adapter in found.items() if adapter is not None}
+
+
+# What wanted() reads of a preference: the three channel switches and whether the kind is opted out.
+Profile = tuple[bool, bool, bool, bool]
+PROFILES: tuple[Profile, ...] = tuple(itertools.product((True, False), repeat=4))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ChannelRule:
+    """enqueue()'s rules for one kind on one active channel, as data, for the set-based writers
+    (notifications/store.py) that write a billing run's notices in SQL: wanted() asked once of
+    every preference profile, instead of once per customer."""
+
+    channel: str
+    provider: str
+    address: tuple[str, str, str]  # ADDRESS_OF: on the customer or the preference, field, why none
+    without_preference: bool  # wanted for a customer who never set preferences
+    profiles: tuple[Profile, ...]  # (sms, wechat, email, opted out) of the preferences that want it
+    due_at: datetime
+
+
+def rules(kind_code: str, at: datetime) -> list[ChannelRule]:
+    kind = texts.KINDS[kind_code]
+    quiet = quiet_until(at)
+    found = []
+    for channel, adapter in active_channels().items():
+        profiles = tuple(
+            p
+            for p in PROFILES
+            if wanted(
+                channel,
+                kind,
+                Preference(sms=p[0], wechat=p[1], email=p[2], opt_out=[kind.code] if p[3] else []),
+            )
+        )
+        found.append(
+            ChannelRule(
+                channel,
+                adapter.code,
+                ADDRESS_OF[channel],
+                wanted(channel, kind, None),
+                profiles,
+                due_at(channel, kind, at, quiet),
+            )
+        )
+    return found
+
+
 def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datetime | None = None) -> int:
     """Queue `kind_code` for each (ref, customer id, variables): `ref` names the event (e.g.
     "bill:42"); the message key adds the customer and the channel. Returns the rows offered
@@ -67,7 +129,7 @@ def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datet
     # One query for the customers and their preferences (a counter payment's receipt notice
     # costs it two: this and the insert).
     customers = Customer.objects.select_related("notification_preference").in_bulk(ids)
-    active = {c: channels.active(c) for c in (Channel.PORTAL, *OUTSIDE_CHANNELS)}
+    active = active_channels()
     quiet = quiet_until(at)
     rows = []
     for ref, customer_id, variables in items:
@@ -76,12 +138,11 @@ def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datet
             continue
         preference = getattr(customer, "notification_preference", None)
         values = {"name": customer.name, "account_no": customer.account_no, **variables}
-        language = preference.language if preference else "zh-hans"
+        language = preference.language if preference else DEFAULT_LANGUAGE
         for channel, adapter in active.items():
-            if adapter is None or not wanted(channel, kind, preference):
+            if not wanted(channel, kind, preference):
                 continue
             address, why = adapter.address(customer, preference)
-            waits = channel == Channel.SMS and not kind.safety and quiet is not None
             rows.append(
                 Message(
                     customer_id=customer_id,
@@ -95,14 +156,19 @@ def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datet
                     address=address,
                     provider=adapter.code,
                     error=why,
-                    next_try_at=(quiet if waits else at) if address else None,
+                    next_try_at=due_at(channel, kind, at, quiet) if address else None,
                     created_at=at,
                 )
             )
     Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
-    if rows:
-        transaction.on_commit(kick, robust=True)  # a sending fault never fails the committed work
+    queued(len(rows))
     return len(rows)
+
+
+def queued(count: int) -> None:
+    """Messages were written in this transaction: send them after it commits."""
+    if count:
+        transaction.on_commit(kick, robust=True)  # a sending fault never fails the committed work
 
 
 def kick() -> None:

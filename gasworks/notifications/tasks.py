@@ -17,3 +17,8 @@ def send_notifications(limit: int = 500) -> dict:
 @shared_task(acks_late=True)
 def remind_supply_interruptions() -> int:
     return interruptions.remind_due()
+
+
+@shared_task(acks_late=True)
+def tell_supply_restored() -> int:
+    return interruptions.restored_due()

@@ -177,6 +177,16 @@ KINDS: dict[str, Kind] = {
             safety=True,
         ),
         Kind(
+            "supply_restored",
+            _("Supply restored"),
+            ("area",),
+            _(
+                "Gas supply in {area} is back. Open your valves one at a time and check the flame; call us if it smells."
+            ),
+            _("Gas supply restored"),
+            safety=True,
+        ),
+        Kind(
             "lpg_delivery",
             _("LPG order on its way"),
             ("order_no", "amount"),

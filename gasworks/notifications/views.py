@@ -15,7 +15,7 @@ from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
 from gasworks.notifications import channels, interruptions, preferences, sender, texts
 from gasworks.notifications.forms import InterruptionForm, OutboxFilter, PreferenceForm, TemplateForm
-from gasworks.notifications.models import Message, MessageStatus, SupplyInterruption, Template
+from gasworks.notifications.models import Channel, Message, MessageStatus, SupplyInterruption, Template
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
 
@@ -52,7 +52,12 @@ def resend(request, pk: int):
 @permission_required("notifications.view_template", raise_exception=True)
 def channel_list(request):
     rows = [
-        {"adapter": a, "configured": a.configured(), "in_use": channels.active(a.channel) is not None}
+        {
+            "adapter": a,
+            "label": Channel(a.channel).label,
+            "configured": a.configured(),
+            "in_use": channels.active(a.channel) is not None,
+        }
         for a in channels.adapters()
     ]
     return render(request, "notifications/channels.html", {"rows": rows})

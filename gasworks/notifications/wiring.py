@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 def connect() -> None:
     from gasworks.accounts.roles import admin_app, extend
-    from gasworks.notifications.panels import customer_panel, portal_panel
+    from gasworks.notifications.panels import customer_panel, interruption_notice, portal_panel
     from gasworks.web import views
     from gasworks.web.navigation import Item, register
 
@@ -35,5 +35,8 @@ def connect() -> None:
     )
     if portal_panel not in views.PORTAL_SECTIONS:
         views.PORTAL_SECTIONS.append(portal_panel)
+    # The cashier tells the customer in front of them (no permission beyond the counter's own).
+    if interruption_notice not in views.COUNTER_SECTIONS:
+        views.COUNTER_SECTIONS.append(interruption_notice)
     if customer_panel not in views.CUSTOMER_SECTIONS:
         views.CUSTOMER_SECTIONS.append(customer_panel)

@@ -46,7 +46,7 @@ from gasworks.payments.models import (
     Shift,
     ShiftStatus,
 )
-from gasworks.web.views import apply_error, staff_required
+from gasworks.web.views import apply_error, counter_sections, staff_required
 
 SEARCH_LIMIT = 20
 
@@ -106,6 +106,7 @@ def counter_customer(request, pk):
             "form": form,
             "recent": recent,
             "cards": customer.ic_cards.filter(status=CardStatus.ACTIVE),
+            "sections": counter_sections(request, customer),
         },
     )
 

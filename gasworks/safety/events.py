@@ -64,3 +64,35 @@ class EmergencyReported(Event):
 class EmergencyDispatched(Event):
     emergency_id: int
     crew_id: int | None
+
+
+@dataclass(frozen=True)
+class InspectionTomorrow(Event):
+    """A booked visit is tomorrow (published by the daily remind_appointments run; a rerun the
+    same day publishes it again, and the reminder's key keeps it one message per appointment)."""
+
+    task_id: int
+    customer_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NobodyHome(Event):
+    """An inspector called and found nobody home (到访不遇); ``follow_up_id`` is the visit planned
+    in its place."""
+
+    task_id: int
+    customer_id: int
+    visited_at: dt.datetime
+    follow_up_id: int
+
+
+@dataclass(frozen=True)
+class DeadlinePassed(Event):
+    """An open hazard's rectification deadline has passed (published by the daily
+    warn_deadlines_passed run for a few days after it, told once per hazard and deadline)."""
+
+    hazard_id: int
+    customer_id: int
+    deadline: dt.date

@@ -118,8 +118,17 @@ def customer_detail(request, pk):
 CUSTOMER_SECTIONS: list = []
 
 
-def customer_sections(request, customer) -> list[dict]:
-    return [s for s in (section(request, customer) for section in CUSTOMER_SECTIONS) if s]
+def customer_sections(request, customer, sections=None) -> list[dict]:
+    return [s for s in (section(request, customer) for section in sections or CUSTOMER_SECTIONS) if s]
+
+
+# Notices at the top of the counter's customer page (a planned supply interruption), added the
+# same way; `counter_sections` is what the payments counter shows.
+COUNTER_SECTIONS: list = []
+
+
+def counter_sections(request, customer) -> list[dict]:
+    return customer_sections(request, customer, COUNTER_SECTIONS) if COUNTER_SECTIONS else []
 
 
 def _customer_data(form_data) -> customer_services.CustomerData:

@@ -20,6 +20,17 @@ class Outcome:
     error: str = ""
 
 
+# Where each channel's address is: on the customer or on their preferences, the field, and why
+# there is none when it is blank. Per channel, not per provider: any SMS provider sends to the
+# phone. The set-based writers (notifications/store.py) read the same table.
+ADDRESS_OF: dict[str, tuple[str, str, str]] = {
+    "portal": ("customer", "account_no", ""),
+    "sms": ("customer", "phone", "no phone number"),
+    "wechat": ("preference", "wechat_openid", "no WeChat account linked"),
+    "email": ("preference", "email_address", "no email address"),
+}
+
+
 class Adapter:
     code: ClassVar[str] = ""
     channel: str = ""
@@ -33,7 +44,10 @@ class Adapter:
 
     def address(self, customer, preference: Preference | None) -> tuple[str, str]:
         """(address, "") where to send, or ("", reason) when this customer cannot get it."""
-        raise NotImplementedError
+        on, field, why = ADDRESS_OF[self.channel]
+        holder = customer if on == "customer" else preference
+        value = getattr(holder, field, "") if holder is not None else ""
+        return (value, "") if value else ("", why)
 
     def send(self, message: Message, subject: str, text: str) -> Outcome:
         raise NotImplementedError

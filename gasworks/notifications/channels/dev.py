@@ -11,11 +11,5 @@ class DevAdapter(Adapter):
     def __init__(self, channel: str):
         self.channel = channel
 
-    def address(self, customer, preference):
-        if self.channel == "sms":
-            return (customer.phone, "") if customer.phone else ("", "no phone number")
-        openid = getattr(preference, "wechat_openid", "") if preference else ""
-        return (openid, "") if openid else ("", "no WeChat account linked")
-
     def send(self, message, subject, text):
         return Outcome(sent=True, ref=f"dev:{message.key}")

@@ -18,10 +18,6 @@ class EmailAdapter(Adapter):
             "smtp.EmailBackend"
         )
 
-    def address(self, customer, preference):
-        address = getattr(preference, "email_address", "") if preference else ""
-        return (address, "") if address else ("", "no email address")
-
     def send(self, message, subject, text):
         mail = EmailMultiAlternatives(subject or text[:60], text, to=[message.address])
         mail.attach_alternative(

@@ -8,8 +8,5 @@ class PortalAdapter(Adapter):
     channel = "portal"
     idempotent = True
 
-    def address(self, customer, preference):
-        return customer.account_no, ""
-
     def send(self, message, subject, text):
         return Outcome(sent=True, ref=f"portal:{message.pk}")

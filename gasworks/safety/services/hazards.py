@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from gasworks.errors import InvalidInput
 from gasworks.lib.events import publish
-from gasworks.safety.events import DeadlineClosed, DeadlineNear, HazardRaised
+from gasworks.safety.events import DeadlineClosed, DeadlineNear, DeadlinePassed, HazardRaised
 from gasworks.safety.models import HAZARD_TRANSITIONS, Hazard, HazardLevel, HazardStatus, PhotoKind
 from gasworks.safety.services import photos
 from gasworks.system import audit, parameters
@@ -150,5 +150,27 @@ def warn_deadlines_near(today: datetime.date | None = None, lead_days=DEADLINE_L
     with transaction.atomic():
         for pk, customer_id, deadline in rows.order_by("deadline", "pk"):
             publish(DeadlineNear(pk, customer_id, deadline, targets[deadline]))
+            count += 1
+    return count
+
+
+# Days after a deadline that a hazard still open is told it passed: a missed daily run is made
+# up the next day; the message's key (hazard and deadline) keeps it one per hazard.
+DEADLINE_PASSED_CATCH_UP_DAYS = 7
+
+
+def warn_deadlines_passed(today: datetime.date | None = None) -> int:
+    """Publish DeadlinePassed for every open hazard whose deadline passed in the last
+    DEADLINE_PASSED_CATCH_UP_DAYS days. Run daily with warn_deadlines_near. Returns how many."""
+    today = today or timezone.localdate()
+    rows = Hazard.objects.filter(
+        status=HazardStatus.OPEN,
+        deadline__lt=today,
+        deadline__gte=today - datetime.timedelta(days=DEADLINE_PASSED_CATCH_UP_DAYS),
+    ).values_list("pk", "customer_id", "deadline")
+    count = 0
+    with transaction.atomic():
+        for pk, customer_id, deadline in rows.order_by("deadline", "pk"):
+            publish(DeadlinePassed(pk, customer_id, deadline))
             count += 1
     return count

@@ -14,7 +14,7 @@ from gasworks.customers.models import Category, Customer, Status
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.dates import start_of_day
 from gasworks.lib.events import publish
-from gasworks.safety.events import InspectionBooked, InspectionDone
+from gasworks.safety.events import InspectionBooked, InspectionDone, InspectionTomorrow, NobodyHome
 from gasworks.safety.models import (
     OPEN_TASK_STATUSES,
     TASK_TRANSITIONS,
@@ -170,6 +170,27 @@ def book_appointment(
     return locked
 
 
+def remind_appointments(now: datetime.datetime | None = None) -> int:
+    """Publish InspectionTomorrow for every open task booked for tomorrow (local day). Run daily
+    (beat, or plan_inspections from cron); a rerun publishes again and the reminder's key keeps
+    it one message per appointment. Returns how many."""
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+    start = start_of_day(tomorrow)
+    rows = InspectionTask.objects.filter(
+        status__in=OPEN_TASK_STATUSES,
+        appointment_at__gte=start,
+        appointment_at__lt=start + datetime.timedelta(days=1),
+    ).values_list("pk", "customer_id", "appointment_at", "appointment_end")
+    count = 0
+    with transaction.atomic():
+        for pk, customer_id, starts_at, ends_at in rows.order_by("appointment_at", "pk"):
+            assert starts_at is not None  # (filtered on it)
+            publish(InspectionTomorrow(pk, customer_id, starts_at, ends_at or starts_at))
+            count += 1
+    return count
+
+
 def upcoming_appointments(customer: Customer, now: datetime.datetime | None = None):
     """The customer's booked visits that have not ended yet, soonest first."""
     now = now or timezone.now()
@@ -226,6 +247,7 @@ def nobody_home(task: InspectionTask, note: str = "", *, by) -> InspectionTask:
             status=TaskStatus.ASSIGNED if locked.inspector else TaskStatus.PLANNED,
             follow_up_of=locked,
         )
+        publish(NobodyHome(locked.pk, locked.customer_id, now, follow.pk))
     return follow
 
 

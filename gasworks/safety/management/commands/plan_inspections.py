@@ -1,12 +1,15 @@
 """Create the inspection tasks that come due (last inspection + interval per category), and
-announce the hazard deadlines that are near (DeadlineNear). Run daily from cron without Redis."""
+announce the hazard deadlines that are near or passed (DeadlineNear, DeadlinePassed) and tomorrow's
+appointments (InspectionTomorrow). Run daily from cron without Redis, in the day (the reminders
+are SMS, which wait out the quiet hours); a rerun the same day sends nothing twice."""
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gasworks.safety.services.hazards import warn_deadlines_near
-from gasworks.safety.services.inspections import plan_due
+from gasworks.lib.dates import start_of_day
+from gasworks.safety.services.hazards import warn_deadlines_near, warn_deadlines_passed
+from gasworks.safety.services.inspections import plan_due, remind_appointments
 
 
 class Command(BaseCommand):
@@ -30,3 +33,7 @@ class Command(BaseCommand):
         )
         near = warn_deadlines_near(today)
         self.stdout.write(f"{near} hazard deadlines near announced.")
+        passed = warn_deadlines_passed(today)
+        self.stdout.write(f"{passed} hazard deadlines passed announced.")
+        reminded = remind_appointments(start_of_day(today) + datetime.timedelta(hours=12) if today else None)
+        self.stdout.write(f"{reminded} appointments tomorrow reminded.")
