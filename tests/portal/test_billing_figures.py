@@ -101,7 +101,7 @@ def test_the_portal_page_shows_the_customer_their_figures(client, household):
     client.force_login(user)
     with time_machine.travel(local(2026, 3, 10), tick=False):
         page = client.get("/portal/").content.decode()
-    assert 'data-testid="tariff-standing"' in page and "50.000 m³ are left in tier 1" in page
+    assert 'data-testid="tariff-standing"' in page and "50 m³ are left in tier 1" in page
     assert 'id="usage-chart"' in page and "billing/usage_chart.js" in page and "echarts.min.js" in page
     assert page.count('data-testid="bill-state"') == 2 and "Unpaid" in page
     assert 'data-testid="pay-bill"' in page and "/billing/bills/" in page
