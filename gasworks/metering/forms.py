@@ -159,7 +159,7 @@ class SelfReadingForm(BootstrapMixin, forms.Form):
     photo = forms.FileField(
         label=_("Photo of the register"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),  # camera or gallery
     )
     read_at = forms.DateTimeField(
         label=_("Read at"),
