@@ -26,6 +26,16 @@ class BillingConfig(AppConfig):
         # The station manager approves the adjustments above the threshold.
         extend("manager", "billing.approve_adjustment")
         web_hooks.install()
+        self._wire_portal()
+
+    @staticmethod
+    def _wire_portal() -> None:
+        from gasworks.billing.portal_panels import PANELS
+        from gasworks.web import views
+
+        for panel in PANELS:
+            if panel not in views.PORTAL_SECTIONS:
+                views.PORTAL_SECTIONS.append(panel)
 
     @staticmethod
     def _wire_audit() -> None:

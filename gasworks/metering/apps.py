@@ -11,9 +11,13 @@ class MeteringConfig(AppConfig):
 
     def ready(self) -> None:
         from gasworks.accounts.roles import extend
-        from gasworks.metering import hooks, vee  # noqa: F401  (vee registers its parameters)
+        from gasworks.metering import hooks, params, vee  # noqa: F401  (register their parameters)
 
         extend("meter_reader", *_VIEW, "metering.add_reading", "metering.view_readingroute")
         extend("cashier", *_VIEW)
         extend("inspector", *_VIEW, "metering.view_tamperalert")
         hooks.connect()
+        from gasworks.web.navigation import Item, register
+
+        # The customer's self-reading (自报读数) page in the portal.
+        register(Item(_("Send a meter reading"), "metering:portal-reading", customer=True, icon="camera"))

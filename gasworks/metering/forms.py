@@ -144,3 +144,31 @@ class ImportForm(forms.Form):
 class ReviewForm(forms.Form):
     value = forms.DecimalField(label=_("Corrected value"), required=False, **VOLUME)
     note = forms.CharField(label=_("Note"), max_length=255, required=False)
+
+
+class SelfReadingForm(BootstrapMixin, forms.Form):
+    """The customer's self-reading in the portal; the service checks the rules."""
+
+    meter = forms.TypedChoiceField(label=_("Meter"), coerce=int)
+    value = forms.CharField(
+        label=_("Reading, m³"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        help_text=_("The black digits, and the red ones after the point if you like."),
+    )
+    photo = forms.FileField(
+        label=_("Photo of the register"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),  # camera or gallery
+    )
+    read_at = forms.DateTimeField(
+        label=_("Read at"),
+        required=False,
+        validators=[PlausibleDate()],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Leave empty for now."),
+    )
+
+    def __init__(self, *args, meters=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meter"].choices = [(m.pk, m.serial_no) for m in meters]

@@ -185,6 +185,26 @@ class ReadingSource(models.TextChoices):
     DEVICE = "device", _("Smart meter")
     IMPORT = "import", _("File import")
     ESTIMATE = "estimate", _("Estimated")
+    SELF = "self", _("Sent by the customer")
+
+
+class ReadingPhoto(models.Model):
+    """The photo of the register a customer sends with a self-reading: the reviewer compares it
+    with the value when VEE flags the reading."""
+
+    reading = models.OneToOneField(Reading, on_delete=models.CASCADE, related_name="photo")
+    image = models.ImageField(_("photo"), upload_to="readings/%Y/%m/")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reading photo")
+        verbose_name_plural = _("reading photos")
+
+    def __str__(self) -> str:
+        return f"photo of reading {self.reading_id}"
 
 
 class MeterEvent(models.Model):

@@ -479,7 +479,7 @@ def _decide(reading: Reading, status: str, value: Decimal, by, note: str, action
 def review_queue():
     return (
         Reading.objects.filter(status=ReadingStatus.FLAGGED)
-        .select_related("meter", "customer")
+        .select_related("meter", "customer", "photo")
         .order_by("taken_at")
     )
 

@@ -25,4 +25,5 @@ urlpatterns = [
     path("alerts/", views.alert_list, name="alert-list"),
     path("alerts/<int:pk>/close/", views.alert_close, name="alert-close"),
     path("dead-letters/", views.dead_letter_list, name="dead-letter-list"),
+    path("portal/reading/", views.portal_reading, name="portal-reading"),
 ]

@@ -7,7 +7,8 @@ import datetime as dt
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
@@ -18,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gasworks.accounts.access import is_customer
 from gasworks.customers.models import Customer
-from gasworks.errors import DomainError
+from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib.dates import start_of_day
 from gasworks.lib.pagination import CappedPaginator
-from gasworks.metering import bulk, forms, ingest, routes, services
+from gasworks.metering import bulk, forms, ingest, routes, self_reading, services
 from gasworks.metering.billable import volume as volume_of
 from gasworks.metering.models import (
     BILLABLE_STATUSES,
@@ -32,6 +34,7 @@ from gasworks.metering.models import (
     Reading,
     ReadingImport,
     ReadingRoute,
+    ReadingStatus,
     TamperAlert,
 )
 from gasworks.web.views import apply_error, staff_required
@@ -581,3 +584,58 @@ def alert_close(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("metering:alert-list")
+
+
+# ---------------------------------------------------------------- the customer's portal
+
+
+@login_required
+def portal_reading(request):
+    """The customer sends a meter reading with a photo (自报读数) and sees the last ones."""
+    if not is_customer(request.user):
+        raise PermissionDenied
+    customer = Customer.objects.select_related("premises").get(pk=request.user.customer_id)
+    meters = list(self_reading.customer_meters(customer))
+    form = forms.SelfReadingForm(request.POST or None, request.FILES or None, meters=meters)
+    status = 200
+    if request.method == "POST":
+        try:
+            if not form.is_valid():
+                raise InvalidInput("invalid", _("Check the fields marked below."))
+            data = form.cleaned_data
+            reading = self_reading.submit(
+                customer,
+                data["meter"],
+                data["value"],
+                data["photo"],
+                by=request.user,
+                read_at=data["read_at"],
+            )
+        except DomainError as exc:
+            apply_error(form, exc)
+            status = exc.status
+        else:
+            if reading.status == ReadingStatus.FLAGGED:
+                messages.warning(
+                    request,
+                    _(
+                        "Thank you. Your reading %(value)s looks unusual (%(why)s): our staff check it with the photo before it is billed."
+                    )
+                    % {"value": reading.value, "why": ", ".join(str(f) for f in reading.flag_labels)},
+                )
+            else:
+                messages.success(
+                    request, _("Thank you: your reading %(value)s is recorded.") % {"value": reading.value}
+                )
+            return redirect("metering:portal-reading")
+    return render(
+        request,
+        "metering/portal_reading.html",
+        {
+            "customer": customer,
+            "form": form,
+            "meters": [(m, services.baseline(m).value) for m in meters],
+            "recent": self_reading.recent(customer),
+        },
+        status=status,
+    )

@@ -127,6 +127,12 @@ class PortalEmergencyForm(OneTimeTokenForm):
     )
 
 
+class SlotForm(forms.Form):
+    """The slot a customer picks in the portal: its start, as the slot button sends it."""
+
+    starts_at = forms.DateTimeField(validators=[PlausibleDate()])
+
+
 class DispatchForm(forms.Form):
     crew = forms.ModelChoiceField(
         label=_("Crew"),

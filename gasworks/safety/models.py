@@ -193,6 +193,14 @@ class InspectionTask(models.Model):
                 condition=Q(status__in=["planned", "assigned", "in_progress"]),
                 name="inspection_one_open_per_customer",
             ),
+            # No double booking: an inspector is at one open visit per start time (the portal's
+            # slots start on a fixed grid, so two bookings of one slot collide here, whatever
+            # the race between two customers).
+            models.UniqueConstraint(
+                fields=["inspector", "appointment_at"],
+                condition=Q(status__in=["planned", "assigned", "in_progress"]),
+                name="inspection_one_visit_per_inspector_time",
+            ),
             models.CheckConstraint(
                 name="inspection_status_valid", condition=Q(status__in=[s.value for s in TaskStatus])
             ),

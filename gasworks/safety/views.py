@@ -39,7 +39,7 @@ from gasworks.safety.models import (
     PhotoKind,
     TaskStatus,
 )
-from gasworks.safety.services import checklists, emergencies, hazards, inspections, photos
+from gasworks.safety.services import checklists, emergencies, hazards, inspections, photos, slots
 from gasworks.system import parameters
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
 
@@ -651,17 +651,42 @@ def portal_emergency(request):
 
 @login_required
 def portal_inspections(request):
+    """The customer's visits: the booked one (to move), free slots to book, past inspections."""
     customer = _customer_only(request)
+    form = forms.SlotForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        try:
+            if not form.is_valid():
+                raise InvalidInput("invalid_slot", _("Choose one of the slots listed."))
+            task = inspections.book_slot(customer, form.cleaned_data["starts_at"], by=request.user)
+        except DomainError as exc:
+            apply_error(form, exc)
+            status = exc.status
+        else:
+            when = timezone.localtime(task.appointment_at)
+            messages.success(
+                request,
+                _("Your visit is booked for %(day)s at %(time)s.")
+                % {"day": when.strftime("%Y-%m-%d"), "time": when.strftime("%H:%M")},
+            )
+            return redirect("safety:portal-inspections")
+    task = inspections.open_task(customer)
+    free = slots.free_slots(customer, slots.inspector_for(customer, task), task)
     return render(
         request,
         "safety/portal_inspections.html",
         {
             "customer": customer,
+            "form": form,
             "upcoming": inspections.upcoming_appointments(customer),
+            "days": slots.by_day(free),
+            "booked": task is not None and task.appointment_at is not None,
             "past": customer.inspections.filter(status=TaskStatus.COMPLETED)
             .select_related("template")
             .order_by("-finished_at")[:10],
         },
+        status=status,
     )
 
 

@@ -55,17 +55,29 @@ def portal(request):
         return redirect("home")
     customer = Customer.objects.select_related("premises").get(pk=request.user.customer_id)
     from gasworks.customers.balance import balance_of
+    from gasworks.web.navigation import menu_for
 
     sections = [s for s in (section(request, customer) for section in PORTAL_SECTIONS) if s]
+    sections.sort(key=lambda s: s.get("order", 0))  # stable: notices (no order) stay first
+    shortcuts = [e for e in menu_for(request.user, request.path) if e["url"] != request.path]
     return render(
         request,
         "web/portal.html",
-        {"customer": customer, "balance": balance_of(customer), "sections": sections},
+        {
+            "customer": customer,
+            "balance": balance_of(customer),
+            "notices": [s for s in sections if not s.get("order")],
+            "panels": [s for s in sections if s.get("order")],
+            "scripts": list(dict.fromkeys(src for s in sections for src in s.get("scripts", ()))),
+            "shortcuts": shortcuts,
+        },
     )
 
 
-# Domain apps add notices to the top of the customer's portal page (a supply interruption,
-# unread messages) the same way: (request, customer) -> {"template", ...} or None.
+# Domain apps add to the customer's portal page the same way: (request, customer) ->
+# {"template", ...} or None. A section without "order" is a notice at the top (a supply
+# interruption, unread messages); one with an "order" is a card below, in that order ("wide":
+# the full width; "scripts": static files the card needs, each loaded once).
 PORTAL_SECTIONS: list = []
 
 

@@ -191,6 +191,35 @@ def remind_appointments(now: datetime.datetime | None = None) -> int:
     return count
 
 
+def open_task(customer: Customer, lock: bool = False) -> InspectionTask | None:
+    tasks = customer.inspections.filter(status__in=OPEN_TASK_STATUSES).select_related("inspector")
+    return (tasks.select_for_update(of=("self",)) if lock else tasks).first()
+
+
+def book_slot(customer: Customer, starts_at: datetime.datetime, *, by) -> InspectionTask:
+    """The customer books a visit in one of the slots the portal offers (gasworks.safety.services
+    .slots), or moves the booked one (its old slot is free again). With no open inspection a
+    requested one is opened for that day. Refused with nothing written: a time in the past,
+    under the minimum notice or off the grid (400), a slot taken (409, also when two customers
+    take it at once: the constraint inspection_one_visit_per_inspector_time decides)."""
+    from gasworks.safety.services import slots
+
+    with transaction.atomic():
+        task = open_task(customer, lock=True)
+        inspector = slots.inspector_for(customer, task)
+        slot = slots.check_slot(customer, inspector, starts_at, task)
+        if task is None:
+            task = create_task(customer, timezone.localdate(slot.starts_at), by=by, inspector=inspector)
+        elif task.inspector_id is None:
+            task = assign(task, inspector, by=by)
+        try:
+            with transaction.atomic():
+                task = book_appointment(task, slot.starts_at, slot.ends_at, by=by)
+        except IntegrityError:
+            raise slots.slot_taken() from None
+    return task
+
+
 def upcoming_appointments(customer: Customer, now: datetime.datetime | None = None):
     """The customer's booked visits that have not ended yet, soonest first."""
     now = now or timezone.now()
