@@ -29,6 +29,7 @@ from gasworks.lib.events import publish
 from gasworks.metering import services as metering
 from gasworks.metering.models import Meter, MeterKind, MeterStatus, Reading, ReadingReason, ReadingStatus
 from gasworks.payments import services as payments
+from gasworks.payments.models import Refund
 from gasworks.service.moveout.events import AccountMovedOut
 from gasworks.service.moveout.models import MoveOut, MoveOutKind, Settlement
 
@@ -319,3 +320,15 @@ def move_out(customer: Customer, order: MoveOutOrder, by=None) -> MoveOut:
             "account_closed", _("This account was moved out by someone else meanwhile.")
         ) from None
     return row
+
+
+def refunds_of(row: MoveOut) -> list:
+    """The refunds of a move-out's settlement: the old account's, requested from its moment on
+    (the account is closed then, so nothing else refunds it in the same breath)."""
+    if row.settlement != Settlement.REFUND:
+        return []
+    return list(
+        Refund.objects.filter(payment__customer_id=row.customer_id, created_at__gte=row.created_at)
+        .select_related("payment")
+        .order_by("pk")
+    )
