@@ -11,7 +11,7 @@ __all__ = ["MoveOut", "MoveOutKind", "Settlement"]
 
 
 class MoveOutKind(models.TextChoices):
-    MOVE_OUT = "move_out", _("Move-out")
+    MOVE_OUT = "move_out", _("Move-out and close")
     TRANSFER = "transfer", _("Name transfer")
 
 
