@@ -10,6 +10,7 @@ API's idempotency answer) and held only until the commit right after."""
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -546,7 +547,7 @@ def refund_credit(customer, amount, reason: str, by) -> list[Refund]:
         if _approved_at_once(part, by):
             _carry_out(refund, payment, by, now)
         if refund.status == RefundStatus.PROCESSING:
-            transaction.on_commit(lambda r=refund, p=payment: _send_refund(r, p, by))
+            transaction.on_commit(partial(_send_refund, refund, payment, by))
         refunds.append(refund)
         left -= part
         if not left:

@@ -12,6 +12,7 @@ household's, and the old account's bills keep their own tiers. Every newly opene
 the same way, so a transfer is priced like any new account."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -216,6 +217,7 @@ def bill_summary(bill: Bill | None) -> dict | None:
         "period": bill.period,
         "period_start": bill.period_start,
         "period_end": bill.period_end,
+        "last_day": bill.period_end - timedelta(days=1),  # the final reading's day
         "reading_from": bill.reading_from,
         "reading_to": bill.reading_to,
         "volume": bill.volume,
