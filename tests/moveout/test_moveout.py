@@ -1,5 +1,6 @@
 """Move-out and name transfer: the final reading, the final bill, the settlement, all or nothing."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -207,3 +208,11 @@ def test_the_preview_prices_the_bill_and_keeps_nothing(personas):
     shown = services.preview(customer, order(meter), by=personas["cashier"])
     assert shown.bill["total"] == Decimal("272.00") and shown.balance == Decimal("-1055.00")
     _nothing_written(customer, before)
+
+
+def test_a_debt_kept_on_the_closed_account_stays_in_arrears(personas):
+    customer, meter = billed_account()
+    row = services.move_out(customer, order(meter), by=personas["cashier"])
+    later = row.final_bill.due_on + timedelta(days=1)
+    overdue = {bill_id for _cid, bill_id, *_rest in ledger.overdue_bills(later, ("ids", [customer.pk]))}
+    assert row.final_bill_id in overdue
