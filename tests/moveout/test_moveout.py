@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from gasworks.billing import ledger, runs
-from gasworks.billing.models import Bill, LedgerEntry
+from gasworks.billing.models import Account, Bill, LedgerEntry, PrepaidCharge
 from gasworks.customers.models import Customer, Status
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib import events
@@ -216,3 +216,25 @@ def test_a_debt_kept_on_the_closed_account_stays_in_arrears(personas):
     later = row.final_bill.due_on + timedelta(days=1)
     overdue = {bill_id for _cid, bill_id, *_rest in ledger.overdue_bills(later, ("ids", [customer.pk]))}
     assert row.final_bill_id in overdue
+
+
+def test_a_prepaid_account_pays_its_final_reading_once(personas, django_capture_on_commit_callbacks):
+    customer, meter = billed_account()
+    Account.objects.filter(customer=customer).update(prepaid=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        row = services.move_out(customer, order(meter), by=personas["cashier"])
+    assert PrepaidCharge.objects.filter(reading=row.final_reading).count() == 1
+    # The bill takes the reading of 10 November (not charged as it came), not the final one.
+    assert row.final_bill.volume == Decimal("50.000")
+
+
+def test_a_credit_the_payments_cannot_carry_is_refused_and_writes_nothing(personas):
+    customer, meter = billed_account()
+    payments.take_counter_payment(customer, "900", "cash", personas["cashier"])
+    ledger.post(customer, "adjustment", Decimal("1200.00"), reference="goodwill")  # not from a payment
+    before = Reading.objects.count()
+    with pytest.raises(DomainError) as refused:  # 1,045.00 of credit; the payment can refund 900.00
+        services.move_out(customer, order(meter, settlement="refund"), by=personas["admin"])
+    assert refused.value.code == "refund_exceeds_payments"
+    _nothing_written(customer, before)
+    assert not Refund.objects.exists()

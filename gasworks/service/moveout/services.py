@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import final as final_bills
-from gasworks.billing import ledger
+from gasworks.billing import ledger, prepaid
 from gasworks.billing.models import Bill, EntryKind
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Customer
@@ -169,6 +169,11 @@ def _lock_open(customer: Customer) -> Customer:
 
 def _readings_and_bill(customer: Customer, order: MoveOutOrder, by) -> tuple[list[Reading], Bill | None]:
     readings = [_final_reading(customer, item, order.confirm_flagged, by) for item in order.readings]
+    for reading in readings:
+        # A prepaid account pays for its final reading as for any other, now (once per reading;
+        # the after-commit charge of ReadingsStored then finds it charged): the final bill
+        # leaves charged readings out, so the final reading is never charged twice.
+        prepaid.charge_prepaid_reading(reading)
     final_at = max(r.taken_at for r in readings)
     return readings, final_bills.issue_final_bill(customer, final_at, by=by)
 
