@@ -10,6 +10,7 @@ API's idempotency answer) and held only until the commit right after."""
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -504,9 +505,59 @@ def request_refund(payment: Payment, amount, reason: str, by) -> Refund:
             requested_by=by,
             created_at=now,
         )
-        if value <= parameters.get("refund_approval_threshold") or by.has_perm("payments.approve_refund"):
+        if _approved_at_once(value, by):
             _carry_out(refund, locked, by, now)
     return _send_refund(refund, locked, by)
+
+
+def _approved_at_once(value: Decimal, by) -> bool:
+    """A refund up to the threshold, or a supervisor's, needs nobody else's approval."""
+    return value <= parameters.get("refund_approval_threshold") or by.has_perm("payments.approve_refund")
+
+
+def refund_credit(customer, amount, reason: str, by) -> list[Refund]:
+    """Refund ``amount`` of a customer's credit (a move-out's settlement) against its newest
+    payments that still have room, each by its own method, inside the caller's transaction: the
+    refunds commit or roll back with the caller's work. Counter refunds are booked at once (or
+    wait for a supervisor above the threshold, as request_refund's do); online ones are sent to
+    the gateway after the commit. Refused, writing nothing, when those payments cannot carry the
+    whole amount (a credit that came from an adjustment, not a payment)."""
+    left = clean_amount(amount)
+    reason = (reason or "").strip() or _("Balance refunded at move-out")
+    now = timezone.now()
+    refunds: list[Refund] = []
+    paid = (
+        Payment.objects.select_for_update()
+        .select_related("customer")
+        .filter(customer_id=customer.pk, status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTLY_REFUNDED))
+        .order_by("-pk")
+    )
+    for payment in paid:
+        part = min(refund_room(payment), left)
+        if part <= 0:
+            continue
+        refund = Refund.objects.create(
+            payment=payment,
+            amount=part,
+            reason=reason[:255],
+            status=RefundStatus.AWAITING_APPROVAL,
+            requested_by=by,
+            created_at=now,
+        )
+        if _approved_at_once(part, by):
+            _carry_out(refund, payment, by, now)
+        if refund.status == RefundStatus.PROCESSING:
+            transaction.on_commit(partial(_send_refund, refund, payment, by))
+        refunds.append(refund)
+        left -= part
+        if not left:
+            return refunds
+    raise DomainError(
+        "refund_exceeds_payments",
+        _("Payments can carry a refund of at most %(max)s: carry the rest or keep it on the account.")
+        % {"max": format_money(clean_amount(amount) - left)},
+        {"settlement": [_("Not refundable in full.")]},
+    )
 
 
 def decide_refund(refund: Refund, approve: bool, by) -> Refund:

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -15,3 +17,8 @@ class ServiceConfig(AppConfig):
         from gasworks.accounts import roles
 
         roles.admin_app(self.label)
+        # Each subpackage may set itself up (its roles' permissions) in a ready() of its own.
+        for name in SUBPACKAGES:
+            hook = getattr(import_module(f"gasworks.service.{name}"), "ready", None)
+            if hook is not None:
+                hook()

@@ -43,14 +43,6 @@ class CustomerForm(BootstrapMixin, forms.Form):
     id_number = forms.CharField(label=_("ID or business licence number"), max_length=32, required=False)
 
 
-class TransferForm(BootstrapMixin, forms.Form):
-    name = forms.CharField(label=_("New holder's name"), max_length=120)
-    phone = forms.CharField(label=_("New holder's phone"), max_length=32)
-    household_size = forms.IntegerField(label=_("Household size"), min_value=1, max_value=99, initial=1)
-    id_number = forms.CharField(label=_("ID or business licence number"), max_length=32, required=False)
-    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
-
-
 class ReasonForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=255)
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from gasworks.accounts import services as account_services
@@ -193,28 +194,12 @@ def customer_edit(request, pk):
 @staff_required
 @permission_required("customers.transfer_customer", raise_exception=True)
 def customer_transfer(request, pk):
+    """The old transfer address: a name transfer now needs a final reading and a final bill, so
+    it is the service app's move-out flow, started as a transfer (the query string kept)."""
     customer = get_object_or_404(Customer, pk=pk)
-    form = forms.TransferForm(request.POST or None, initial={"household_size": customer.household_size})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        holder = customer_services.CustomerData(
-            name=data["name"],
-            category=customer.category,
-            phone=data["phone"],
-            address=customer.premises.address,
-            household_size=data["household_size"],
-            gas_use=customer.gas_use,
-            id_number=data["id_number"],
-        )
-        try:
-            new = customer_services.transfer(customer, holder, data["reason"], by=request.user)
-        except DomainError as exc:
-            apply_error(form, exc)
-        else:
-            messages.success(request, _("Transferred: new account %(no)s.") % {"no": new.account_no})
-            return redirect("customer-detail", pk=new.pk)
-    title = _("Name transfer of %(no)s") % {"no": customer.account_no}
-    return render(request, "web/form.html", {"form": form, "title": title})
+    query = request.GET.copy()
+    query["kind"] = "transfer"
+    return redirect(f"{reverse('service:moveout-start', args=[customer.pk])}?{query.urlencode()}")
 
 
 STATUS_ACTIONS = {

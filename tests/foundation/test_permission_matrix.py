@@ -49,6 +49,8 @@ MATRIX = {
     ("PATCH", "customers/{pk}/"): ("get", "/customers/{own}/edit/", None),
     ("GET", "customers/{pk}/ledger/"): ("get", "/billing/ledger/{own}/", None),
     ("GET", "customers/{pk}/messages/"): ("get", "/notifications/outbox/", None),
+    ("POST", "customers/{pk}/move-out/"): ("get", "/service/moveout/customers/{own}/", None),
+    ("POST", "customers/{pk}/transfer/"): ("get", "/service/moveout/customers/{own}/", None),
     ("GET", "customers/{pk}/notification-preferences/"): ("get", "/notifications/outbox/", None),
     ("PATCH", "customers/{pk}/notification-preferences/"): (
         "post",

@@ -14,7 +14,7 @@ PAGES = {
     "/customers/{own}/": STAFF_VIEWERS,
     "/customers/new/": {"admin", "cashier"},
     "/customers/{own}/edit/": {"admin", "cashier"},
-    "/customers/{own}/transfer/": {"admin", "cashier"},
+    "/service/moveout/customers/{own}/": {"admin", "cashier"},  # where /customers/{own}/transfer/ leads
     "/customers/{own}/suspend/": {"admin"},
     "/customers/{own}/close/": {"admin"},
     "/users/": {"admin"},
