@@ -24,6 +24,7 @@ from gasworks.notifications import handlers as notify
 from gasworks.payments.events import DueLines, PaymentReceived, VolumeForAmount
 from gasworks.reports import tasks as report_tasks
 from gasworks.safety.events import DeadlineNear, EmergencyDispatched, EmergencyReported, InspectionBooked
+from gasworks.service.desk.events import RequestCompleted, RequestOpened
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -71,6 +72,8 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (EmergencyReported, notify.emergency_reported),
     (EmergencyDispatched, notify.emergency_dispatched),
     (LpgOrderDelivered, notify.lpg_delivered),
+    (RequestOpened, notify.service_request_opened),
+    (RequestCompleted, notify.service_request_done),
 ]
 
 

@@ -15,3 +15,7 @@ class ServiceConfig(AppConfig):
         from gasworks.accounts import roles
 
         roles.admin_app(self.label)
+
+        from gasworks.service.desk import wiring as desk
+
+        desk.connect()
