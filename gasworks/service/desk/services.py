@@ -289,7 +289,8 @@ def complete(req: ServiceRequest, note: str, *, by, work: completion.Work | None
         )
     _check_worker(by, req)
     work = work or completion.Work()
-    completion.check(req, work)  # refuse missing figures before locking anything
+    REQUEST_TRANSITIONS.check(req.status, RequestStatus.DONE)  # a wrong state first (checked again locked)
+    completion.check(req, work)  # then missing figures, before locking anything
     with transaction.atomic():
         locked = _locked(req)
         REQUEST_TRANSITIONS.check(locked.status, RequestStatus.DONE)
