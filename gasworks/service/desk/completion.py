@@ -7,8 +7,10 @@ service functions directly (design.md)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -182,7 +184,7 @@ def _reconnection(req: ServiceRequest, work: Work, by, now) -> str:
     return _("Supply reopened (%(n)s smart valve(s) opened); account active.") % {"n": valves}
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[ServiceRequest, Work, Any, dt.datetime], str]] = {
     RequestKind.METER_CHANGE: _meter_change,
     RequestKind.NEW_CONNECTION: _new_connection,
     RequestKind.DISCONNECTION: _disconnection,

@@ -4,6 +4,7 @@ opening (a parameter per kind, service_deadline_<kind>_hours). Hours, not workin
 or a reconnection runs through weekends, and a station that counts days sets 72 or 120."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from gasworks.accounts.roles import Role
 from gasworks.service.desk.models import RequestKind
@@ -46,7 +47,7 @@ def deadline_hours(kind: str) -> int:
     return int(parameters.get(f"service_deadline_{kind}_hours"))
 
 
-def portal_kinds() -> list[tuple[str, str]]:
+def portal_kinds() -> list[tuple[str, Any]]:
     return [(k.value, k.label) for k in RequestKind if RULES[k].portal]
 
 

@@ -1,6 +1,7 @@
 """Service desk parameters: the deadline of each kind of request, in hours from opening."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -10,7 +11,7 @@ from gasworks.system.parameters import GROUP_LABELS, Spec, register
 
 GROUP_LABELS.setdefault("service", _("Service and collections"))
 
-LABELS = {
+LABELS: dict[str, Any] = {
     RequestKind.NEW_CONNECTION: _("Deadline, new connection and first ignition (hours)"),
     RequestKind.METER_CHANGE: _("Deadline, meter change (hours)"),
     RequestKind.METER_CHECK: _("Deadline, meter check (hours)"),

@@ -156,7 +156,7 @@ def open_request(
             )
             if kinds.rule(kind).work_order:
                 WorkOrder.objects.create(request=req)
-            _history(req, "opened", by, now, note=RequestSource(source).label)
+            _history(req, "opened", by, now, note=str(RequestSource(source).label))
             publish(RequestOpened(req.pk, customer.pk, kind))
     except IntegrityError:
         if form_token is not None:

@@ -173,17 +173,17 @@ def _assign_input(request, req):
 def _act(request, req: ServiceRequest, verb: str) -> str:
     """Run one action; returns the message to show."""
     post, by = request.POST, request.user
-    if verb in ("assign", "reassign", "schedule"):
-        data = _assign_input(request, req) if verb != "schedule" else None
-        if verb == "assign":
-            services.assign(req, data["user"], by=by, crew=data["crew"], scheduled_at=data["scheduled_at"])
-            return _("Assigned.")
-        if verb == "reassign":
-            services.reassign(req, data["user"], by=by)
-            return _("Handed over.")
-        form = forms.AssignForm(post)
-        form.is_valid()
-        services.schedule(req, form.cleaned_data.get("crew"), form.cleaned_data.get("scheduled_at"), by=by)
+    if verb == "assign":
+        data = _assign_input(request, req)
+        services.assign(req, data["user"], by=by, crew=data["crew"], scheduled_at=data["scheduled_at"])
+        return _("Assigned.")
+    if verb == "reassign":
+        services.reassign(req, _assign_input(request, req)["user"], by=by)
+        return _("Handed over.")
+    if verb == "schedule":
+        visit = forms.AssignForm(post)
+        visit.is_valid()  # only crew and time are read here; the person is not changed
+        services.schedule(req, visit.cleaned_data.get("crew"), visit.cleaned_data.get("scheduled_at"), by=by)
         return _("Visit scheduled.")
     if verb == "start":
         services.start(req, by=by)
@@ -191,9 +191,8 @@ def _act(request, req: ServiceRequest, verb: str) -> str:
     if verb == "complete":
         form = forms.CompleteForm(post)
         if not form.is_valid():
-            raise DomainError(
-                "invalid", _("Check the figures."), {k: list(v) for k, v in form.errors.items()}, status=400
-            )
+            errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+            raise DomainError("invalid", _("Check the figures."), errors, status=400)
         services.complete(req, form.cleaned_data["note"], by=by, work=_work_from(form.cleaned_data))
         return _("Request completed.")
     if verb in ("cancel", "refuse"):
