@@ -5,7 +5,9 @@ deadline, portal, work order) is in kinds.py; the status table is here beside it
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gasworks.lib.status import Transitions
 
@@ -143,7 +145,7 @@ class ServiceRequest(models.Model):
 
     @property
     def number(self) -> str:
-        return f"GD{self.opened_at:%Y%m%d}-{self.pk:05d}"
+        return f"GD{timezone.localtime(self.opened_at):%Y%m%d}-{self.pk:05d}"  # the station's day
 
     @property
     def is_open(self) -> bool:
@@ -152,7 +154,7 @@ class ServiceRequest(models.Model):
 
 # What each history line's action is called on the pages.
 ACTION_LABELS = {
-    "opened": _("Opened"),
+    "opened": pgettext_lazy("service request", "Opened"),
     "assigned": _("Assigned"),
     "reassigned": _("Handed over"),
     "scheduled": _("Visit scheduled"),
@@ -183,10 +185,6 @@ class RequestEvent(models.Model):
     @property
     def action_label(self) -> str:
         return str(ACTION_LABELS.get(self.action, self.action))
-
-    @property
-    def to_status_label(self) -> str:
-        return str(RequestStatus(self.to_status).label) if self.to_status else ""
 
 
 def photo_path(instance, filename: str) -> str:
