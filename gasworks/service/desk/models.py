@@ -154,7 +154,7 @@ class ServiceRequest(models.Model):
 
 # What each history line's action is called on the pages.
 ACTION_LABELS = {
-    "opened": pgettext_lazy("service request", "Opened"),
+    "opened": pgettext_lazy("service request history", "Opened"),
     "assigned": _("Assigned"),
     "reassigned": _("Handed over"),
     "scheduled": _("Visit scheduled"),
