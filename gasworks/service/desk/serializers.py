@@ -5,6 +5,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from gasworks.lib.dates import PlausibleDate
+from gasworks.lib.ids import MAX_ID
 from gasworks.safety.models import Crew
 from gasworks.service.desk.models import RequestKind, RequestSource, ServiceRequest, WorkOrder
 
@@ -48,7 +49,7 @@ class RequestSerializer(serializers.ModelSerializer):
 
 class CreateSerializer(serializers.Serializer):
     # An id, looked up by the view: a customer login may give only its own (or none).
-    customer = serializers.IntegerField(min_value=1, required=False)
+    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     kind = serializers.ChoiceField(choices=RequestKind.choices)
     description = serializers.CharField(max_length=4000)
     # A declared field (the metaclass takes it off the class), not the serializer's Field.source.
@@ -58,7 +59,7 @@ class CreateSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    user = serializers.IntegerField(min_value=1)
+    user = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     crew = serializers.PrimaryKeyRelatedField(queryset=Crew.objects.all(), required=False, allow_null=True)
     scheduled_at = serializers.DateTimeField(validators=[PlausibleDate()], required=False, allow_null=True)
 

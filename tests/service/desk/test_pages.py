@@ -119,3 +119,10 @@ def test_the_dashboard_shows_overdue_requests_to_the_owning_role(client, persona
     assert "/service/requests/?overdue=1" in client.get("/").content.decode()
     client.force_login(personas["filler"])
     assert "/service/requests/?overdue=1" not in client.get("/").content.decode()
+
+
+def test_the_counter_links_to_a_new_request(client, personas):
+    customer = personas["own_customer"]
+    client.force_login(personas["cashier"])
+    html = client.get(f"/payments/counter/{customer.pk}/").content.decode()
+    assert f"/service/requests/new/?customer={customer.pk}&amp;source=counter" in html
