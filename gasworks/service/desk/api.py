@@ -58,7 +58,7 @@ class ServiceRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return Response(self.get_serializer(req).data, status=code)
 
     @extend_schema(
-        request=s.CreateSerializer,
+        request=s.RequestCreateSerializer,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -82,7 +82,7 @@ class ServiceRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         return idempotent_response(body, code, replayed)
 
     def _open(self, request):
-        data = self._input(s.CreateSerializer)
+        data = self._input(s.RequestCreateSerializer)
         wanted = data.get("customer")
         if is_customer(request.user):
             if wanted is not None and wanted != request.user.customer_id:
@@ -105,10 +105,10 @@ class ServiceRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         )
         return self.get_serializer(req).data, status.HTTP_201_CREATED
 
-    @extend_schema(request=s.AssignSerializer)
+    @extend_schema(request=s.RequestAssignSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        data = self._input(s.AssignSerializer)
+        data = self._input(s.RequestAssignSerializer)
         req = services.assign(
             self.get_object(),
             data["user"],
@@ -123,10 +123,10 @@ class ServiceRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def start(self, request, pk=None):
         return self._answer(services.start(self.get_object(), by=request.user))
 
-    @extend_schema(request=s.CompleteSerializer)
+    @extend_schema(request=s.RequestCompleteSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        data = self._input(s.CompleteSerializer)
+        data = self._input(s.RequestCompleteSerializer)
         work = completion.Work(
             old_meter=data["old_meter"],
             old_reading=data.get("old_reading"),
@@ -136,9 +136,9 @@ class ServiceRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         )
         return self._answer(services.complete(self.get_object(), data["note"], by=request.user, work=work))
 
-    @extend_schema(request=s.CancelSerializer)
+    @extend_schema(request=s.RequestCancelSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        data = self._input(s.CancelSerializer)
+        data = self._input(s.RequestCancelSerializer)
         req = services.cancel(self.get_object(), data["reason"], by=request.user, refused=data["refused"])
         return self._answer(req)

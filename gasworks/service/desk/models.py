@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from gasworks.lib.status import Transitions
 
@@ -154,7 +153,7 @@ class ServiceRequest(models.Model):
 
 # What each history line's action is called on the pages.
 ACTION_LABELS = {
-    "opened": pgettext_lazy("service request history", "Opened"),
+    "opened": _("Request opened"),
     "assigned": _("Assigned"),
     "reassigned": _("Handed over"),
     "scheduled": _("Visit scheduled"),

@@ -47,7 +47,7 @@ class RequestSerializer(serializers.ModelSerializer):
         return req.is_open and req.due_by < timezone.now()
 
 
-class CreateSerializer(serializers.Serializer):
+class RequestCreateSerializer(serializers.Serializer):
     # An id, looked up by the view: a customer login may give only its own (or none).
     customer = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     kind = serializers.ChoiceField(choices=RequestKind.choices)
@@ -58,7 +58,7 @@ class CreateSerializer(serializers.Serializer):
     )
 
 
-class AssignSerializer(serializers.Serializer):
+class RequestAssignSerializer(serializers.Serializer):
     user = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     crew = serializers.PrimaryKeyRelatedField(queryset=Crew.objects.all(), required=False, allow_null=True)
     scheduled_at = serializers.DateTimeField(validators=[PlausibleDate()], required=False, allow_null=True)
@@ -70,7 +70,7 @@ class AssignSerializer(serializers.Serializer):
         return user
 
 
-class CompleteSerializer(serializers.Serializer):
+class RequestCompleteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=4000)
     old_meter = serializers.CharField(max_length=40, required=False, default="")
     old_reading = serializers.DecimalField(max_digits=13, decimal_places=3, required=False, allow_null=True)
@@ -79,6 +79,6 @@ class CompleteSerializer(serializers.Serializer):
     new_kind = serializers.CharField(max_length=16, required=False, default="")
 
 
-class CancelSerializer(serializers.Serializer):
+class RequestCancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
     refused = serializers.BooleanField(required=False, default=False)

@@ -136,11 +136,12 @@ def _detail_context(request, req: ServiceRequest) -> dict:
 
 @login_required
 def desk_detail(request, pk):
-    req = _visible(request, pk)
     if is_customer(request.user):
+        req = _visible(request, pk)
         return render(request, "service/desk/portal_detail.html", _detail_context(request, req))
     if not request.user.has_perm(VIEW):
         raise PermissionDenied
+    req = _visible(request, pk)
     context = _detail_context(request, req)
     may_work = services.may_work(request.user, req)
     context.update(
