@@ -56,7 +56,7 @@ def test_staff_take_a_meter_change_from_the_customer_page_to_done(live_server, l
         screenshot(page, f"desk-complete-{tag}")
         page.locator("[data-testid=complete-form] button").click()
         expect(page.locator("[data-testid=request-status]")).to_contain_text(words["done"])
-        expect(page.locator("[data-testid=work-order]")).to_contain_text(f"NEW-{tag}")
+        expect(page.locator("[data-testid=outcome]")).to_contain_text(f"NEW-{tag}")
         screenshot(page, f"desk-done-{tag}")
         page.goto("/service/requests/?status=all")
         expect(page.locator("table tbody tr")).to_have_count(1)
