@@ -252,3 +252,19 @@ def test_staff_see_the_kinds_their_role_owns(personas):
     assert services.visible_to(personas["manager"]).count() == 2
     assert services.visible_to(personas["filler"]).count() == 0
     assert services.visible_to(personas["customer"]).count() == 2
+
+
+def test_a_reconnection_is_refused_while_a_major_hazard_blocks_supply(personas):
+    from gasworks.safety.services import hazards
+
+    customer = personas["own_customer"]
+    boss = personas["dispatcher"]
+    services.complete(started(customer, "disconnection", boss), "cut", by=boss)
+    hazards.raise_hazard(customer, "major", "corroded riser", by=None)
+    req = started(customer, "reconnection", boss)
+    with pytest.raises(DomainError) as caught:
+        services.complete(req, "gas back", by=boss)
+    assert caught.value.code == "supply_blocked"
+    customer.refresh_from_db()
+    assert customer.status == Status.SUSPENDED
+    assert ServiceRequest.objects.get(pk=req.pk).status == RequestStatus.IN_PROGRESS
