@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "HazardLevelEnum": "gasworks.safety.models.HazardLevel",
         "RefundStatusEnum": "gasworks.payments.models.RefundStatus",
+        "ServiceRequestKindEnum": "gasworks.service.desk.models.RequestKind",
     },
 }
 

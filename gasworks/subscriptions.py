@@ -32,6 +32,7 @@ from gasworks.safety.events import (
     InspectionTomorrow,
     NobodyHome,
 )
+from gasworks.service.desk.events import RequestCompleted, RequestOpened
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -82,6 +83,8 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (EmergencyReported, notify.emergency_reported),
     (EmergencyDispatched, notify.emergency_dispatched),
     (LpgOrderDelivered, notify.lpg_delivered),
+    (RequestOpened, notify.service_request_opened),
+    (RequestCompleted, notify.service_request_done),
 ]
 
 

@@ -195,10 +195,14 @@ def replace_meter(
     new_kind: str | None = None,
     new_digits: int | None = None,
     by=None,
+    taken_at=None,
 ) -> Meter:
     """Final reading of the old meter, initial reading of the new one, both at the same premises.
-    The period's volume is then the old part plus the new part (each reading carries its own)."""
-    remove_meter(old, final_value, on, by=by, note=_("replaced by %(s)s") % {"s": new_serial_no})
+    The period's volume is then the old part plus the new part (each reading carries its own).
+    ``taken_at``: when the final reading was taken (noon of ``on`` when not given)."""
+    remove_meter(
+        old, final_value, on, by=by, taken_at=taken_at, note=_("replaced by %(s)s") % {"s": new_serial_no}
+    )
     new = install_meter(
         new_serial_no,
         old.premises,

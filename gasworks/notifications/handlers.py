@@ -186,3 +186,24 @@ def lpg_delivered(event) -> None:
             )
         ],
     )
+
+
+def _service_request(kind_code: str, event) -> None:
+    from gasworks.service.desk.models import RequestKind, ServiceRequest
+
+    # A disconnection order is announced by the collections ladder's own notices, not as a request.
+    if event.kind == RequestKind.DISCONNECTION:
+        return
+    req = ServiceRequest.objects.filter(pk=event.request_id).only("pk", "opened_at", "kind", "due_by").first()
+    if req is None:
+        return
+    variables = {"request_no": req.number, "due_by": _when(req.due_by)}
+    enqueue(kind_code, [(f"service:{req.pk}:{kind_code}", event.customer_id, variables)])
+
+
+def service_request_opened(event) -> None:
+    _service_request("service_request_opened", event)
+
+
+def service_request_done(event) -> None:
+    _service_request("service_request_done", event)

@@ -187,6 +187,22 @@ KINDS: dict[str, Kind] = {
             safety=True,
         ),
         Kind(
+            "service_request_opened",
+            _("Service request opened"),
+            ("request_no", "due_by"),
+            _(
+                "We received your service request {request_no} for account {account_no}. We aim to finish by {due_by}."
+            ),
+            _("Service request {request_no} received"),
+        ),
+        Kind(
+            "service_request_done",
+            _("Service request completed"),
+            ("request_no",),
+            _("Your service request {request_no} for account {account_no} is completed. Thank you."),
+            _("Service request {request_no} completed"),
+        ),
+        Kind(
             "lpg_delivery",
             _("LPG order on its way"),
             ("order_no", "amount"),

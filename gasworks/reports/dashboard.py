@@ -186,6 +186,17 @@ def _safety(user) -> list[Tile]:
     return tiles
 
 
+def _service(user) -> list[Tile]:
+    """Overdue service requests of the kinds the user's role owns (all, for the overseers)."""
+    from gasworks.service.desk import services
+
+    if not user.has_perm("service.view_servicerequest"):
+        return []
+    late = services.overdue(services.visible_to(user)).count()
+    url = reverse("service:desk-list") + "?overdue=1"
+    return [Tile(_("Overdue service requests"), late, url, "danger" if late else "")]
+
+
 SECTIONS = [
     (_("Customers"), _customers),
     (_("Metering"), _metering),
@@ -193,6 +204,7 @@ SECTIONS = [
     (_("Payments"), _payments),
     (_("LPG cylinders"), _cylinders),
     (_("Safety"), _safety),
+    (_("Service"), _service),
 ]
 
 

@@ -131,6 +131,13 @@ MATRIX = {
     ("POST", "emergencies/{pk}/arrive/"): ("post", "/safety/emergencies/{none}/arrive/", {}),
     ("POST", "emergencies/{pk}/resolve/"): ("post", "/safety/emergencies/{none}/resolve/", {}),
     ("POST", "emergencies/{pk}/cancel/"): ("post", "/safety/emergencies/{none}/cancel/", {}),
+    ("GET", "service-requests/"): ("get", "/service/requests/", None),
+    ("POST", "service-requests/"): ("get", "/service/requests/new/?customer={own}", None),
+    ("GET", "service-requests/{pk}/"): ("get", "/service/requests/{none}/", None),
+    ("POST", "service-requests/{pk}/assign/"): ("post", "/service/requests/{none}/assign/", {}),
+    ("POST", "service-requests/{pk}/start/"): ("post", "/service/requests/{none}/start/", {}),
+    ("POST", "service-requests/{pk}/complete/"): ("post", "/service/requests/{none}/complete/", {}),
+    ("POST", "service-requests/{pk}/cancel/"): ("post", "/service/requests/{none}/cancel/", {}),
 }
 
 # (method, route) -> {role: why}: a role that may read through the API what its page twin only

@@ -1,1 +1,8 @@
 """desk: see gasworks/service/__init__.py."""
+
+
+def ready() -> None:
+    """Called from the service app's AppConfig.ready: roles, menu, panels, parameters."""
+    from gasworks.service.desk import wiring
+
+    wiring.connect()
