@@ -15,7 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gasworks.billing import due, ledger, prepaid, topup
-from gasworks.billing.events import BillingRunFinished, BillsIssued, LowBalance, ValveCommandQueued
+from gasworks.billing.events import (
+    BillingRunFinished,
+    BillsIssued,
+    CollectionStepsOf,
+    LowBalance,
+    ValveCommandQueued,
+)
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
 from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.lib.events import Event, Question, answer, subscribe
@@ -24,6 +30,8 @@ from gasworks.notifications import handlers as notify
 from gasworks.payments.events import DueLines, PaymentReceived, VolumeForAmount
 from gasworks.reports import tasks as report_tasks
 from gasworks.safety.events import DeadlineNear, EmergencyDispatched, EmergencyReported, InspectionBooked
+from gasworks.service.collections import services as collections
+from gasworks.service.collections.events import DisconnectionDone, StepsTaken
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -57,6 +65,18 @@ LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
 
 # --- writers (inside the publisher's transaction) ----------------------------------------------
 
+def settle_ladder(event: PaymentReceived) -> None:
+    """payments -> collections: a payment that clears what is overdue ends the customer's ladder
+    (open steps cancelled, reconnection due where supply was cut) in the payment's transaction,
+    under its account lock, so a run taking a step at the same time is never left open."""
+    collections.settle_after_payment(event.customer_id)
+
+
+def disconnection_done(event: DisconnectionDone) -> None:
+    """the desk -> collections: the crew cut supply; the step is done with the work order."""
+    collections.disconnection_done(event.step_id)
+
+
 # domain events -> the notification outbox: the messages commit or roll back with the work that
 # caused them (a rolled-back payment sends no receipt; a committed bill never lacks its notice).
 # Each writes rows only, under unique keys (a rerun writes nothing twice); sending is after
@@ -71,6 +91,9 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (EmergencyReported, notify.emergency_reported),
     (EmergencyDispatched, notify.emergency_dispatched),
     (LpgOrderDelivered, notify.lpg_delivered),
+    (StepsTaken, notify.collection_steps),
+    (PaymentReceived, settle_ladder),
+    (DisconnectionDone, disconnection_done),
 ]
 
 
@@ -96,7 +119,13 @@ def ledger_entries_of(question: LedgerEntriesOf) -> list[dict]:
     return ledger.entries(question.customer)
 
 
+def collection_steps_of(question: CollectionStepsOf) -> dict[int, str]:
+    """billing's arrears page asks collections for its accounts' current steps (one query)."""
+    return collections.current_steps(question.customer_ids)
+
+
 ANSWERERS: list[tuple[type[Question[Any]], Callable[[Any], Any]]] = [
+    (CollectionStepsOf, collection_steps_of),
     (DueLines, due_lines),
     (VolumeForAmount, volume_for_amount),
     (BalanceOf, balance_of),

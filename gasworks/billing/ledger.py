@@ -474,6 +474,13 @@ def arrears_accounts(as_of: datetime.date, scope=None, until=None) -> list[tuple
     return store.ledger_arrears_accounts(as_of, until, scope)
 
 
+def arrears_ctes(as_of: datetime.date, scope=None) -> tuple[str, dict]:
+    """The arrears as of ``as_of`` from the cached balances, as a WITH clause and its parameters
+    (store.ledger_arrears_ctes: `owed`, `parts`, `accts`), for another app's store to build a
+    set-based read on (the collections ladder); read only. ``scope`` as overdue_bills."""
+    return store.ledger_arrears_ctes(as_of, None, scope)
+
+
 def late_fees_charged(customer_ids, day: datetime.date) -> dict[int, tuple[int, bool]]:
     return store.ledger_late_fees_charged(customer_ids, day) if customer_ids else {}
 

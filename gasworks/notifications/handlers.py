@@ -156,3 +156,21 @@ def lpg_delivered(event) -> None:
             )
         ],
     )
+
+
+# The collections ladder's steps (gasworks.service.collections) -> their notices.
+LADDER_NOTICES = {
+    "reminder": "overdue_reminder",
+    "final_notice": "final_notice",
+    "disconnection_order": "disconnection_notice",
+}
+
+
+def collection_steps(event) -> None:
+    enqueue(
+        LADDER_NOTICES[event.step],
+        (
+            (f"step:{pk}", customer_id, {"amount": amount, "due_on": _day(due)})
+            for pk, customer_id, amount, due in event.items
+        ),
+    )
