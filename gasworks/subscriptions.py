@@ -31,7 +31,7 @@ from gasworks.payments.events import DueLines, PaymentReceived, VolumeForAmount
 from gasworks.reports import tasks as report_tasks
 from gasworks.safety.events import DeadlineNear, EmergencyDispatched, EmergencyReported, InspectionBooked
 from gasworks.service.collections import services as collections
-from gasworks.service.collections.events import DisconnectionDone, StepsTaken
+from gasworks.service.collections.events import StepsTaken
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -65,16 +65,12 @@ LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
 
 # --- writers (inside the publisher's transaction) ----------------------------------------------
 
+
 def settle_ladder(event: PaymentReceived) -> None:
     """payments -> collections: a payment that clears what is overdue ends the customer's ladder
     (open steps cancelled, reconnection due where supply was cut) in the payment's transaction,
     under its account lock, so a run taking a step at the same time is never left open."""
     collections.settle_after_payment(event.customer_id)
-
-
-def disconnection_done(event: DisconnectionDone) -> None:
-    """the desk -> collections: the crew cut supply; the step is done with the work order."""
-    collections.disconnection_done(event.step_id)
 
 
 # domain events -> the notification outbox: the messages commit or roll back with the work that
@@ -93,7 +89,6 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (LpgOrderDelivered, notify.lpg_delivered),
     (StepsTaken, notify.collection_steps),
     (PaymentReceived, settle_ladder),
-    (DisconnectionDone, disconnection_done),
 ]
 
 

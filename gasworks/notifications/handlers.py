@@ -170,7 +170,7 @@ def collection_steps(event) -> None:
     enqueue(
         LADDER_NOTICES[event.step],
         (
-            (f"step:{pk}", customer_id, {"amount": amount, "due_on": _day(due)})
-            for pk, customer_id, amount, due in event.items
+            (f"step:{pk}", customer_id, {"amount": amount, "due_on": _day(due), "cut_on": _day(cut_on)})
+            for pk, customer_id, amount, due, cut_on in event.items
         ),
     )

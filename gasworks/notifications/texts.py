@@ -177,31 +177,6 @@ KINDS: dict[str, Kind] = {
             safety=True,
         ),
         Kind(
-            "overdue_reminder",
-            _("Payment reminder"),
-            ("amount", "due_on"),
-            _("Account {account_no} has {amount} yuan overdue since {due_on}. Please pay soon."),
-            _("Payment reminder"),
-        ),
-        Kind(
-            "final_notice",
-            _("Final notice"),
-            ("amount", "due_on"),
-            _(
-                "Final notice: account {account_no} has {amount} yuan overdue since {due_on}. Without payment, gas supply may be stopped."
-            ),
-            _("Final notice before disconnection"),
-        ),
-        Kind(
-            "disconnection_notice",
-            _("Disconnection notice"),
-            ("amount", "due_on"),
-            _(
-                "Account {account_no}: {amount} yuan overdue since {due_on}. Gas supply will be stopped; pay to have it restored."
-            ),
-            _("Gas supply to be stopped"),
-        ),
-        Kind(
             "lpg_delivery",
             _("LPG order on its way"),
             ("order_no", "amount"),

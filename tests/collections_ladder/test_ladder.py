@@ -23,7 +23,6 @@ from gasworks.service.collections.models import (
     Holiday,
     HolidayKind,
     MedicalNeed,
-    StepStatus,
     SupplyCut,
 )
 from gasworks.system import parameters

@@ -10,24 +10,17 @@ from gasworks.lib.events import Event, Question
 @dataclass(frozen=True)
 class StepsTaken(Event):
     """A run's chunk took these steps of one kind: ((step id, customer id, amount overdue,
-    oldest due day), ...). One event per chunk: the notices are written set-based."""
+    oldest due day, the day supply may be stopped from), ...). One event per chunk: the notices
+    are written set-based."""
 
     step: str
     as_of: dt.date
-    items: tuple[tuple[int, int, str, dt.date], ...]
+    items: tuple[tuple[int, int, str, dt.date, dt.date], ...]
 
 
 @dataclass(frozen=True)
 class DisconnectionOrdered(Event):
     """The ladder ordered the customer's supply cut (the service desk opens the work order)."""
-
-    customer_id: int
-    step_id: int
-
-
-@dataclass(frozen=True)
-class DisconnectionDone(Event):
-    """The crew cut the supply of a disconnection order (published by the service desk)."""
 
     customer_id: int
     step_id: int

@@ -18,7 +18,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["CollectionRun", "CollectionStep", "Holiday", "HolidayKind", "MedicalNeed", "StepKind", "StepStatus", "SupplyCut"]
+__all__ = [
+    "CollectionRun",
+    "CollectionStep",
+    "Holiday",
+    "HolidayKind",
+    "MedicalNeed",
+    "StepKind",
+    "StepStatus",
+    "SupplyCut",
+]
 
 
 class StepKind(models.TextChoices):
@@ -35,7 +44,10 @@ class StepStatus(models.TextChoices):
 
 class CollectionStep(models.Model):
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.PROTECT, related_name="collection_steps", verbose_name=_("customer")
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="collection_steps",
+        verbose_name=_("customer"),
     )
     step = models.CharField(_("step"), max_length=24, choices=StepKind.choices)
     created_on = models.DateField(_("taken on"))
@@ -103,7 +115,10 @@ class Holiday(models.Model):
 
 class MedicalNeed(models.Model):
     customer = models.OneToOneField(
-        "customers.Customer", on_delete=models.CASCADE, related_name="medical_need", verbose_name=_("customer")
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="medical_need",
+        verbose_name=_("customer"),
     )
     note = models.CharField(_("note"), max_length=200)
     registered_on = models.DateField(_("registered on"))

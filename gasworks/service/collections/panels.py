@@ -20,7 +20,9 @@ def customer_panel(request, customer):
 
 
 def portal_panel(request, customer):
-    steps = list(CollectionStep.objects.filter(customer=customer, live=True).order_by("-created_on", "-pk")[:3])
+    steps = list(
+        CollectionStep.objects.filter(customer=customer, live=True).order_by("-created_on", "-pk")[:3]
+    )
     if not steps:
         return None
     return {"template": "service/collections/portal_panel.html", "steps": steps}

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gasworks.system.parameters import GROUP_LABELS, Spec, register
 
-GROUP_LABELS.setdefault("collections", _("Collections"))
+GROUP_LABELS.setdefault("collections", _("Debt collection"))
 
 register(
     Spec(

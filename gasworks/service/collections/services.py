@@ -63,7 +63,9 @@ def is_working_day(day: dt.date, calendar: dict[dt.date, str]) -> bool:
 def may_disconnect_on(day: dt.date) -> bool:
     """Supply is cut only on a working day followed by a working day: never before a weekend or
     a holiday, when a customer cut off could not get it back."""
-    calendar = dict(Holiday.objects.filter(day__in=[day, day + dt.timedelta(days=1)]).values_list("day", "kind"))
+    calendar = dict(
+        Holiday.objects.filter(day__in=[day, day + dt.timedelta(days=1)]).values_list("day", "kind")
+    )
     return is_working_day(day, calendar) and is_working_day(day + dt.timedelta(days=1), calendar)
 
 
@@ -107,19 +109,33 @@ def run(as_of: dt.date | None = None, by=None, chunk: int = CHUNK) -> dict[str, 
         with transaction.atomic():
             ledger.lock_accounts(part, create=False)
             taken = store.take_steps(rules, part, started)
-            _announce(as_of, taken)
+            _announce(rules, taken)
         for _pk, _cid, step, _amount, _due in taken:
             counts[COUNT_NAMES[StepKind(step)]] += 1
     CollectionRun.objects.create(as_of=as_of, started_at=started, finished_at=timezone.now(), by=by, **counts)
     return counts
 
 
-def _announce(as_of: dt.date, taken) -> None:
+def _cut_on(kind: StepKind, as_of: dt.date, due: dt.date, rules: store.Rules) -> dt.date:
+    """The day the notice names as the earliest supply may be stopped: a final notice, the day
+    the debt reaches the disconnection's days; an order, the next day (a working day: orders
+    are taken only on a working day before one)."""
+    if kind == StepKind.DISCONNECTION_ORDER:
+        return as_of + dt.timedelta(days=1)
+    return max(due + dt.timedelta(days=rules.disconnection_days), as_of + dt.timedelta(days=1))
+
+
+def _announce(rules: store.Rules, taken) -> None:
     """Inside the chunk's transaction: one event per step kind (its notices, written set-based
     into the outbox by the notifications writer) and one per disconnection order (the desk's
     work order)."""
+    as_of = rules.as_of
     for kind in StepKind:
-        items = tuple((pk, cid, str(amount), due) for pk, cid, step, amount, due in taken if step == kind)
+        items = tuple(
+            (pk, cid, str(amount), due, _cut_on(kind, as_of, due, rules))
+            for pk, cid, step, amount, due in taken
+            if step == kind
+        )
         if items:
             events.publish(StepsTaken(kind.value, as_of, items))
     for pk, cid, step, _amount, _due in taken:

@@ -18,7 +18,11 @@ def connect() -> None:
     # account's steps.
     extend("manager", "service.run_collections")
     extend("cashier", "service.view_collectionstep")
-    register(Item(_("Collections"), "service:collections", "service.view_collectionstep", icon="hourglass-split"))
+    register(
+        Item(
+            _("Debt collection"), "service:collections", "service.view_collectionstep", icon="hourglass-split"
+        )
+    )
     register(Item(_("Payment reminders"), "service:collections-mine", customer=True, icon="hourglass-split"))
     if customer_panel not in views.CUSTOMER_SECTIONS:
         views.CUSTOMER_SECTIONS.append(customer_panel)
