@@ -60,9 +60,9 @@ def test_it_takes_each_step_on_its_day_and_nothing_twice():
     assert services.run(FINAL_ON) == {**ZERO, "final_notices": 1}
     assert services.run(CUT_ON) == {**ZERO, "disconnection_orders": 1}
     assert services.run(CUT_ON) == ZERO
-    assert steps(customer) == [
-        ("reminder", "open", True),
-        ("final_notice", "open", True),
+    assert steps(customer) == [  # the rung stood on is done once the next is taken
+        ("reminder", "done", True),
+        ("final_notice", "done", True),
         ("disconnection_order", "open", True),
     ]
     step = CollectionStep.objects.get(customer=customer, step="reminder")
@@ -167,9 +167,9 @@ def test_a_payment_that_clears_what_is_overdue_cancels_the_open_steps():
     overdue_bill(customer, "300.00")
     climb(REMIND_ON, FINAL_ON)
     payments.take_counter_payment(customer, Decimal("100.00"), "cash", cashier)
-    assert steps(customer) == [("reminder", "open", True), ("final_notice", "open", True)]  # debt left
+    assert steps(customer) == [("reminder", "done", True), ("final_notice", "open", True)]  # debt left
     payments.take_counter_payment(customer, Decimal("200.00"), "cash", cashier)
-    assert steps(customer) == [("reminder", "cancelled", False), ("final_notice", "cancelled", False)]
+    assert steps(customer) == [("reminder", "done", False), ("final_notice", "cancelled", False)]
     # A new debt later starts a new ladder.
     overdue_bill(customer, "80.00", date(2026, 11, 1))
     assert services.run(date(2026, 11, 24)) == {**ZERO, "reminders": 1}
@@ -201,8 +201,8 @@ def test_a_cut_customer_who_pays_is_due_for_reconnection(django_capture_on_commi
         events.unsubscribe(ReconnectionDue, due.append)
     assert due == [ReconnectionDue(customer.pk)]
     assert steps(customer) == [
-        ("reminder", "cancelled", False),
-        ("final_notice", "cancelled", False),
+        ("reminder", "done", False),
+        ("final_notice", "done", False),
         ("disconnection_order", "done", False),
     ]
     assert SupplyCut.objects.get(customer=customer).reconnection_due_at is not None

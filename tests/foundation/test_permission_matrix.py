@@ -49,6 +49,8 @@ MATRIX = {
     ("PATCH", "customers/{pk}/"): ("get", "/customers/{own}/edit/", None),
     ("GET", "customers/{pk}/ledger/"): ("get", "/billing/ledger/{own}/", None),
     ("GET", "customers/{pk}/messages/"): ("get", "/notifications/outbox/", None),
+    ("GET", "customers/{pk}/collection-steps/"): ("get", "/service/collections/", None),
+    ("POST", "collections/runs/"): ("post", "/service/collections/run/", {"as_of": "2026-11-20"}),
     ("GET", "customers/{pk}/notification-preferences/"): ("get", "/notifications/outbox/", None),
     ("PATCH", "customers/{pk}/notification-preferences/"): (
         "post",

@@ -16,7 +16,7 @@ from gasworks.service.collections import services
 from gasworks.service.collections.models import CollectionStep
 
 
-class RunSerializer(serializers.Serializer):
+class CollectionRunSerializer(serializers.Serializer):
     as_of = serializers.DateField(validators=[PlausibleDate(past_years=5, future_years=1)])
 
 
@@ -26,7 +26,7 @@ RunAnswer = inline_serializer(
 )
 
 
-class StepSerializer(serializers.ModelSerializer):
+class CollectionStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = CollectionStep
         fields = ["id", "step", "created_on", "status", "amount", "oldest_due"]
@@ -39,9 +39,9 @@ class CollectionRuns(APIView):
     action_perms = {"post": ["service.run_collections"]}
     api_errors = (400, 403, 409)
 
-    @extend_schema(request=RunSerializer, responses={200: RunAnswer})
+    @extend_schema(request=CollectionRunSerializer, responses={200: RunAnswer})
     def post(self, request):
-        data = RunSerializer(data=request.data)
+        data = CollectionRunSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(services.run(data.validated_data["as_of"], by=request.user))
 
@@ -52,7 +52,7 @@ class CustomerSteps(APIView):
     permission_classes = [IsAuthenticated]
     api_errors = (403, 404)
 
-    @extend_schema(responses={200: StepSerializer(many=True)})
+    @extend_schema(responses={200: CollectionStepSerializer(many=True)})
     def get(self, request, pk: int):
         user = request.user
         if is_customer(user):
@@ -61,4 +61,4 @@ class CustomerSteps(APIView):
         elif not user.has_perm("service.view_collectionstep"):
             raise PermissionDenied()
         customer = get_object_or_404(Customer, pk=pk)
-        return Response(StepSerializer(services.steps_of(customer), many=True).data)
+        return Response(CollectionStepSerializer(services.steps_of(customer), many=True).data)

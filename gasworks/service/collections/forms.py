@@ -9,7 +9,9 @@ class RunForm(forms.Form):
     as_of = forms.DateField(
         label=_("As of"),
         validators=[PlausibleDate(past_years=5, future_years=1)],
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+        widget=forms.DateInput(
+            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
     )
 
     def __init__(self, *args, **kwargs):

@@ -124,11 +124,26 @@ def take_steps(rules: Rules, customer_ids: list[int], now) -> list[tuple[int, in
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+        if rows:
+            _supersede(cursor, rows)
     return [
         # SQLite gives the amount as a float (of whole fen / 100: exact to the fen) and ISO text.
         (pk, cid, step, Decimal(str(value)).quantize(CENT), _as_date(due))
         for pk, cid, step, value, due in rows
     ]
+
+
+def _supersede(cursor, taken) -> None:
+    """The rung a customer stood on is done once the next one is taken: the open steps of the
+    customers who just took one, but the new ones, become done (one UPDATE)."""
+    params: dict[str, Any] = {"yes": True, "open": StepStatus.OPEN.value, "done": StepStatus.DONE.value}
+    customers = _in("customer_id", {row[1] for row in taken}, params, "customers")
+    fresh = _in("id", [row[0] for row in taken], params, "fresh")
+    cursor.execute(
+        f"""UPDATE {CollectionStep._meta.db_table} SET status = %(done)s
+        WHERE live = %(yes)s AND status = %(open)s AND {customers} AND NOT ({fresh})""",  # noqa: S608 - model table
+        params,
+    )
 
 
 def _as_date(value):
