@@ -3,9 +3,10 @@ them overdue.
 
 N customers, each with one account, one issued bill and its charge
 in the ledger, generated inside PostgreSQL: the overdue share unpaid and due 50 days ago, a
-fifth in debt but not yet due, the rest paid. Then, timed: the first run of the day (every
-overdue account takes its reminder and its notice goes into the outbox), the same day again
-(nothing new), and the run 15 days later (the final notices). Prints each time, the ratio of
+fifth in debt but not yet due, the rest paid. Then billing's daily job rebuilds its arrears
+snapshot (timed apart), and, timed: the first run of the day (every overdue account takes its
+reminder and its notice goes into the outbox), the same day again (nothing new), and a run 15
+days ahead (the final notices; arrears read live, not from the snapshot). Prints each time, the ratio of
 the first run to the second, and peak memory. Never asserts on time.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/gw_collections \\
@@ -136,12 +137,11 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from gasworks.billing import arrears
     from gasworks.notifications.models import Message
 
     call_command("migrate", verbosity=0)
     today = timezone.localdate()
-    while today.weekday() >= 4:  # a Monday to Thursday: the ladder may order disconnections
-        today -= timedelta(days=1)
     if not args.reuse:
         started = time.perf_counter()
         customers(args.accounts)
@@ -153,6 +153,11 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("TRUNCATE service_collectionstep, service_collectionrun, notifications_message CASCADE")
 
+    started = time.perf_counter()
+    arrears.refresh(today)  # billing's daily job (00:20), before the ladder's (08:30)
+    print(
+        f"arrears snapshot rebuilt (billing's daily job, not the ladder's): {time.perf_counter() - started:.1f} s"
+    )
     first, first_s = timed_run(today)
     messages = Message.objects.count()
     print(f"first run of the day: {first} in {first_s:.1f} s ({messages:,} outbox rows written)")
@@ -160,10 +165,8 @@ def main() -> None:
     print(f"second run the same day: {second} in {second_s:.2f} s")
     print(f"  ratio first / second: {first_s / second_s:,.0f}x")
     later = today + timedelta(days=15)
-    while later.weekday() >= 4:
-        later += timedelta(days=1)
     third, third_s = timed_run(later)
-    print(f"run {(later - today).days} days later: {third} in {third_s:.1f} s")
+    print(f"run 15 days ahead (a schedule tried: arrears read live): {third} in {third_s:.1f} s")
     print(f"peak RSS {rss_mb():,.0f} MB")
 
 

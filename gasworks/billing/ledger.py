@@ -481,6 +481,13 @@ def arrears_ctes(as_of: datetime.date, scope=None) -> tuple[str, dict]:
     return store.ledger_arrears_ctes(as_of, None, scope)
 
 
+def arrears_merged(as_of: datetime.date, source) -> tuple[str, dict]:
+    """The arrears of every account in debt as a WITH clause ending in `merged` (cid, overdue,
+    oldest_due, ... in fen) read from ``source`` (arrears_source: today's snapshot beside the
+    accounts moved since, or live), for another app's store to build a set-based read on."""
+    return store._merged(as_of, source)
+
+
 def late_fees_charged(customer_ids, day: datetime.date) -> dict[int, tuple[int, bool]]:
     return store.ledger_late_fees_charged(customer_ids, day) if customer_ids else {}
 

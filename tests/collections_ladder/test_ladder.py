@@ -26,7 +26,7 @@ from gasworks.service.collections.models import (
     SupplyCut,
 )
 from gasworks.system import parameters
-from tests.collections_ladder.helpers import DUE, NOW, overdue_bill
+from tests.collections_ladder.helpers import DUE, NOW, TODAY, overdue_bill
 from tests.factories import make_customer, make_user
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +232,18 @@ def test_the_days_must_grow():
         assert not CollectionRun.objects.exists()
     finally:
         parameters.forget()
+
+
+def test_today_the_candidates_come_from_the_arrears_snapshot_and_the_accounts_moved_since():
+    from gasworks.billing import arrears, ledger
+    from gasworks.billing.models import EntryKind
+
+    paid, late, fresh = make_customer(), make_customer(), make_customer()
+    for customer in (paid, late):
+        overdue_bill(customer, "300.00")
+    arrears.refresh(TODAY)  # billing's daily job, before the ladder's
+    ledger.post(paid, EntryKind.PAYMENT, Decimal("300.00"))  # after the snapshot: read live
+    overdue_bill(fresh, "300.00")  # in debt after the snapshot: read live too
+    assert ledger.arrears_source(TODAY)[0] == "snapshot"
+    assert services.run(TODAY) == {**ZERO, "reminders": 2}
+    assert set(CollectionStep.objects.values_list("customer_id", flat=True)) == {late.pk, fresh.pk}

@@ -103,7 +103,10 @@ def run(as_of: dt.date | None = None, by=None, chunk: int = CHUNK) -> dict[str, 
     check_days(rules)
     started = timezone.now()
     counts = dict.fromkeys(COUNT_NAMES.values(), 0)
-    ids = store.due_customers(rules)
+    # Today, after billing's daily job, the candidates are read from its arrears snapshot (and
+    # the accounts moved since, read live); another day, live.
+    source = ledger.arrears_source(as_of)
+    ids = store.due_customers(rules, None if source[0] == "live" else source)
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
         with transaction.atomic():

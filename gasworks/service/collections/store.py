@@ -44,12 +44,20 @@ def _in(column: str, ids, params: dict, name: str) -> str:
     return f"{column} IN (SELECT value FROM json_each(%({name})s))"  # noqa: S608 - a column name
 
 
-def _due_steps(rules: Rules, scope=None) -> tuple[str, dict]:
+def _due_steps(rules: Rules, scope=None, source=None) -> tuple[str, dict]:
     """A WITH clause ending in `due` (cid, step, overdue fen, oldest due day): the steps the
     accounts in scope take on ``rules.as_of``. One step per account and run: a later step needs
     the earlier one live and taken on an earlier day, so a customer found 50 days late gets the
-    reminder first, and the same day run twice takes nothing new."""
-    ctes, params = ledger.arrears_ctes(rules.as_of, scope)
+    reminder first, and the same day run twice takes nothing new. The arrears are computed live
+    (of the accounts in ``scope``, or all), or read from billing's ``source`` (its snapshot of
+    today beside the accounts moved since: ledger.arrears_source)."""
+    if source is None:
+        ctes, params = ledger.arrears_ctes(rules.as_of, scope)
+        arrears = "accts"
+    else:
+        ctes, params = ledger.arrears_merged(rules.as_of, source)
+        params.setdefault("as_of", _day(rules.as_of))
+        arrears = "merged"
     step, hazard, medical = (
         CollectionStep._meta.db_table,
         Hazard._meta.db_table,
@@ -84,7 +92,7 @@ def _due_steps(rules: Rules, scope=None) -> tuple[str, dict]:
           AND NOT EXISTS (SELECT 1 FROM {medical} m WHERE m.customer_id = e.cid)"""  # noqa: S608
     sql = f"""{ctes},
     eligible AS (
-        SELECT cid, overdue, oldest_due FROM accts
+        SELECT cid, overdue, oldest_due FROM {arrears}
         WHERE overdue > 0 AND oldest_due <= %(r_since)s{held}
     ),
     due AS (
@@ -98,10 +106,11 @@ def _due_steps(rules: Rules, scope=None) -> tuple[str, dict]:
     return sql, params
 
 
-def due_customers(rules: Rules) -> list[int]:
-    """The customers who take a step on the day: one read of every account in debt, no lock
-    (the steps are taken under the accounts' locks, chunk by chunk: take_steps)."""
-    ctes, params = _due_steps(rules)
+def due_customers(rules: Rules, source=None) -> list[int]:
+    """The customers who take a step on the day: one read of every account in debt (live, or
+    from billing's snapshot: ``source``), no lock. Only a short list: the steps are taken under
+    the accounts' locks, chunk by chunk, reading their arrears live again (take_steps)."""
+    ctes, params = _due_steps(rules, source=source)
     with connection.cursor() as cursor:
         cursor.execute(f"{ctes} SELECT DISTINCT cid FROM due ORDER BY cid", params)  # noqa: S608
         return [cid for (cid,) in cursor.fetchall()]
