@@ -15,7 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gasworks.billing import due, ledger, prepaid, topup
-from gasworks.billing.events import BillingRunFinished, BillsIssued, LowBalance, ValveCommandQueued
+from gasworks.billing.events import (
+    BillingRunFinished,
+    BillsIssued,
+    CollectionStepsOf,
+    LowBalance,
+    ValveCommandQueued,
+)
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
 from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.lib.events import Event, Question, answer, subscribe
@@ -32,6 +38,8 @@ from gasworks.safety.events import (
     InspectionTomorrow,
     NobodyHome,
 )
+from gasworks.service.collections import services as collections
+from gasworks.service.collections.events import StepsTaken
 from gasworks.service.desk.events import RequestCompleted, RequestOpened
 
 # --- listeners (on commit) -------------------------------------------------------------------
@@ -66,6 +74,14 @@ LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
 
 # --- writers (inside the publisher's transaction) ----------------------------------------------
 
+
+def settle_ladder(event: PaymentReceived) -> None:
+    """payments -> collections: a payment that clears what is overdue ends the customer's ladder
+    (open steps cancelled, reconnection due where supply was cut) in the payment's transaction,
+    under its account lock, so a run taking a step at the same time is never left open."""
+    collections.settle_after_payment(event.customer_id)
+
+
 # domain events -> the notification outbox: the messages commit or roll back with the work that
 # caused them (a rolled-back payment sends no receipt; a committed bill never lacks its notice).
 # Each writes rows only, under unique keys (a rerun writes nothing twice); sending is after
@@ -85,6 +101,8 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (LpgOrderDelivered, notify.lpg_delivered),
     (RequestOpened, notify.service_request_opened),
     (RequestCompleted, notify.service_request_done),
+    (StepsTaken, notify.collection_steps),
+    (PaymentReceived, settle_ladder),
 ]
 
 
@@ -110,7 +128,13 @@ def ledger_entries_of(question: LedgerEntriesOf) -> list[dict]:
     return ledger.entries(question.customer)
 
 
+def collection_steps_of(question: CollectionStepsOf) -> dict[int, str]:
+    """billing's arrears page asks collections for its accounts' current steps (one query)."""
+    return collections.current_steps(question.customer_ids)
+
+
 ANSWERERS: list[tuple[type[Question[Any]], Callable[[Any], Any]]] = [
+    (CollectionStepsOf, collection_steps_of),
     (DueLines, due_lines),
     (VolumeForAmount, volume_for_amount),
     (BalanceOf, balance_of),

@@ -4,7 +4,7 @@ All are delivered on commit."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from gasworks.lib.events import Event
+from gasworks.lib.events import Event, Question
 
 
 @dataclass(frozen=True)
@@ -45,3 +45,11 @@ class ValveCommandQueued(Event):
     meter_id: int
     command: str
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class CollectionStepsOf(Question[dict[int, str]]):
+    """The arrears page asks for its accounts' collections steps: each answer is {customer id:
+    the current step's label} (the collections ladder answers, in one query for the page)."""
+
+    customer_ids: tuple[int, ...]

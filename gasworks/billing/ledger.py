@@ -474,6 +474,20 @@ def arrears_accounts(as_of: datetime.date, scope=None, until=None) -> list[tuple
     return store.ledger_arrears_accounts(as_of, until, scope)
 
 
+def arrears_ctes(as_of: datetime.date, scope=None) -> tuple[str, dict]:
+    """The arrears as of ``as_of`` from the cached balances, as a WITH clause and its parameters
+    (store.ledger_arrears_ctes: `owed`, `parts`, `accts`), for another app's store to build a
+    set-based read on (the collections ladder); read only. ``scope`` as overdue_bills."""
+    return store.ledger_arrears_ctes(as_of, None, scope)
+
+
+def arrears_merged(as_of: datetime.date, source) -> tuple[str, dict]:
+    """The arrears of every account in debt as a WITH clause ending in `merged` (cid, overdue,
+    oldest_due, ... in fen) read from ``source`` (arrears_source: today's snapshot beside the
+    accounts moved since, or live), for another app's store to build a set-based read on."""
+    return store._merged(as_of, source)
+
+
 def late_fees_charged(customer_ids, day: datetime.date) -> dict[int, tuple[int, bool]]:
     return store.ledger_late_fees_charged(customer_ids, day) if customer_ids else {}
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.billing import adjustments, arrears, held_back, ledger, runs, tariffs
+from gasworks.billing.events import CollectionStepsOf
 from gasworks.billing.forms import AdjustmentForm, RunForm, TariffForm
 from gasworks.billing.models import (
     Account,
@@ -31,6 +32,7 @@ from gasworks.billing.models import (
 from gasworks.billing.periods import PERIOD_KEY
 from gasworks.customers.models import Category, Customer
 from gasworks.errors import DomainError
+from gasworks.lib.events import ask_one
 from gasworks.lib.ids import parse_id
 from gasworks.lib.pagination import CappedPaginator
 from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
@@ -229,6 +231,11 @@ def overdue_list(request):
     total = arrears.totals(today, filters, source=source)[0]
     rows = arrears.OverduePage(today, filters, total["accounts"], source)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each account's collections step, asked for the page's accounts at once (billing does not
+    # know the ladder: gasworks/subscriptions.py wires the answer).
+    steps = ask_one(CollectionStepsOf(tuple(row["customer_id"] for row in page)), {})
+    for row in page:
+        row["step"] = steps.get(row["customer_id"], "")
     aging = dict(
         zip(
             [b[0] for b in arrears.BUCKETS],

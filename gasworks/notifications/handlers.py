@@ -207,3 +207,21 @@ def service_request_opened(event) -> None:
 
 def service_request_done(event) -> None:
     _service_request("service_request_done", event)
+
+
+# The collections ladder's steps (gasworks.service.collections) -> their notices.
+LADDER_NOTICES = {
+    "reminder": "overdue_reminder",
+    "final_notice": "final_notice",
+    "disconnection_order": "disconnection_notice",
+}
+
+
+def collection_steps(event) -> None:
+    enqueue(
+        LADDER_NOTICES[event.step],
+        (
+            (f"step:{pk}", customer_id, {"amount": amount, "due_on": _day(due), "cut_on": _day(cut_on)})
+            for pk, customer_id, amount, due, cut_on in event.items
+        ),
+    )

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from gasworks.customers.models import Customer
 from gasworks.lib.dates import start_of_day
-from gasworks.notifications import channels, texts
+from gasworks.notifications import channels, store, texts
 from gasworks.notifications.channels.base import ADDRESS_OF
 from gasworks.notifications.models import Channel, Message, MessageStatus, Preference
 from gasworks.system import parameters
@@ -160,7 +160,7 @@ def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datet
                     created_at=at,
                 )
             )
-    Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    store.insert_messages(rows)
     queued(len(rows))
     return len(rows)
 

@@ -51,6 +51,8 @@ MATRIX = {
     ("GET", "customers/{pk}/messages/"): ("get", "/notifications/outbox/", None),
     ("POST", "customers/{pk}/move-out/"): ("get", "/service/moveout/customers/{own}/", None),
     ("POST", "customers/{pk}/transfer/"): ("get", "/service/moveout/customers/{own}/", None),
+    ("GET", "customers/{pk}/collection-steps/"): ("get", "/service/collections/", None),
+    ("POST", "collections/runs/"): ("post", "/service/collections/run/", {"as_of": "2026-11-20"}),
     ("GET", "customers/{pk}/notification-preferences/"): ("get", "/notifications/outbox/", None),
     ("PATCH", "customers/{pk}/notification-preferences/"): (
         "post",

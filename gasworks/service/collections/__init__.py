@@ -1,1 +1,8 @@
 """collections: see gasworks/service/__init__.py."""
+
+
+def ready() -> None:
+    """Called from the service app's AppConfig.ready: roles, menu, panels, parameters."""
+    from gasworks.service.collections import wiring
+
+    wiring.connect()
