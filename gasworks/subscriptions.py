@@ -38,9 +38,11 @@ from gasworks.safety.events import (
     InspectionTomorrow,
     NobodyHome,
 )
+from gasworks.service import links as service_links
 from gasworks.service.collections import services as collections
-from gasworks.service.collections.events import StepsTaken
-from gasworks.service.desk.events import RequestCompleted, RequestOpened
+from gasworks.service.collections.events import DisconnectionOrdered, ReconnectionDue, StepsTaken
+from gasworks.service.desk.events import DisconnectionDone, RequestCompleted, RequestOpened
+from gasworks.service.moveout.events import AccountMovedOut
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -69,6 +71,7 @@ LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (ReadingsStored, charge_prepaid),
     (ValveCommandQueued, prepaid.send_valve_command),
     (BillingRunFinished, refresh_sales_after_run),
+    (AccountMovedOut, service_links.complete_moved_out_request),
 ]
 
 
@@ -103,6 +106,11 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (RequestCompleted, notify.service_request_done),
     (StepsTaken, notify.collection_steps),
     (PaymentReceived, settle_ladder),
+    # service: the ladder's orders become the desk's work orders, and the crew's cut moves the
+    # ladder on, each in the transaction of the work that caused it.
+    (DisconnectionOrdered, service_links.open_disconnection_order),
+    (ReconnectionDue, service_links.open_reconnection_order),
+    (DisconnectionDone, service_links.supply_cut),
 ]
 
 
