@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -38,9 +40,40 @@ class Adapter:
     def send(self, message: Message, subject: str, text: str) -> Outcome:
         raise NotImplementedError
 
-    def query(self, message: Message) -> Outcome | None:
-        """Ask the provider what became of a message caught mid-send (None: it cannot say)."""
+    def send_many(self, items: Sequence[tuple[Message, str, str]]) -> list[Outcome]:
+        """Send (message, subject, text) items, an outcome each in the same order; a provider
+        that takes many recipients a request batches them."""
+        return [self.send(message, subject, text) for message, subject, text in items]
+
+    def query(self, message: Message) -> list[str] | None:
+        """Ask the provider what became of a message caught mid-send: the references of the
+        deliveries it made under our id (`message.out_id`) to this address and template (empty:
+        none), or None when it cannot say."""
         return None
 
     def describe(self) -> str:
         return self.code
+
+
+def env(name: str) -> str:
+    # Read when used, not at import: the channel page and the tests see a change at once.
+    return os.environ.get(name, "").strip()
+
+
+def template_ids(name: str) -> dict[str, str]:
+    """Our event kinds to the provider's approved template ids, from an environment variable
+    written `kind=id,kind=id` (e.g. `bill_issued=SMS_123456,low_balance=SMS_123457`)."""
+    pairs = (item.split("=", 1) for item in env(name).split(",") if "=" in item)
+    return {kind.strip(): code.strip() for kind, code in pairs if kind.strip() and code.strip()}
+
+
+def provider_variables(message: Message) -> dict[str, str]:
+    """What a provider's template is filled with: the account number and the event's own
+    variables (providers send only their approved templates, so our wording is not sent)."""
+    from gasworks.notifications import texts
+    from gasworks.notifications.sender import values
+
+    kind = texts.KINDS.get(message.event)
+    names = ("account_no", *(kind.variables if kind else ()))
+    known = values(message)
+    return {name: str(known.get(name, "")) for name in names}
