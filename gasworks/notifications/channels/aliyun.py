@@ -19,6 +19,7 @@ from django.utils import timezone
 from gasworks.notifications.channels.base import Adapter, Outcome, env, provider_variables, template_ids
 
 BATCH = 100  # SendBatchSms takes up to 100 numbers
+READ_TIMEOUT_MS = 10000
 # Worth trying again: flow control, the provider's own faults. Everything else Aliyun answers
 # (an illegal or blacklisted number, a template or signature it refuses...) fails at once.
 RETRY_CODES = {
@@ -66,7 +67,7 @@ def _runtime():
     from darabonba.runtime import RuntimeOptions
 
     # No retry inside the SDK: the sender's backoff decides, and a blind retry could send twice.
-    return RuntimeOptions(autoretry=False, connect_timeout=3000, read_timeout=10000)
+    return RuntimeOptions(autoretry=False, connect_timeout=3000, read_timeout=READ_TIMEOUT_MS)
 
 
 def _fault(exc: Exception) -> Outcome:

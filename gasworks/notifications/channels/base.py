@@ -68,12 +68,15 @@ def template_ids(name: str) -> dict[str, str]:
 
 
 def provider_variables(message: Message) -> dict[str, str]:
-    """What a provider's template is filled with: the account number and the event's own
-    variables (providers send only their approved templates, so our wording is not sent)."""
+    """What a provider's template is filled with: the event's own variables, and the account
+    number where our wording names it (providers send only their approved templates, so our
+    wording is not sent). A district's supply interruption thus has equal variables for all."""
     from gasworks.notifications import texts
     from gasworks.notifications.sender import values
 
     kind = texts.KINDS.get(message.event)
-    names = ("account_no", *(kind.variables if kind else ()))
+    if kind is None:
+        return {}
+    names = (*(("account_no",) if "account_no" in texts.names_in(str(kind.text)) else ()), *kind.variables)
     known = values(message)
     return {name: str(known.get(name, "")) for name in names}
