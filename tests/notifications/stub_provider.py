@@ -31,6 +31,13 @@ TENCENT_REFUSALS = {
 WECHAT_REFUSALS = {"invalid": (40003, "invalid openid"), "unsubscribed": (43004, "require subscribe")}
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a sender killed mid-request drops its connection: not the stub's fault
+
+
 class Stub:
     def __init__(self, delay: float = 0.0, keep: bool = True):
         self.delay = delay
@@ -40,9 +47,9 @@ class Stub:
         self.count = 0
         self.script: list[tuple[int, dict] | str] = []
         self.refuse: dict[str, str] = {}
+        self.on_answer = None  # called with the request's headers after each answer is written
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -256,6 +263,9 @@ class Stub:
                     form = dict(parse_qsl(raw.decode())) if raw else {}
                     status, payload = stub.aliyun(aliyun_action, query, form)
                 self._answer(status, payload)
+                self.wfile.flush()
+                if stub.on_answer is not None:
+                    stub.on_answer(self.headers)
 
             do_GET = do_POST = _handle
 
