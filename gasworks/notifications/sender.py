@@ -7,7 +7,7 @@ failed (a refusal, or too many tries), keeping the provider's words.
 
 A round is set-based: one claim, the messages grouped by adapter (a provider that takes many
 numbers a request gets them together, `Adapter.send_many`), one query for the daily cap, and the
-outcomes settled in one UPDATE per thousand rows.
+outcomes settled in one UPDATE (store.py).
 
 A sender killed between the provider's answer and the settling leaves the message `sending`.
 Once the claim is older than `notify_claim_stale_seconds`, `recover()` settles those, as refunds
@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from gasworks.notifications import channels, texts
+from gasworks.notifications import channels, store, texts
 from gasworks.notifications.channels import Outcome
 from gasworks.notifications.models import Channel, Message, MessageStatus, Template
 from gasworks.system import parameters
@@ -127,14 +127,12 @@ def _settled(message: Message, outcome: Outcome, subject: str, text: str, now: d
 
 
 def settle_many(answers: Sequence[tuple[Message, Outcome, str, str]], now: datetime) -> dict[int, str]:
-    """Record providers' answers in one UPDATE per thousand rows; only rows still `sending` are
-    written (one settled meanwhile, by recover() or another sender, keeps its status). Returns
-    each message's new status."""
+    """Record providers' answers in one UPDATE; only rows still `sending` are written (one settled
+    meanwhile, by recover() or another sender, keeps its status). Returns each message's new
+    status."""
     settled = [_settled(message, outcome, subject, text, now) for message, outcome, subject, text in answers]
     with transaction.atomic():
-        Message.objects.filter(status=MessageStatus.SENDING).bulk_update(
-            settled, SETTLED_FIELDS, batch_size=1000
-        )
+        store.settle_rows(settled)
     return {message.pk: message.status for message in settled}
 
 

@@ -274,8 +274,13 @@ class Stub:
 
 def main() -> None:
     """Run a stub on a port of its own until killed, printing its endpoint (the benchmark)."""
+    import signal
     import sys
 
+    def stop(*_args):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     stub = Stub(keep=False)
     print(stub.endpoint, flush=True)
     try:
