@@ -12,6 +12,7 @@ round of 500 bills is 5 requests; Tencent's SendSms takes 200 numbers but one pa
 per-customer messages go one a request (`--provider tencent` shows what that costs).
 
     .venv/bin/python benchmarks/bench_notifications.py --part sender --messages 20000
+    .venv/bin/python benchmarks/bench_notifications.py --part sender --messages 20000 --senders 2
     .venv/bin/python benchmarks/bench_notifications.py --part sender --provider tencent --messages 2000
 """
 
@@ -126,6 +127,32 @@ def queue(n: int) -> int:
     return Message.objects.filter(channel="sms", status="queued").count()
 
 
+def send_all(batch: int) -> tuple[int, float]:
+    """Send rounds until none is left; (rounds, CPU seconds of this process)."""
+    from gasworks.notifications import sender
+
+    cpu, rounds = cpu_seconds(), 0
+    while any(sender.send_due(limit=batch).values()):
+        rounds += 1
+    return rounds, cpu_seconds() - cpu
+
+
+def worker(args) -> None:
+    """One of --senders processes (as `send_notifications --loop` would run several)."""
+    import django
+
+    django.setup()
+    configure(args.provider, args.endpoint)
+    from gasworks.notifications import sender
+
+    sender.send_due(limit=1)  # warm: the SDK's client and its connection
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    sys.stdin.readline()  # go
+    rounds, cpu = send_all(args.batch)
+    print(rounds, cpu, flush=True)
+
+
 def sender_part(args) -> None:
     import django
 
@@ -135,31 +162,42 @@ def sender_part(args) -> None:
 
     call_command("migrate", verbosity=0)
     customers(args.messages)
-    from gasworks.notifications import sender
     from gasworks.notifications.models import Message
 
     stub, endpoint = start_stub()
     try:
         configure(args.provider, endpoint)
         queued = queue(args.messages)
-        sender.send_due(limit=1)  # warm: the SDK's client and its connection
-        cpu, started = cpu_seconds(), time.perf_counter()
-        rounds = 0
-        while True:
-            counts = sender.send_due(limit=args.batch)
-            rounds += 1
-            if not any(counts.values()):
-                break
-        elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+        command = [sys.executable, __file__, "--worker", "--endpoint", endpoint, "--batch", str(args.batch)]
+        command += ["--provider", args.provider]
+        workers = [
+            subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            for _ in range(args.senders)
+        ]
+        for process in workers:
+            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        started = time.perf_counter()
+        for process in workers:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = [process.communicate(timeout=3600)[0].split() for process in workers]
+        elapsed = time.perf_counter() - started
     finally:
         stub.terminate()
         _out, err = stub.communicate(timeout=10)
+    stub_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rounds = sum(int(r[0]) for r in results)
+    cpu = sum(float(r[1]) for r in results)
     sent = Message.objects.filter(channel="sms", status="sent").count()
     print(
-        f"provider {args.provider}, batch {args.batch}: {queued} SMS queued, {sent} sent in {rounds} rounds"
+        f"provider {args.provider}, {args.senders} sender(s), batch {args.batch}:"
+        f" {queued} SMS queued, {sent} sent in {rounds} rounds (load average {os.getloadavg()[0]:.1f})"
     )
     print(f"  {sent / elapsed:,.0f} messages/s ({elapsed:.2f} s)")
-    print(f"  sender CPU {cpu * 1e6 / max(sent, 1):,.0f} µs per message ({cpu:.2f} s)")
+    print(f"  senders' CPU {cpu * 1e6 / max(sent, 1):,.0f} µs per message ({cpu:.2f} s)")
+    total_children = stub_cpu.ru_utime + stub_cpu.ru_stime - cpu
+    print(f"  stub's CPU {total_children * 1e6 / max(sent, 1):,.0f} µs per message; PostgreSQL's not counted")
     print(f"  stub received {err.strip().splitlines()[-1] if err.strip() else '?'} deliveries")
 
 
@@ -176,7 +214,15 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--provider", choices=["aliyun", "tencent"], default="aliyun")
+    parser.add_argument(
+        "--senders", type=int, default=1, help="sender processes (SKIP LOCKED shares the queue)"
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
     for part in args.part or sorted(PARTS):
         PARTS[part](args)
 

@@ -15,8 +15,16 @@ import json
 from functools import lru_cache
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from gasworks.notifications.channels.base import Adapter, Outcome, env, provider_variables, template_ids
+from gasworks.notifications.channels.base import (
+    Adapter,
+    Outcome,
+    env,
+    provider_variables,
+    summary,
+    template_ids,
+)
 
 BATCH = 100  # SendBatchSms takes up to 100 numbers
 READ_TIMEOUT_MS = 10000
@@ -89,8 +97,7 @@ class AliyunSmsAdapter(Adapter):
         return all(env(f"ALIYUN_SMS_{name}") for name in ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "SIGN_NAME"))
 
     def describe(self) -> str:
-        templates = template_ids("ALIYUN_SMS_TEMPLATES")
-        return f"Aliyun SMS · {env('ALIYUN_SMS_SIGN_NAME') or '—'} · {len(templates)} templates"
+        return summary(_("Aliyun SMS"), env("ALIYUN_SMS_SIGN_NAME"), template_ids("ALIYUN_SMS_TEMPLATES"))
 
     def address(self, customer, preference):
         return (customer.phone, "") if customer.phone else ("", "no phone number")

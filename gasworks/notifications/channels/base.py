@@ -60,6 +60,15 @@ def env(name: str) -> str:
     return os.environ.get(name, "").strip()
 
 
+def summary(provider: str, signature: str, templates: dict[str, str]) -> str:
+    """The channel page's line: the provider, its signature and how many templates are mapped
+    (never a key or a secret)."""
+    from django.utils.translation import ngettext
+
+    count = ngettext("%(n)s template", "%(n)s templates", len(templates)) % {"n": len(templates)}
+    return " · ".join(part for part in (provider, f"【{signature}】" if signature else "", count) if part)
+
+
 def template_ids(name: str) -> dict[str, str]:
     """Our event kinds to the provider's approved template ids, from an environment variable
     written `kind=id,kind=id` (e.g. `bill_issued=SMS_123456,low_balance=SMS_123457`)."""

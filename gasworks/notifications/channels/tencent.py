@@ -19,8 +19,16 @@ from datetime import timedelta
 from functools import lru_cache
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from gasworks.notifications.channels.base import Adapter, Outcome, env, provider_variables, template_ids
+from gasworks.notifications.channels.base import (
+    Adapter,
+    Outcome,
+    env,
+    provider_variables,
+    summary,
+    template_ids,
+)
 
 BATCH = 200
 # Codes worth trying again (prefixes): throttling, a number's frequency limit, the provider's
@@ -71,8 +79,9 @@ class TencentSmsAdapter(Adapter):
         return all(env(f"TENCENT_SMS_{name}") for name in names)
 
     def describe(self) -> str:
-        templates = template_ids("TENCENT_SMS_TEMPLATES")
-        return f"Tencent Cloud SMS · {env('TENCENT_SMS_SIGN_NAME') or '—'} · {len(templates)} templates"
+        return summary(
+            _("Tencent Cloud SMS"), env("TENCENT_SMS_SIGN_NAME"), template_ids("TENCENT_SMS_TEMPLATES")
+        )
 
     def address(self, customer, preference):
         return (customer.phone, "") if customer.phone else ("", "no phone number")

@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from gasworks.notifications.channels.base import Adapter, Outcome, env, provider_variables, template_ids
+from django.utils.translation import gettext as _
+
+from gasworks.notifications.channels.base import (
+    Adapter,
+    Outcome,
+    env,
+    provider_variables,
+    summary,
+    template_ids,
+)
 
 # errcodes worth trying again: system busy, frequency and daily limits, token trouble.
 RETRY_CODES = {-1, 45009, 45011, 45047, 40001, 42001, 40014}
@@ -68,7 +77,7 @@ class WechatAdapter(Adapter):
         return bool(env("WECHAT_APP_ID") and env("WECHAT_APP_SECRET"))
 
     def describe(self) -> str:
-        return f"WeChat Official Account · {len(template_ids('WECHAT_TEMPLATES'))} templates"
+        return summary(_("WeChat Official Account"), "", template_ids("WECHAT_TEMPLATES"))
 
     def address(self, customer, preference):
         openid = getattr(preference, "wechat_openid", "") if preference else ""
