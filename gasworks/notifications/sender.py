@@ -212,7 +212,7 @@ def recover(now: datetime | None = None) -> dict[str, int]:
     counts = {"requeued": 0, "settled": 0, "failed": 0}
     stale = Message.objects.filter(status=MessageStatus.SENDING, claimed_at__lt=now - stale_after())
     # Messages of one claim to one address and event are counted together: the provider's k
-    # deliveries under the claim's id were the first k of them (a round sends in id order).
+    # deliveries under the claim's id were the first k of them (channels.base.waves).
     together: dict[tuple, list[Message]] = defaultdict(list)
     for message in stale.order_by("pk").iterator():
         together[(message.provider, message.channel, message.out_id, message.address, message.event)].append(

@@ -291,3 +291,31 @@ def test_channels_configured_by_environment_without_secrets(stub, monkeypatch, c
     page = client.get("/notifications/channels/").content.decode()
     assert "Aliyun SMS" in page and "Tencent Cloud SMS" in page and "WeChat Official Account" in page
     assert "secret-test" not in page and "LTAI-test" not in page
+
+
+def test_two_messages_to_one_number_in_a_round_go_in_waves_and_recover_in_order(stub, monkeypatch):
+    from gasworks.notifications.channels.base import waves
+
+    stub.env(monkeypatch, "aliyun")
+    customer, other = make_customer(), make_customer()
+    _queue(customer, ref="low:1", variables={"balance": "1.00"})
+    _queue(customer, ref="low:2", variables={"balance": "2.00"})
+    _queue(other, ref="low:3", variables={"balance": "3.00"})
+    now = timezone.now() + timedelta(seconds=1)
+    sender.claim(100, now)
+    first, second, third = _sms()
+    assert [[m.pk for m in wave] for wave in waves([second, third, first])] == [
+        [first.pk, third.pk],
+        [second.pk],
+    ]
+    AliyunSmsAdapter().send_many([(first, "", ""), (third, "", "")])  # the first wave, then killed
+    later = now + sender.stale_after() + timedelta(seconds=1)
+    sender.recover(later)
+    assert dict(_sms().values_list("pk", "status")) == {
+        first.pk: "sent",
+        second.pk: "queued",
+        third.pk: "sent",
+    }
+    sender.send_due(now=later)
+    balances = sorted(d["variables"]["balance"] for d in stub.deliveries)
+    assert balances == ["1.00", "2.00", "3.00"]  # each once, the right words to each

@@ -21,9 +21,11 @@ from gasworks.notifications.channels.base import (
     Adapter,
     Outcome,
     env,
+    in_parallel,
     provider_variables,
     summary,
     template_ids,
+    waves,
 )
 
 BATCH = 100  # SendBatchSms takes up to 100 numbers
@@ -113,16 +115,23 @@ class AliyunSmsAdapter(Adapter):
     def send_many(self, items):
         templates = template_ids("ALIYUN_SMS_TEMPLATES")
         outcomes: dict[int, Outcome] = {}
-        groups: dict[tuple[str, str], list] = {}
+        ready = []
         for message, _subject, _text in items:
-            template = templates.get(message.event)
-            if not template:
-                outcomes[message.pk] = Outcome(sent=False, error=f"no Aliyun template for {message.event}")
+            if templates.get(message.event):
+                ready.append(message)
             else:
-                groups.setdefault((template, message.out_id), []).append(message)
-        for (template, out_id), messages in groups.items():
-            for chunk in _chunks(messages):
-                outcomes.update(self._send_chunk(template, out_id, chunk))
+                outcomes[message.pk] = Outcome(sent=False, error=f"no Aliyun template for {message.event}")
+        for wave in waves(ready):
+            groups: dict[tuple[str, str], list] = {}
+            for message in wave:
+                groups.setdefault((templates[message.event], message.out_id), []).append(message)
+            jobs = [
+                (template, out_id, messages[start : start + BATCH])
+                for (template, out_id), messages in groups.items()
+                for start in range(0, len(messages), BATCH)
+            ]
+            for answers in in_parallel(self._send_chunk, jobs):
+                outcomes.update(answers)
         return [outcomes[message.pk] for message, _s, _t in items]
 
     def _send_chunk(self, template: str, out_id: str, messages: list) -> dict[int, Outcome]:
@@ -185,19 +194,3 @@ class AliyunSmsAdapter(Adapter):
             for row in rows or []
             if row.out_id == message.out_id and row.template_code == template
         ]
-
-
-def _chunks(messages: list) -> list[list]:
-    """Requests of at most BATCH numbers, each number at most once a request (so that a query
-    by number and OutId counts one delivery per message of the request)."""
-    chunks: list[tuple[list, set]] = []
-    for message in messages:
-        for chunk, numbers in chunks:
-            if len(chunk) < BATCH and message.address not in numbers:
-                break
-        else:
-            chunk, numbers = [], set()
-            chunks.append((chunk, numbers))
-        chunk.append(message)
-        numbers.add(message.address)
-    return [chunk for chunk, _numbers in chunks]

@@ -69,6 +69,33 @@ def summary(provider: str, signature: str, templates: dict[str, str]) -> str:
     return " · ".join(part for part in (provider, f"【{signature}】" if signature else "", count) if part)
 
 
+def in_parallel(send, jobs: list, workers: int = 4) -> list:
+    """`send(*job)` for each job, a few requests in flight at once (a provider's round trip is
+    mostly waiting); the answers in the jobs' order."""
+    if len(jobs) <= 1:
+        return [send(*job) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        return list(pool.map(lambda job: send(*job), jobs))
+
+
+def waves(messages: Sequence[Message]) -> list[list[Message]]:
+    """The messages in waves, each holding at most one message per address and event: the
+    second to a number goes out only after the first was answered. A provider queried after a
+    crash counts k deliveries to a number under a claim's id; they are then the first k of
+    that number's messages (sender.recover relies on it), whatever ran in parallel."""
+    result: list[list[Message]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for message in sorted(messages, key=lambda m: m.pk):
+        index = seen.get((message.address, message.event), 0)
+        seen[(message.address, message.event)] = index + 1
+        if index == len(result):
+            result.append([])
+        result[index].append(message)
+    return result
+
+
 def template_ids(name: str) -> dict[str, str]:
     """Our event kinds to the provider's approved template ids, from an environment variable
     written `kind=id,kind=id` (e.g. `bill_issued=SMS_123456,low_balance=SMS_123457`)."""

@@ -25,9 +25,11 @@ from gasworks.notifications.channels.base import (
     Adapter,
     Outcome,
     env,
+    in_parallel,
     provider_variables,
     summary,
     template_ids,
+    waves,
 )
 
 BATCH = 200
@@ -100,19 +102,24 @@ class TencentSmsAdapter(Adapter):
     def send_many(self, items):
         templates = template_ids("TENCENT_SMS_TEMPLATES")
         outcomes: dict[int, Outcome] = {}
-        groups: dict[tuple, list] = {}
+        ready = []
         for message, _subject, _text in items:
-            template = templates.get(message.event)
-            if not template:
+            if templates.get(message.event):
+                ready.append(message)
+            else:
                 outcomes[message.pk] = Outcome(sent=False, error=f"no Tencent template for {message.event}")
-                continue
-            params = tuple(provider_variables(message).values())
-            groups.setdefault((template, params, message.out_id), []).append(message)
-        for (template, params, out_id), messages in groups.items():
-            for start in range(0, len(messages), BATCH):
-                outcomes.update(
-                    self._send_chunk(template, list(params), out_id, messages[start : start + BATCH])
-                )
+        for wave in waves(ready):
+            groups: dict[tuple, list] = {}
+            for message in wave:
+                params = tuple(provider_variables(message).values())
+                groups.setdefault((templates[message.event], params, message.out_id), []).append(message)
+            jobs = [
+                (template, list(params), out_id, messages[start : start + BATCH])
+                for (template, params, out_id), messages in groups.items()
+                for start in range(0, len(messages), BATCH)
+            ]
+            for answers in in_parallel(self._send_chunk, jobs):
+                outcomes.update(answers)
         return [outcomes[message.pk] for message, _s, _t in items]
 
     def _send_chunk(
