@@ -202,10 +202,6 @@ def send_batch(batch: Sequence[Message], now: datetime, known: dict | None = Non
     return statuses
 
 
-def send_one(message: Message, now: datetime, known: dict | None = None) -> str:
-    return send_batch([message], now, known)[message.pk]
-
-
 def recover(now: datetime | None = None) -> dict[str, int]:
     """Settle the messages a stopped sender left `sending` (see the module's docstring)."""
     now = now or timezone.now()
