@@ -130,10 +130,15 @@ def settle_many(answers: Sequence[tuple[Message, Outcome, str, str]], now: datet
     """Record providers' answers in one UPDATE; only rows still `sending` are written (one settled
     meanwhile, by recover() or another sender, keeps its status). Returns each message's new
     status."""
-    settled = [_settled(message, outcome, subject, text, now) for message, outcome, subject, text in answers]
+    settled = [
+        _settled(message, outcome, subject, text, now)
+        for message, outcome, subject, text in answers
+        if not outcome.unknown  # left `sending` for recover() to ask about
+    ]
     with transaction.atomic():
         store.settle_rows(settled)
-    return {message.pk: message.status for message in settled}
+    statuses = {message.pk: MessageStatus.SENDING for message, outcome, _s, _t in answers if outcome.unknown}
+    return {**statuses, **{message.pk: message.status for message in settled}}
 
 
 def settle(message_id: int, outcome: Outcome, subject: str, text: str, now: datetime) -> str:
@@ -251,13 +256,14 @@ def _requeue(messages: Sequence[Message], now: datetime, tried: bool = False) ->
 def send_due(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
     """One round: recover stale claims, claim up to `limit` due messages, send them."""
     now = now or timezone.now()
-    counts = {"sent": 0, "queued": 0, "failed": 0, **recover(now)}
+    counts = {"sent": 0, "queued": 0, "failed": 0, "unknown": 0, **recover(now)}
     ids = claim(limit, now)
     if not ids:
         return counts
     statuses = send_batch(list(Message.objects.filter(pk__in=ids).order_by("pk")), now)
     for status in statuses.values():
-        counts[status if status in counts else "queued"] += 1
+        key = "unknown" if status == MessageStatus.SENDING else status
+        counts[key if key in counts else "queued"] += 1
     return counts
 
 

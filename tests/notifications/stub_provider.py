@@ -8,7 +8,8 @@ is overridden by environment); it answers as the providers document:
 
 Every delivery is kept (`deliveries`: provider, phone or openid, template, variables, signature,
 our id) so a test can count deliveries per recipient. `script` holds answers to give instead of
-delivering (an HTTP status and a JSON body, or "hang" for a timeout), taken in order; `refuse`
+delivering (an HTTP status and a JSON body, "hang" for a timeout, or "deliver-then-hang" for a
+delivery whose answer never comes), taken in order; `refuse`
 maps a phone or openid to a refusal given every time. `delay` slows each answer (the crash test
 kills the sender while it waits)."""
 
@@ -250,6 +251,11 @@ class Stub:
                 reading = action not in (None, "SendSms") or aliyun_action == "QuerySendDetails"
                 scripted = None if reading or "/token" in parts.path else stub._scripted()
                 if scripted == "hang":
+                    time.sleep(3)
+                    return
+                if scripted == "deliver-then-hang":
+                    form = dict(parse_qsl(raw.decode())) if raw else {}
+                    stub.aliyun(aliyun_action, query, form)
                     time.sleep(3)
                     return
                 if scripted is not None:

@@ -81,7 +81,6 @@ def test_aliyun_batches_one_template_with_a_parameter_per_number(stub, monkeypat
             "queued",
             "isv.BUSINESS_LIMIT",
         ),
-        ("hang", "queued", "timed out"),
         ((200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}), "failed", "非法手机号"),
         ((200, {"Code": "isv.SMS_TEMPLATE_ILLEGAL", "Message": "模板不合法"}), "failed", "TEMPLATE"),
         ((200, {"Code": "isv.SMS_SIGNATURE_ILLEGAL", "Message": "签名不合法"}), "failed", "SIGNATURE"),
@@ -101,6 +100,25 @@ def test_aliyun_outcomes_retried_or_failed(stub, monkeypatch, answer, status, er
         _round(minutes=2)
         sms.refresh_from_db()
         assert sms.status == "sent" and len(stub.deliveries) == 1
+
+
+@pytest.mark.parametrize(("answer", "delivered"), [("hang", False), ("deliver-then-hang", True)])
+def test_a_timeout_is_settled_by_asking_the_provider_not_by_sending_again(
+    stub, monkeypatch, answer, delivered
+):
+    stub.env(monkeypatch, "aliyun")
+    monkeypatch.setattr("gasworks.notifications.channels.aliyun.READ_TIMEOUT_MS", 500)
+    stub.script.append(answer)
+    _queue(make_customer())
+    counts = _round()
+    sms = _sms().get()
+    assert counts["unknown"] == 1 and sms.status == "sending"  # no answer: it may have gone
+    assert sender.send_due(now=timezone.now() + timedelta(seconds=2))["sent"] == 0  # not stale yet
+    later = timezone.now() + sender.stale_after() + timedelta(seconds=2)
+    counts = sender.send_due(now=later)
+    assert counts["settled" if delivered else "sent"] == 1
+    sms.refresh_from_db()
+    assert sms.status == "sent" and len(stub.deliveries) == 1  # once, whether it had gone or not
 
 
 def test_a_refused_number_in_a_batch_fails_alone(stub, monkeypatch):

@@ -86,6 +86,8 @@ def _fault(exc: Exception) -> Outcome:
     code = str(getattr(exc, "code", "") or "")
     status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
     words = str(getattr(exc, "message", "") or exc)
+    if status is None and "timed out" in words.lower():  # sent, perhaps: recover() asks Aliyun
+        return Outcome(sent=False, unknown=True, error=f"{type(exc).__name__}: {words}"[:255])
     if status is None or int(status) >= 500 or code in RETRY_CODES or code.startswith("Throttling"):
         return Outcome(sent=False, retry=True, error=f"{code or type(exc).__name__}: {words}"[:255])
     return Outcome(sent=False, error=f"{code}: {words}"[:255])

@@ -20,6 +20,9 @@ class Outcome:
     ref: str = ""
     retry: bool = False
     error: str = ""
+    # The request may have reached the provider but no answer came (a read timeout): the message
+    # stays `sending`, and recover() asks the provider once the claim is stale, as after a crash.
+    unknown: bool = False
 
 
 class Adapter:

@@ -138,7 +138,11 @@ class TencentSmsAdapter(Adapter):
         try:
             response = self.client().SendSms(request)
         except TencentCloudSDKException as exc:
-            fault = classify(exc.get_code() or "", exc.get_message() or "")
+            code, words = exc.get_code() or "", exc.get_message() or ""
+            if code == "ClientNetworkError" and "timed out" in words.lower():  # sent, perhaps
+                unknown = Outcome(sent=False, unknown=True, error=f"{code}: {words}"[:255])
+                return {m.pk: unknown for m in messages}
+            fault = classify(code, words)
             return {m.pk: fault for m in messages}
         by_number = {status.PhoneNumber: status for status in response.SendStatusSet or []}
         answers = {}
