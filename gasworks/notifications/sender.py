@@ -15,7 +15,8 @@ are settled: where sending again is harmless (the portal, the development channe
 again; where the provider can say what became of it (`Adapter.query`: Aliyun and Tencent find
 the deliveries made under the claim's `out_id` to that number), the messages it delivered are
 marked sent and the others queued again; otherwise (mail, WeChat) it is marked failed with the
-reason, for a person to check and resend. Nothing is sent twice.
+reason, for a person to check and resend. Nothing is sent twice. A request that timed out
+waiting for its answer (it may have gone) is left `sending` on purpose and settled the same way.
 """
 
 from __future__ import annotations
