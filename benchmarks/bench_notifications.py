@@ -8,6 +8,9 @@ twice in one process, without and then with the bill notices (portal and SMS for
 WeChat and mail for some; written set-based in the run's transactions). Prints bills/s and the
 run's time as a ratio to a raw COPY of the rows it wrote (bills, lines, ledger entries, and the
 messages when on), measured right after it, so a loaded machine still gives comparable figures.
+
+The sender's benchmark (messages/s to a local stub provider over HTTP, CPU per message) is
+benchmarks/bench_notify_sender.py.
 """
 
 import argparse

@@ -37,6 +37,14 @@ register(
         Decimal("1"),
     ),
     Spec(
+        "notify_claim_stale_seconds",
+        int,
+        600,
+        _("Seconds after which a message left sending by a stopped sender is settled"),
+        "notifications",
+        Decimal("1"),
+    ),
+    Spec(
         "supply_interruption_notice_hours",
         int,
         24,

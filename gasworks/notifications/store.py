@@ -1,5 +1,9 @@
-"""The notifications app's SQL: the outbox's bulk insert, and a billing run's bill notices
-written set-based.
+"""The notifications app's SQL: the outbox's bulk insert, a billing run's bill notices written
+set-based, and the sender's settling of a round's outcomes in one statement.
+
+Settling: Django's bulk_update builds a CASE per field and row, and compiling it cost more than
+sending the messages (6 s for 500 rows); here PostgreSQL takes the values as arrays (UPDATE ...
+FROM unnest), and SQLite (development, tests) a plain executemany.
 
 A big batch of enqueue()'s rows (the collections run's chunk of notices) goes by COPY into a
 scratch table and one INSERT ... SELECT ON CONFLICT DO NOTHING (a key already queued is skipped)
@@ -17,6 +21,7 @@ writes through enqueue()."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection
@@ -172,3 +177,31 @@ def insert_messages(rows: list[Message]) -> None:
         insert = f"INSERT INTO {table} ({names}) SELECT {names} FROM outbox_load ON CONFLICT DO NOTHING"  # noqa: S608
         cursor.execute(insert)
         cursor.execute("DROP TABLE outbox_load")  # a failure above rolls its creation back too
+
+
+SETTLED_FIELDS = ("status", "sent_at", "provider_ref", "error", "next_try_at", "subject", "text")
+SETTLED_TYPES = ("text", "timestamptz", "text", "text", "timestamptz", "text", "text")
+
+
+def settle_rows(messages: Sequence[Message]) -> None:
+    """Write each message's outcome fields where its row is still `sending` (one settled
+    meanwhile by recover() or another sender keeps its own)."""
+    if not messages:
+        return
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = [[m.pk for m in messages]] + [[getattr(m, f) for m in messages] for f in SETTLED_FIELDS]
+            arrays = ", ".join(f"%s::{kind}[]" for kind in ("bigint", *SETTLED_TYPES))
+            sets = ", ".join(f"{f} = v.{f}" for f in SETTLED_FIELDS)
+            cursor.execute(
+                f"UPDATE {table} AS m SET {sets} FROM unnest({arrays}) AS v(id, {', '.join(SETTLED_FIELDS)})"  # noqa: S608 (model names)
+                " WHERE m.id = v.id AND m.status = %s",
+                [*columns, MessageStatus.SENDING],
+            )
+        else:
+            sets = ", ".join(f"{f} = %s" for f in SETTLED_FIELDS)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE id = %s AND status = %s",  # noqa: S608 (model names)
+                [[*(getattr(m, f) for f in SETTLED_FIELDS), m.pk, MessageStatus.SENDING] for m in messages],
+            )

@@ -51,15 +51,17 @@ def resend(request, pk: int):
 @staff_required
 @permission_required("notifications.view_template", raise_exception=True)
 def channel_list(request):
-    rows = [
-        {
-            "adapter": a,
-            "label": Channel(a.channel).label,
-            "configured": a.configured(),
-            "in_use": channels.active(a.channel) is not None,
-        }
-        for a in channels.adapters()
-    ]
+    rows = []
+    for adapter in channels.adapters():
+        sending = channels.active(adapter.channel)  # the adapter the channel sends through now
+        rows.append(
+            {
+                "adapter": adapter,
+                "label": Channel(adapter.channel).label,
+                "configured": adapter.configured(),
+                "in_use": sending is not None and sending.code == adapter.code,
+            }
+        )
     return render(request, "notifications/channels.html", {"rows": rows})
 
 

@@ -105,7 +105,7 @@ def test_a_sender_stopped_mid_send_sends_nothing_twice():
     now = timezone.now() + timedelta(seconds=1)
     ids = sender.claim(100, now)  # claimed, then the process is killed before any answer is kept
     assert Message.objects.filter(pk__in=ids, status="sending").count() == 3
-    later = now + sender.STALE_AFTER + timedelta(minutes=1)
+    later = now + sender.stale_after() + timedelta(minutes=1)
     counts = sender.send_due(now=later)
     assert counts["requeued"] == 2 and counts["failed"] == 1
     email = Message.objects.get(channel="email")

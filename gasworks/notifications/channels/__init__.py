@@ -7,17 +7,35 @@ import os
 
 from django.conf import settings
 
+from gasworks.notifications.channels.aliyun import AliyunSmsAdapter
 from gasworks.notifications.channels.base import Adapter, Outcome
 from gasworks.notifications.channels.dev import DevAdapter
 from gasworks.notifications.channels.email import EmailAdapter
 from gasworks.notifications.channels.portal import PortalAdapter
+from gasworks.notifications.channels.tencent import TencentSmsAdapter
+from gasworks.notifications.channels.wechat import WechatAdapter
 
 __all__ = ["Adapter", "Outcome", "active", "adapters", "by_code"]
 
 
 def adapters() -> list[Adapter]:
     """Every adapter there is, configured or not (the admin's channel page lists them)."""
-    return [PortalAdapter(), EmailAdapter(), DevAdapter("sms"), DevAdapter("wechat")]
+    return [
+        PortalAdapter(),
+        EmailAdapter(),
+        AliyunSmsAdapter(),
+        TencentSmsAdapter(),
+        DevAdapter("sms"),
+        WechatAdapter(),
+        DevAdapter("wechat"),
+    ]
+
+
+# NOTIFY_SMS_PROVIDER=aliyun|tencent|dev and NOTIFY_WECHAT_PROVIDER=wechat|dev name the provider.
+PROVIDERS: dict[str, dict[str, type[Adapter]]] = {
+    "sms": {"aliyun": AliyunSmsAdapter, "tencent": TencentSmsAdapter},
+    "wechat": {"wechat": WechatAdapter},
+}
 
 
 def _dev_wanted(channel: str) -> bool:
@@ -35,7 +53,11 @@ def active(channel: str) -> Adapter | None:
         return adapter if adapter.configured() else None
     if _dev_wanted(channel):
         return DevAdapter(channel)
-    return None
+    chosen = PROVIDERS.get(channel, {}).get(os.environ.get(f"NOTIFY_{channel.upper()}_PROVIDER", ""))
+    if chosen is None:
+        return None
+    real = chosen()
+    return real if real.configured() else None
 
 
 def by_code(code: str, channel: str) -> Adapter | None:

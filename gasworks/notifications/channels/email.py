@@ -4,6 +4,7 @@ non-SMTP backend is chosen, as in tests)."""
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from gasworks.notifications.channels.base import Adapter, Outcome
 
@@ -11,6 +12,9 @@ from gasworks.notifications.channels.base import Adapter, Outcome
 class EmailAdapter(Adapter):
     code = "email"
     channel = "email"
+
+    def describe(self) -> str:
+        return _("Mail server")
 
     def configured(self) -> bool:
         backend = getattr(settings, "EMAIL_BACKEND", "")
