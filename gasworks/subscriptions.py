@@ -15,7 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from gasworks.billing import due, ledger, prepaid, topup
-from gasworks.billing.events import BillingRunFinished, BillsIssued, LowBalance, ValveCommandQueued
+from gasworks.billing.events import (
+    BillingRunFinished,
+    BillsIssued,
+    LateFeeHolds,
+    LowBalance,
+    ValveCommandQueued,
+)
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
 from gasworks.cylinders.events import LpgOrderDelivered
 from gasworks.lib.events import Event, Question, answer, subscribe
@@ -24,6 +30,8 @@ from gasworks.notifications import handlers as notify
 from gasworks.payments.events import DueLines, PaymentReceived, VolumeForAmount
 from gasworks.reports import tasks as report_tasks
 from gasworks.safety.events import DeadlineNear, EmergencyDispatched, EmergencyReported, InspectionBooked
+from gasworks.service.arrangements import answers as arrangements
+from gasworks.service.arrangements.events import ArrangementEnded, InstalmentDue
 
 # --- listeners (on commit) -------------------------------------------------------------------
 
@@ -71,6 +79,12 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (EmergencyReported, notify.emergency_reported),
     (EmergencyDispatched, notify.emergency_dispatched),
     (LpgOrderDelivered, notify.lpg_delivered),
+    # payments -> service: a payment counts toward the account's payment arrangement, in the
+    # payment's transaction (instalments met commit with the money; the arrangement row lock is
+    # where a payment and the daily run meet: gasworks/service/arrangements/daily.py).
+    (PaymentReceived, arrangements.count_payment),
+    (InstalmentDue, notify.instalment_due),
+    (ArrangementEnded, notify.arrangement_ended),
 ]
 
 
@@ -101,6 +115,8 @@ ANSWERERS: list[tuple[type[Question[Any]], Callable[[Any], Any]]] = [
     (VolumeForAmount, volume_for_amount),
     (BalanceOf, balance_of),
     (LedgerEntriesOf, ledger_entries_of),
+    (LateFeeHolds, arrangements.late_fee_holds),
+    (DueLines, arrangements.instalment_due_lines),
 ]
 
 

@@ -156,3 +156,23 @@ def lpg_delivered(event) -> None:
             )
         ],
     )
+
+
+def instalment_due(event) -> None:
+    enqueue(
+        "instalment_due",
+        [
+            (
+                f"instalment:{event.instalment_id}",
+                event.customer_id,
+                {"amount": event.amount, "due_on": _day(event.due_on)},
+            )
+        ],
+    )
+
+
+def arrangement_ended(event) -> None:
+    enqueue(
+        "arrangement_ended",
+        [(f"arrangement:{event.arrangement_id}", event.customer_id, {"amount": event.left})],
+    )

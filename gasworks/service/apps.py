@@ -15,3 +15,6 @@ class ServiceConfig(AppConfig):
         from gasworks.accounts import roles
 
         roles.admin_app(self.label)
+        from gasworks.service.arrangements import wiring as arrangements
+
+        arrangements.connect()
