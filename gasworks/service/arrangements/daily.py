@@ -62,8 +62,9 @@ def remind(as_of: date) -> int:
 
 def allowed_debt(arrangement: Arrangement, cutoff: date) -> Decimal:
     """What the account may owe at ``cutoff`` and still keep the arrangement."""
+    # Whole amounts: money paid ahead is in the debt already (it lowered it), so it is not
+    # taken off here again.
     rest = arrangement.instalments.filter(due_on__gte=cutoff).aggregate(s=Sum("amount"))["s"] or ZERO
-    rest = min(rest, arrangement.left)
     new_bills = (
         Bill.objects.filter(
             customer_id=arrangement.customer_id,
