@@ -24,7 +24,7 @@ from gasworks.api.lookups import get_object_or_404
 from gasworks.customers.models import Customer
 from gasworks.lib.dates import PlausibleDate
 from gasworks.service.arrangements import services
-from gasworks.service.arrangements.models import Arrangement
+from gasworks.service.arrangements.models import Arrangement, ArrangementStatus
 
 
 class PartSerializer(serializers.Serializer):
@@ -51,6 +51,28 @@ class CreateSerializer(serializers.Serializer):
             missing = [f for f in ("instalments", "first_due_on") if f not in data]
             raise serializers.ValidationError({f: ["This field is required."] for f in missing})
         return data
+
+
+class InstalmentOut(serializers.Serializer):
+    due_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    owed = serializers.DecimalField(max_digits=14, decimal_places=2)
+    met_on = serializers.DateField(allow_null=True)
+
+
+class ArrangementOut(serializers.Serializer):
+    """The answer's shape (for the schema; as_json writes it)."""
+
+    id = serializers.IntegerField()
+    customer = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ArrangementStatus.choices)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    down_payment = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid = serializers.DecimalField(max_digits=14, decimal_places=2)
+    created_on = serializers.DateField()
+    ended_on = serializers.DateField(allow_null=True)
+    end_reason = serializers.CharField()
+    instalments = InstalmentOut(many=True)
 
 
 def as_json(arrangement: Arrangement) -> dict:
@@ -94,13 +116,16 @@ class CustomerArrangements(APIView):
     permission_classes = [IsAuthenticated]
     api_errors = {"get": (403, 404), "post": (400, 403, 404, 409)}
 
+    serializer_class = ArrangementOut
+
+    @extend_schema(responses={200: ArrangementOut(many=True)})
     def get(self, request, pk: int):
         customer = _customer_for(request, pk, "service.view_arrangement")
         return Response([as_json(a) for a in Arrangement.objects.filter(customer=customer).order_by("-pk")])
 
     @extend_schema(
         request=CreateSerializer,
-        responses={201: dict},
+        responses={201: ArrangementOut},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -144,7 +169,9 @@ class CancelArrangement(APIView):
     permission_classes = [IsAuthenticated]
     api_errors = {"post": (403, 404, 409)}
 
-    @extend_schema(request=None, responses={200: dict})
+    serializer_class = ArrangementOut
+
+    @extend_schema(request=None, responses={200: ArrangementOut})
     def post(self, request, pk: int):
         if is_customer(request.user) or not request.user.has_perm("service.cancel_arrangement"):
             raise PermissionDenied()

@@ -35,7 +35,9 @@ def bill(customer, period: str, total, due_on: date) -> Bill:
 def in_debt(customer, *amounts: str) -> list[Bill]:
     """Overdue bills of ``amounts`` (September, October, ...), due long before TODAY."""
     return [
-        bill(customer, f"2026-{9 + i:02d}", amount, date(2026, 9 + i, 15) if 9 + i < 11 else date(2026, 11, 10))
+        bill(
+            customer, f"2026-{9 + i:02d}", amount, date(2026, 9 + i, 15) if 9 + i < 11 else date(2026, 11, 10)
+        )
         for i, amount in enumerate(amounts)
     ]
 

@@ -57,7 +57,9 @@ def test_a_missed_instalment_ends_it_after_the_grace_days_only(arranged, persona
     assert daily.run(date(2026, 12, 28)) == {"reminders": 0, "ended": 0}  # a rerun: nothing new
     # back to the normal rules: the late fee is charged again from the day it ended
     assert arrears.apply_late_fees(date(2026, 12, 28)) == 1
-    assert LedgerEntry.objects.filter(account__customer_id=arranged.customer_id, kind=EntryKind.LATE_FEE).exists()
+    assert LedgerEntry.objects.filter(
+        account__customer_id=arranged.customer_id, kind=EntryKind.LATE_FEE
+    ).exists()
 
 
 def test_a_payment_in_the_grace_days_keeps_it(arranged, personas, frozen):
@@ -72,7 +74,9 @@ def test_a_payment_in_the_grace_days_keeps_it(arranged, personas, frozen):
 def test_a_missed_down_payment_ends_it(frozen, personas):
     customer = make_customer()
     in_debt(customer, "400.00")
-    arrangement = services.make_arrangement(customer, down_payment="50", instalments=2, first_due_on=date(2027, 1, 5))
+    arrangement = services.make_arrangement(
+        customer, down_payment="50", instalments=2, first_due_on=date(2027, 1, 5)
+    )
     assert daily.run(date(2026, 12, 4))["ended"] == 0
     assert daily.run(date(2026, 12, 5))["ended"] == 1
     assert _status(arrangement) == ArrangementStatus.ENDED
