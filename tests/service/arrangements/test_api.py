@@ -1,8 +1,6 @@
 """POST/GET /api/v1/customers/{id}/arrangements/ and the cancel: the contract's shape, the
 error format, idempotency, roles."""
 
-from datetime import date
-
 import pytest
 
 from gasworks.service.arrangements.models import Arrangement, Instalment
