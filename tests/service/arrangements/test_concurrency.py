@@ -25,6 +25,7 @@ from tests.factories import make_customer, make_user
 from tests.service.arrangements.helpers import in_debt, pay
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+TERMS = {"down_payment": "100", "instalments": 3, "first_due_on": date(2026, 12, 20)}
 
 
 def race(*jobs):
@@ -60,10 +61,9 @@ def test_two_clerks_at_once_one_wins_one_409(frozen_late):
     for _round in range(5):
         customer = make_customer()
         in_debt(customer, "400.00")
-        terms = {"down_payment": "100", "instalments": 3, "first_due_on": date(2026, 12, 20)}
         results = race(
-            lambda c=customer: services.make_arrangement(c, **terms),
-            lambda c=customer: services.make_arrangement(c, **terms),
+            lambda c=customer: services.make_arrangement(c, **TERMS),
+            lambda c=customer: services.make_arrangement(c, **TERMS),
         )
         made = [r for r in results if isinstance(r, Arrangement)]
         refused = [r for r in results if isinstance(r, DomainError)]
