@@ -129,6 +129,9 @@ MATRIX = {
     ("POST", "emergencies/{pk}/arrive/"): ("post", "/safety/emergencies/{none}/arrive/", {}),
     ("POST", "emergencies/{pk}/resolve/"): ("post", "/safety/emergencies/{none}/resolve/", {}),
     ("POST", "emergencies/{pk}/cancel/"): ("post", "/safety/emergencies/{none}/cancel/", {}),
+    ("GET", "customers/{pk}/arrangements/"): ("get", "/service/customers/{none}/arrangement/", None),
+    ("POST", "customers/{pk}/arrangements/"): ("post", "/service/customers/{none}/arrangement/", {}),
+    ("POST", "arrangements/{pk}/cancel/"): ("post", "/service/arrangements/{none}/cancel/", {}),
 }
 
 # (method, route) -> {role: why}: a role that may read through the API what its page twin only

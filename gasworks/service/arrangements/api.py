@@ -114,7 +114,6 @@ def _customer_for(request, pk: int, perm: str) -> Customer:
 
 class CustomerArrangements(APIView):
     permission_classes = [IsAuthenticated]
-    api_errors = {"get": (403, 404), "post": (400, 403, 404, 409)}
 
     serializer_class = ArrangementOut
 
@@ -167,7 +166,6 @@ class CustomerArrangements(APIView):
 
 class CancelArrangement(APIView):
     permission_classes = [IsAuthenticated]
-    api_errors = {"post": (403, 404, 409)}
 
     serializer_class = ArrangementOut
 
