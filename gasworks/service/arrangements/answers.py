@@ -1,6 +1,8 @@
 """What payment arrangements answer and hear from the other apps (wired in
 gasworks/subscriptions.py): the late-fee hold, the counter's due line, payments counted."""
 
+from django.utils.translation import gettext as _
+
 from gasworks.service.arrangements import services
 from gasworks.service.arrangements.services import count_payment
 
@@ -22,7 +24,7 @@ def instalment_due_lines(question) -> list[dict]:
     part, owed = found
     return [
         {
-            "label": services.part_label(part),
+            "label": _("Due under the arrangement: %(part)s") % {"part": services.part_label(part)},
             "amount": owed,
             "due_on": part.due_on,
             "bill_id": None,

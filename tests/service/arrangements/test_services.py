@@ -173,7 +173,7 @@ def test_the_counter_shows_the_instalment_due(frozen, personas):
     instalment = [line for line in lines if line.get("instalment")]
     assert instalment == [
         {
-            "label": "Arrangement instalment 1",
+            "label": "Due under the arrangement: Arrangement instalment 1",
             "amount": D("70.00"),
             "due_on": date(2026, 12, 20),
             "bill_id": None,
