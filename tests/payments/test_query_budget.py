@@ -16,12 +16,14 @@ pytestmark = pytest.mark.django_db
 # (locked, pk only) 1, payment insert 1, account lock and balance (one UPDATE ... RETURNING) 1,
 # ledger entry 1, receipt counter and the number onto the payment (one statement) 1, the receipt
 # notice in the same transaction (the customer with its notification preferences 1, the outbox
-# rows 1), idempotency answer 1 = 12 on PostgreSQL, plus the test's savepoint pair around the request's transaction
-# (in production that is BEGIN/COMMIT). SQLite takes two statements for the account (lock, then
-# balance) and two for the receipt (counter, then payment): 14. It was 25, then 15, then 10 + 2
-# before notifications.
+# rows 1), the account's active payment arrangement, locked to count the money toward it (one
+# indexed SELECT ... FOR UPDATE that finds none here) 1, idempotency answer 1 = 13 on PostgreSQL,
+# plus the test's savepoint pair around the request's transaction (in production that is
+# BEGIN/COMMIT). SQLite takes two statements for the account (lock, then balance) and two for the
+# receipt (counter, then payment): 15. It was 25, then 15, then 10 + 2 before notifications, 12 + 2
+# before payment arrangements.
 # counter_max_amount comes from the parameters' cached copy (gasworks.system.parameters).
-COUNTER_PAYMENT_QUERIES = {"postgresql": 12 + 2, "sqlite": 14 + 2}
+COUNTER_PAYMENT_QUERIES = {"postgresql": 13 + 2, "sqlite": 15 + 2}
 
 
 def post(client, token, customer, key):

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from gasworks.lib.money import MONEY_FIELD
 from gasworks.lib.status import Transitions
@@ -17,7 +16,7 @@ __all__ = ["Arrangement", "ArrangementStatus", "EndReason", "Instalment"]
 
 
 class ArrangementStatus(models.TextChoices):
-    ACTIVE = "active", pgettext_lazy("arrangement status", "Active")
+    ACTIVE = "active", _("In force")
     COMPLETED = "completed", _("Completed")
     ENDED = "ended", _("Ended (defaulted)")
     CANCELLED = "cancelled", _("Cancelled")
