@@ -6,72 +6,156 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0004_account_event_choices'),
+        ("customers", "0004_account_event_choices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Arrangement',
+            name="Arrangement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('active', 'In force'), ('completed', 'Completed'), ('ended', 'Ended (defaulted)'), ('cancelled', 'Cancelled')], default='active', max_length=12, verbose_name='status')),
-                ('total', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='total')),
-                ('down_payment', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='down payment')),
-                ('paid', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='paid toward it')),
-                ('created_on', models.DateField(verbose_name='made on')),
-                ('created_at', models.DateTimeField(verbose_name='made at')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='ended on')),
-                ('end_reason', models.CharField(blank=True, choices=[('missed_instalment', 'An instalment was missed'), ('new_bill_unpaid', 'A new bill was left unpaid'), ('cancelled', 'Cancelled by the station')], max_length=20, verbose_name='end reason')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='arrangements', to='customers.customer')),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "In force"),
+                            ("completed", "Completed"),
+                            ("ended", "Ended (defaulted)"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="active",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("total", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="total")),
+                (
+                    "down_payment",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="down payment"),
+                ),
+                (
+                    "paid",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=14, verbose_name="paid toward it"
+                    ),
+                ),
+                ("created_on", models.DateField(verbose_name="made on")),
+                ("created_at", models.DateTimeField(verbose_name="made at")),
+                ("ended_on", models.DateField(blank=True, null=True, verbose_name="ended on")),
+                (
+                    "end_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("missed_instalment", "An instalment was missed"),
+                            ("new_bill_unpaid", "A new bill was left unpaid"),
+                            ("cancelled", "Cancelled by the station"),
+                        ],
+                        max_length=20,
+                        verbose_name="end reason",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="arrangements",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment arrangement',
-                'verbose_name_plural': 'payment arrangements',
-                'permissions': [('cancel_arrangement', 'Can cancel a payment arrangement')],
+                "verbose_name": "payment arrangement",
+                "verbose_name_plural": "payment arrangements",
+                "permissions": [("cancel_arrangement", "Can cancel a payment arrangement")],
             },
         ),
         migrations.CreateModel(
-            name='Instalment',
+            name="Instalment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveSmallIntegerField(verbose_name='number')),
-                ('due_on', models.DateField(verbose_name='due on')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='amount')),
-                ('met_on', models.DateField(blank=True, null=True, verbose_name='met on')),
-                ('arrangement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instalments', to='service.arrangement')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveSmallIntegerField(verbose_name="number")),
+                ("due_on", models.DateField(verbose_name="due on")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=14, verbose_name="amount")),
+                ("met_on", models.DateField(blank=True, null=True, verbose_name="met on")),
+                (
+                    "arrangement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="instalments",
+                        to="service.arrangement",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'instalment',
-                'verbose_name_plural': 'instalments',
-                'ordering': ['arrangement', 'seq'],
+                "verbose_name": "instalment",
+                "verbose_name_plural": "instalments",
+                "ordering": ["arrangement", "seq"],
             },
         ),
         migrations.AddConstraint(
-            model_name='arrangement',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('customer',), name='arrangement_one_active_per_customer'),
+            model_name="arrangement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("customer",),
+                name="arrangement_one_active_per_customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='arrangement',
-            constraint=models.CheckConstraint(condition=models.Q(('total__gt', 0)), name='arrangement_total_positive'),
+            model_name="arrangement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total__gt", 0)), name="arrangement_total_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='arrangement',
-            constraint=models.CheckConstraint(condition=models.Q(('down_payment__gte', 0)), name='arrangement_down_payment_not_negative'),
+            model_name="arrangement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("down_payment__gte", 0)), name="arrangement_down_payment_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='instalment',
-            constraint=models.UniqueConstraint(fields=('arrangement', 'seq'), name='instalment_unique_seq'),
+            model_name="instalment",
+            constraint=models.UniqueConstraint(fields=("arrangement", "seq"), name="instalment_unique_seq"),
         ),
         migrations.AddConstraint(
-            model_name='instalment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='instalment_amount_positive'),
+            model_name="instalment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="instalment_amount_positive"
+            ),
         ),
     ]
