@@ -19,6 +19,7 @@ from gasworks.billing.events import (
     BillingRunFinished,
     BillsIssued,
     CollectionStepsOf,
+    LateFeeHolds,
     LowBalance,
     ValveCommandQueued,
 )
@@ -39,8 +40,10 @@ from gasworks.safety.events import (
     NobodyHome,
 )
 from gasworks.service import links as service_links
+from gasworks.service.arrangements import answers as arrangements
+from gasworks.service.arrangements.events import ArrangementEnded, InstalmentDue
 from gasworks.service.collections import services as collections
-from gasworks.service.collections.events import DisconnectionOrdered, ReconnectionDue, StepsTaken
+from gasworks.service.collections.events import DisconnectionOrdered, LadderHolds, ReconnectionDue, StepsTaken
 from gasworks.service.desk.events import DisconnectionDone, RequestCompleted, RequestOpened
 from gasworks.service.moveout.events import AccountMovedOut
 
@@ -111,6 +114,12 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (DisconnectionOrdered, service_links.open_disconnection_order),
     (ReconnectionDue, service_links.open_reconnection_order),
     (DisconnectionDone, service_links.supply_cut),
+    # payments -> service: a payment counts toward the account's payment arrangement, in the
+    # payment's transaction (instalments met commit with the money; the arrangement row lock is
+    # where a payment and the daily run meet: gasworks/service/arrangements/daily.py).
+    (PaymentReceived, arrangements.count_payment),
+    (InstalmentDue, notify.instalment_due),
+    (ArrangementEnded, notify.arrangement_ended),
 ]
 
 
@@ -147,6 +156,9 @@ ANSWERERS: list[tuple[type[Question[Any]], Callable[[Any], Any]]] = [
     (VolumeForAmount, volume_for_amount),
     (BalanceOf, balance_of),
     (LedgerEntriesOf, ledger_entries_of),
+    (LateFeeHolds, arrangements.late_fee_holds),
+    (LadderHolds, arrangements.ladder_holds),
+    (DueLines, arrangements.instalment_due_lines),
 ]
 
 

@@ -23,7 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from gasworks.billing import ledger
+from gasworks.billing.events import LateFeeHolds
 from gasworks.billing.models import Account, EntryKind
+from gasworks.lib.events import ask
 from gasworks.lib.money import round_money
 from gasworks.system import parameters
 
@@ -158,12 +160,14 @@ def apply_late_fees(today: date | None = None, chunk: int = LATE_FEE_CHUNK) -> i
     """Charge one day's late fee on every overdue bill; idempotent per bill per day (the
     ledger key late_fee:<bill>:<day>), capped at late_fee_cap_ratio × the bill's total.
     Set-based, in chunks of accounts in debt, each chunk one transaction: its accounts locked,
-    their overdue bills and fees so far read under the locks, the fees posted in bulk."""
+    their overdue bills and fees so far read under the locks, the fees posted in bulk. Accounts
+    held on the day (LateFeeHolds: a payment arrangement) are left out."""
     today = today or timezone.localdate()
     rate = Decimal(parameters.get("late_fee_rate_per_day"))
     cap_ratio = Decimal(parameters.get("late_fee_cap_ratio"))
     day = today.isoformat()
     at = timezone.now()
+    held: set[int] = set().union(*ask(LateFeeHolds(today)))
     posted, last = 0, 0
     while True:
         ids = list(
@@ -174,6 +178,9 @@ def apply_late_fees(today: date | None = None, chunk: int = LATE_FEE_CHUNK) -> i
         if not ids:
             return posted
         last = ids[-1]
+        ids = [cid for cid in ids if cid not in held]
+        if not ids:
+            continue
         with transaction.atomic():
             batch = ledger.EntrySet(EntryKind.LATE_FEE, at=at)
             batch.lock(ids)

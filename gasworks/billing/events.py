@@ -1,7 +1,8 @@
 """What billing tells the other apps (gasworks.lib.events; subscribers in gasworks/subscriptions.py).
-All are delivered on commit."""
+Events are delivered on commit; questions are answered at once."""
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from gasworks.lib.events import Event, Question
@@ -53,3 +54,12 @@ class CollectionStepsOf(Question[dict[int, str]]):
     the current step's label} (the collections ladder answers, in one query for the page)."""
 
     customer_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LateFeeHolds(Question[set[int]]):
+    """Which accounts are charged no late fee on ``as_of`` (each answer a set of customer ids):
+    a payment arrangement that holds (the service app answers). Asked once per late-fee run, so
+    the run stays set-based."""
+
+    as_of: date

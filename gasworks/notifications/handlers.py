@@ -225,3 +225,23 @@ def collection_steps(event) -> None:
             for pk, customer_id, amount, due, cut_on in event.items
         ),
     )
+
+
+def instalment_due(event) -> None:
+    enqueue(
+        "instalment_due",
+        [
+            (
+                f"instalment:{event.instalment_id}",
+                event.customer_id,
+                {"amount": event.amount, "due_on": _day(event.due_on)},
+            )
+        ],
+    )
+
+
+def arrangement_ended(event) -> None:
+    enqueue(
+        "arrangement_ended",
+        [(f"arrangement:{event.arrangement_id}", event.customer_id, {"amount": event.left})],
+    )

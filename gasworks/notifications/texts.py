@@ -203,6 +203,24 @@ KINDS: dict[str, Kind] = {
             _("Service request {request_no} completed"),
         ),
         Kind(
+            "instalment_due",
+            _("Instalment due"),
+            ("amount", "due_on"),
+            _(
+                "Account {account_no}: your instalment of {amount} yuan is due on {due_on}. Please pay on time."
+            ),
+            _("Instalment due"),
+        ),
+        Kind(
+            "arrangement_ended",
+            _("Payment arrangement ended"),
+            ("amount",),
+            _(
+                "The payment arrangement of account {account_no} has ended; {amount} yuan is owed now under the usual terms."
+            ),
+            _("Payment arrangement ended"),
+        ),
+        Kind(
             "lpg_delivery",
             _("LPG order on its way"),
             ("order_no", "amount"),

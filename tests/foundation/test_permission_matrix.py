@@ -140,6 +140,9 @@ MATRIX = {
     ("POST", "service-requests/{pk}/start/"): ("post", "/service/requests/{none}/start/", {}),
     ("POST", "service-requests/{pk}/complete/"): ("post", "/service/requests/{none}/complete/", {}),
     ("POST", "service-requests/{pk}/cancel/"): ("post", "/service/requests/{none}/cancel/", {}),
+    ("GET", "customers/{pk}/arrangements/"): ("get", "/service/customers/{none}/arrangement/", None),
+    ("POST", "customers/{pk}/arrangements/"): ("post", "/service/customers/{none}/arrangement/", {}),
+    ("POST", "arrangements/{pk}/cancel/"): ("post", "/service/arrangements/{none}/cancel/", {}),
 }
 
 # (method, route) -> {role: why}: a role that may read through the API what its page twin only
