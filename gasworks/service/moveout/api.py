@@ -2,13 +2,13 @@
 an Idempotency-Key. Thin: the body through a serializer into a services.MoveOutOrder, one call
 of services.move_out, the move-out answered with its final bill and settlement."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
 from gasworks.api import idempotency
 from gasworks.api.idempotency import idempotent_response
+from gasworks.api.lookups import get_object_or_404
 from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
 from gasworks.customers.services import CustomerData
