@@ -485,6 +485,8 @@ def ledger_arrears_ctes(as_of, until=None, scope=None) -> tuple[str, dict]:
         "d60": _day(as_of - timedelta(days=60)),
         "d90": _day(as_of - timedelta(days=90)),
         "late_fee": "late_fee",
+        # A reversed late fee is no longer owed: fees are counted net of their reversals.
+        "reversal": "reversal",
         "issued": BillStatus.ISSUED.value,
     }
     where = ""
@@ -510,7 +512,8 @@ def ledger_arrears_ctes(as_of, until=None, scope=None) -> tuple[str, dict]:
     sql = f"""WITH debt AS ({debt}),
     fees AS (
         SELECT e.account_id, CAST(-SUM({_fen("e.amount")}) AS BIGINT) AS fees FROM {entry} e
-        WHERE e.kind = %(late_fee)s{when_e}{in_scope}
+        WHERE (e.kind = %(late_fee)s OR (e.kind = %(reversal)s AND EXISTS (
+            SELECT 1 FROM {entry} x WHERE x.id = e.reverses_id AND x.kind = %(late_fee)s))){when_e}{in_scope}
         GROUP BY e.account_id
     ),
     owed AS (

@@ -11,7 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from gasworks.billing import arrears, ledger
-from gasworks.billing.models import Account, EntryKind
+from gasworks.billing.models import Account, EntryKind, LedgerEntry
 from gasworks.reports import rollups
 from gasworks.reports.arrears.models import ArrearsMonth
 from tests.billing.test_arrears_set import build, oracle_buckets, oracle_overdue
@@ -147,3 +147,24 @@ def test_customers_and_roles_without_the_permission_get_403(client):
         assert client.get("/reports/arrears/").status_code == 403
     client.force_login(make_user("admin"))
     assert client.get("/api/v1/reports/arrears/?group_by=tier").status_code == 400
+
+
+def test_a_reversed_late_fee_no_longer_counts_as_charged_nor_owed(client, history):
+    """The 2.50 fee of February, still owed, is reversed in November: November's charged fees
+    are net of it (−2.50), nothing is owed, and nothing is said to be collected."""
+    with time_machine.travel(NOW, tick=False):
+        fee = LedgerEntry.objects.filter(kind=EntryKind.LATE_FEE, amount=Decimal("-2.50")).get()
+        ledger.reverse(fee, "charged in error")
+        trend = {r["period"]: r for r in _api(client, group_by="month")["rows"]}
+        aging = _api(client, group_by="district")
+        rollups.refresh(["arrears-month"])
+        assert {r["period"]: r for r in _api(client, group_by="month")["rows"]} == trend
+    november, february = trend["2026-11"], trend["2026-02"]
+    assert Decimal(february["late_fees_charged"]) == Decimal("7.50")  # as charged then
+    assert Decimal(november["late_fees_charged"]) == Decimal("-2.50")  # reversed now
+    assert Decimal(november["late_fees_collected"]) == ZERO  # reversed, not paid
+    assert Decimal(november["late_fees"]) == ZERO
+    total = aging["total"]
+    assert Decimal(total["late_fees"]) == ZERO
+    assert Decimal(total["debt"]) == _debt()  # the identity still holds, to the fen
+    assert sum((Decimal(r["late_fees_charged"]) for r in trend.values()), ZERO) == Decimal("5.00")

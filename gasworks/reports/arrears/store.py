@@ -5,7 +5,7 @@ this adds the late fees charged in a span and the month-end rollup, all through 
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Min
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from gasworks.billing import arrears, ledger
@@ -26,9 +26,10 @@ def period_of(day: date) -> str:
 
 
 def fees_charged(first: date, last: date, filters: dict, group: tuple[str, ...] = ()) -> dict:
-    """Late fees charged on local days first..last (positive), per group key tuple."""
+    """Late fees charged on local days first..last (positive), per group key tuple, net of
+    their reversals (a reversal counts on the day it was posted, as every ledger figure does)."""
     entries = LedgerEntry.objects.filter(
-        kind=EntryKind.LATE_FEE,
+        Q(kind=EntryKind.LATE_FEE) | Q(kind=EntryKind.REVERSAL, reverses__kind=EntryKind.LATE_FEE),
         created_at__gte=start_of_day(first),
         created_at__lt=start_of_day(last + timedelta(days=1)),
     )
