@@ -168,3 +168,37 @@ def test_a_reversed_late_fee_no_longer_counts_as_charged_nor_owed(client, histor
     assert Decimal(total["late_fees"]) == ZERO
     assert Decimal(total["debt"]) == _debt()  # the identity still holds, to the fen
     assert sum((Decimal(r["late_fees_charged"]) for r in trend.values()), ZERO) == Decimal("5.00")
+
+
+def test_grouped_and_filtered_totals_from_the_snapshot_equal_the_live_ones(history):
+    """Today's totals per category and district (the report's groups, the arrears page's
+    filters) come from the snapshot's stored group totals corrected by the accounts read live:
+    equal to computing everything live, after payments, a new debtor and a debt paid off."""
+    today = date(2026, 11, 27)
+    cases = [({}, g) for g in ("", "category", "district", "category,district")] + [
+        ({"district": "朝阳区"}, ""),
+        ({"category": "commercial"}, "district"),
+        ({"district": "无"}, ""),
+    ]
+
+    def both():
+        snap = ledger.arrears_source(today)
+        return [
+            (ledger.arrears_totals(today, f, g, ("live",)), ledger.arrears_totals(today, f, g, snap))
+            for f, g in cases
+        ]
+
+    with time_machine.travel(NOW, tick=False):
+        arrears.refresh()
+        assert ledger.arrears_source(today) == ("snapshot", set())
+        for live, stored in both():
+            assert stored == live
+        debtors = list(Account.objects.filter(balance__lt=0).select_related("customer").order_by("pk"))
+        ledger.post(debtors[0].customer, EntryKind.PAYMENT, Decimal("10.00"))
+        ledger.post(debtors[-1].customer, EntryKind.PAYMENT, -debtors[-1].balance)  # paid off
+        newcomer = Account.objects.filter(balance__gte=0).select_related("customer").first()
+        ledger.post(newcomer.customer, EntryKind.ADJUSTMENT, Decimal("-7.77"))
+        source = ledger.arrears_source(today)
+        assert source[0] == "snapshot" and len(source[1]) == 3
+        for (live, stored), case in zip(both(), cases, strict=True):
+            assert stored == live, case
