@@ -75,7 +75,15 @@ VARIANTS = {
     "customer-list": ["?q={customer_name}", "?page=200"],
     "billing:bill-list": ["?page=200", "?period={period}"],
     "payments:list": ["?page=200"],
-    "audit-list": ["?page=50"],
+    "audit-list": [
+        "?page=50",
+        "?actor={cashier_id}",
+        "?model=payments.Payment",
+        "?action=reversal",
+        "?q={customer_name}",
+        "?since={month_ago}&until={today}",
+    ],
+    "billing:overdue-list": ["?district={district}", "?district={district}&category=residential&page=20"],
 }
 
 
@@ -117,7 +125,23 @@ def samples() -> dict:
     newest_bill = Bill.objects.order_by("-pk").values_list("customer_id", "period").first()
     customer_id = newest_bill[0] if newest_bill else Customer.objects.aggregate(m=Max("pk"))["m"]
     customer = Customer.objects.filter(pk=customer_id).first()
+    from datetime import timedelta
+    from urllib.parse import quote
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from gasworks.payments.models import Shift
+
+    today = timezone.localdate()
+    cashier = Shift.objects.order_by("-pk").values_list("cashier_id", flat=True).first()
+    cashier = cashier or get_user_model().objects.order_by("pk").values_list("pk", flat=True).first()
+    district = customer.premises.district if customer and customer.premises_id else ""
     return {
+        "cashier_id": cashier or "",
+        "district": quote(district),
+        "today": today.isoformat(),
+        "month_ago": (today - timedelta(days=30)).isoformat(),
         "customer_id": customer_id,
         "customer_name": (customer.name[:2] if customer else "王"),
         "period": newest_bill[1] if newest_bill else "",

@@ -113,6 +113,16 @@ def run(runs: int = 5, out=print) -> list[dict]:
         f"rollups.refresh(full=True): {time.perf_counter() - started:.1f} s "
         f"({', '.join(f'{k}: {v} keys' for k, v in rebuilt.items()) or 'no rollups registered'})"
     )
+    # The nightly jobs' other summary: the arrears snapshot (billing's daily job, after the late
+    # fees), which today's arrears report and page read beside the accounts moved since.
+    from gasworks.billing import arrears
+
+    started = time.perf_counter()
+    snapshot = arrears.refresh()
+    out(
+        f"arrears.refresh() (the daily snapshot): {time.perf_counter() - started:.1f} s "
+        f"({snapshot['debtors']:,} accounts in debt)"
+    )
     rolled = measure_all(REPORTS, runs, today)
     out(f"{len(REPORTS)} report(s), a full year each, {runs} runs per figure; ms, p50 / p95")
     head = f"{'report':18} {'run()':>15} {'page':>15} {'api':>15} {'live run()':>15} {'live/rollup':>11}"

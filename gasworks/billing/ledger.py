@@ -497,20 +497,50 @@ def arrears_rows(as_of, filters: dict, order: str = "page", limit: int = 50, off
 
 
 def arrears_totals(as_of, filters: dict, group: str = "", source=None) -> list[tuple]:
-    """store.ledger_arrears_totals; the unfiltered total of today's snapshot is its stored total
-    corrected by the accounts read live (no sum over every account per request)."""
+    """store.ledger_arrears_totals; today's snapshot totals (all, or per category and district
+    for a filter or a grouping) are its stored totals corrected by the accounts read live (no
+    sum over every account per request)."""
     from gasworks.billing.models import ArrearsRefresh
 
     source = source or arrears_source(as_of)
-    if source[0] != "snapshot" or group or any(filters.values()):
+    if source[0] != "snapshot":
         return store.ledger_arrears_totals(as_of, source, filters, group)
     state = ArrearsRefresh.objects.get()
+    if group or any(filters.values()):
+        if "groups" not in state.totals:  # a snapshot taken before groups were stored
+            return store.ledger_arrears_totals(as_of, source, filters, group)
+        return _group_totals(as_of, state.totals["groups"], source[1], filters, group)
     base = [state.totals.get(k, 0) for k in ("accounts", "debtors", *store.FIGURES)]
     if source[1]:
         old = store.ledger_arrears_totals(as_of, ("snapshot_of", source[1]), {})[0][1:]
         new = store.ledger_arrears_totals(as_of, ("ids_live", source[1]), {})[0][1:]
         base = [b - o + n for b, o, n in zip(base, old, new, strict=True)]
     return [("", *base)]
+
+
+def _group_totals(as_of, stored: list, touched, filters: dict, group: str) -> list[tuple]:
+    """The snapshot's stored (category, district) totals, less the touched accounts' snapshot
+    rows and plus the same accounts computed live, kept by the filters and summed per group."""
+    by_pair: dict[tuple, list[int]] = {(c, d): list(rest) for c, d, *rest in stored}
+    if touched:
+        for source, sign in ((("snapshot_of", touched), -1), (("ids_live", touched), 1)):
+            for category, district, *figures in store.ledger_arrears_totals(
+                as_of, source, {}, "category,district"
+            ):
+                pair = by_pair.setdefault((category, district or ""), [0] * len(figures))
+                pair[:] = [a + sign * b for a, b in zip(pair, figures, strict=True)]
+    keys = [g for g in group.split(",") if g]
+    out: dict[tuple, list[int]] = {}
+    for (category, district), figures in by_pair.items():
+        values = {"category": category, "district": district}
+        if figures[1] <= 0 or any(v and values[k] != v for k, v in filters.items()):
+            continue  # no account in debt there (any more), or filtered out
+        key = tuple(values[k] for k in keys) or ("",)
+        sums = out.setdefault(key, [0] * len(figures))
+        sums[:] = [a + b for a, b in zip(sums, figures, strict=True)]
+    if not keys:
+        return [("", *out.get(("",), [0] * 10))]
+    return [(*key, *figures) for key, figures in sorted(out.items())]
 
 
 def _after_money_in(customer_ids) -> None:

@@ -485,6 +485,8 @@ def ledger_arrears_ctes(as_of, until=None, scope=None) -> tuple[str, dict]:
         "d60": _day(as_of - timedelta(days=60)),
         "d90": _day(as_of - timedelta(days=90)),
         "late_fee": "late_fee",
+        # A reversed late fee is no longer owed: fees are counted net of their reversals.
+        "reversal": "reversal",
         "issued": BillStatus.ISSUED.value,
     }
     where = ""
@@ -510,7 +512,8 @@ def ledger_arrears_ctes(as_of, until=None, scope=None) -> tuple[str, dict]:
     sql = f"""WITH debt AS ({debt}),
     fees AS (
         SELECT e.account_id, CAST(-SUM({_fen("e.amount")}) AS BIGINT) AS fees FROM {entry} e
-        WHERE e.kind = %(late_fee)s{when_e}{in_scope}
+        WHERE (e.kind = %(late_fee)s OR (e.kind = %(reversal)s AND EXISTS (
+            SELECT 1 FROM {entry} x WHERE x.id = e.reverses_id AND x.kind = %(late_fee)s))){when_e}{in_scope}
         GROUP BY e.account_id
     ),
     owed AS (
@@ -671,7 +674,19 @@ def ledger_rebuild_arrears_snapshot(as_of, started_at) -> dict[str, int]:
             f"SELECT COUNT(CASE WHEN overdue_fen > 0 THEN 1 END), COUNT(*), {sums} FROM {table}"  # noqa: S608
         )
         row = cursor.fetchone()
+        # The same per category and district: a filtered page or a report by group corrects
+        # these by the accounts read live instead of joining a million rows to their customers.
+        customer, premises = Customer._meta.db_table, Customer._meta.get_field("premises").related_model
+        cursor.execute(
+            f"""SELECT c.category, COALESCE(p.district, ''), COUNT(CASE WHEN s.overdue_fen > 0 THEN 1 END),
+                COUNT(*), {sums} FROM {table} s JOIN {customer} c ON c.id = s.customer_id
+                JOIN {premises._meta.db_table} p ON p.id = c.premises_id GROUP BY 1, 2"""  # type: ignore[union-attr]  # noqa: S608
+        )
+        groups = [
+            [category, district, *(int(v) for v in rest)] for category, district, *rest in cursor.fetchall()
+        ]
     totals = dict(zip(("accounts", "debtors", *FIGURES), (int(v) for v in row), strict=True))
+    totals["groups"] = groups  # type: ignore[assignment]
     ArrearsRefresh.objects.all().delete()
     ArrearsRefresh.objects.create(as_of=as_of, started_at=started_at, totals=totals, seen=seen)
     return totals

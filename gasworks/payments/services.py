@@ -167,10 +167,23 @@ def shift_totals(shift: Shift) -> dict:
     for row in rows:
         by_method[row["method"]] = {"count": row["n"], "total": f"{row['total']:.2f}"}
         grand += row["total"]
-    refunds = Refund.objects.filter(payment__shift=shift, status=RefundStatus.DONE).aggregate(
-        t=DecimalSum("amount")
-    )["t"]
-    return {"methods": by_method, "total": f"{grand:.2f}", "refunded": f"{refunds or 0:.2f}"}
+    refunds = dict(
+        Refund.objects.filter(payment__shift=shift, status=RefundStatus.DONE)
+        .values_list("payment__method")
+        .annotate(t=DecimalSum("amount"))
+        .order_by()
+    )
+    for method, amount in refunds.items():
+        by_method.setdefault(method, {"count": 0, "total": "0.00"})["refunded"] = f"{amount:.2f}"
+    # The drawer holds the cash taken less the cash paid back out of it (a counter refund of a
+    # cash payment is paid from the till): what the cashier must hand over.
+    cash = Decimal(str(by_method[Method.CASH]["total"])) - refunds.get(Method.CASH, 0)
+    return {
+        "methods": by_method,
+        "total": f"{grand:.2f}",
+        "refunded": f"{sum(refunds.values(), Decimal('0.00')):.2f}",
+        "cash_expected": f"{cash:.2f}",
+    }
 
 
 def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: str = "", at=None) -> Shift:
@@ -186,8 +199,7 @@ def close_shift(shift: Shift, by, cash_counted=None, handed_to: str = "", note: 
             raise DomainError("shift_closed", _("This shift is already closed."))
         totals = shift_totals(shift)
         if counted is not None:
-            expected = Decimal(totals["methods"][Method.CASH]["total"])
-            totals["cash_difference"] = f"{counted - expected:.2f}"
+            totals["cash_difference"] = f"{counted - Decimal(totals['cash_expected']):.2f}"
         before = {"status": shift.status}
         shift.status = ShiftStatus.CLOSED
         shift.closed_at = now

@@ -86,18 +86,24 @@ def file_name(report: Report, params: Params, fmt: str) -> str:
 
 
 def start_export(user, report: Report, params: Params, fmt: str) -> Export:
-    """Record an export of `report` for `user` and start it once the row is committed."""
+    """Record an export of `report` for `user` and start it once the row is committed. The same
+    export asked for again while it is still queued or running is that one (an API client
+    repeating its GET, a double click), not a second file."""
     if fmt not in ("xlsx", "csv"):
         raise ValueError(fmt)
     delete_old_exports()
-    export = Export.objects.create(
-        user=user,
-        report=report.name,
-        params=params.query(report),
-        format=fmt,
-        language=translation.get_language() or settings.LANGUAGE_CODE,
-        rows_total=report.count(params) or 0,
-    )
+    same = {
+        "user": user,
+        "report": report.name,
+        "params": params.query(report),
+        "format": fmt,
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+    }
+    unfinished = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+    pending = Export.objects.filter(status__in=unfinished, **same).order_by("-pk").first()
+    if pending is not None:
+        return pending
+    export = Export.objects.create(**same, rows_total=report.count(params) or 0)
     transaction.on_commit(lambda: dispatch(export.pk))
     return export
 

@@ -108,6 +108,11 @@ def test_the_daily_report_prints_with_lines_to_sign(station):
         page.click("[data-testid=print-link]")
         expect(page.locator("[data-testid=print-signatures]")).to_contain_text("Checked by")
         expect(page.locator("body")).to_contain_text("Agrees with the shift closes.")
+        # The 20.00 cash refund of that day came out of the drawer: expected 102.00, counted
+        # 102.00, no difference (it said −20.00 while agreeing before).
+        expect(page.locator("body")).to_contain_text("Cash expected in the drawer")
+        expect(page.locator("body")).to_contain_text("¥102.00")
+        expect(page.locator("body")).not_to_contain_text("-¥20.00")
         screenshot(page, "report-collections-daily-print-en")
 
 
@@ -125,6 +130,7 @@ def test_the_reports_in_chinese(station):
         expect(page.locator("[data-testid=print-signatures]")).to_contain_text("收款员")
         expect(page.locator("[data-testid=print-signatures]")).to_contain_text("复核")
         expect(page.locator("body")).to_contain_text("与日结一致")
+        expect(page.locator("body")).to_contain_text("钱箱应有现金")
         screenshot(page, "report-collections-daily-print-zh")
 
 

@@ -11,7 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from gasworks.billing import arrears, ledger
-from gasworks.billing.models import Account, EntryKind
+from gasworks.billing.models import Account, EntryKind, LedgerEntry
 from gasworks.reports import rollups
 from gasworks.reports.arrears.models import ArrearsMonth
 from tests.billing.test_arrears_set import build, oracle_buckets, oracle_overdue
@@ -147,3 +147,58 @@ def test_customers_and_roles_without_the_permission_get_403(client):
         assert client.get("/reports/arrears/").status_code == 403
     client.force_login(make_user("admin"))
     assert client.get("/api/v1/reports/arrears/?group_by=tier").status_code == 400
+
+
+def test_a_reversed_late_fee_no_longer_counts_as_charged_nor_owed(client, history):
+    """The 2.50 fee of February, still owed, is reversed in November: November's charged fees
+    are net of it (−2.50), nothing is owed, and nothing is said to be collected."""
+    with time_machine.travel(NOW, tick=False):
+        fee = LedgerEntry.objects.filter(kind=EntryKind.LATE_FEE, amount=Decimal("-2.50")).get()
+        ledger.reverse(fee, "charged in error")
+        trend = {r["period"]: r for r in _api(client, group_by="month")["rows"]}
+        aging = _api(client, group_by="district")
+        rollups.refresh(["arrears-month"])
+        assert {r["period"]: r for r in _api(client, group_by="month")["rows"]} == trend
+    november, february = trend["2026-11"], trend["2026-02"]
+    assert Decimal(february["late_fees_charged"]) == Decimal("7.50")  # as charged then
+    assert Decimal(november["late_fees_charged"]) == Decimal("-2.50")  # reversed now
+    assert Decimal(november["late_fees_collected"]) == ZERO  # reversed, not paid
+    assert Decimal(november["late_fees"]) == ZERO
+    total = aging["total"]
+    assert Decimal(total["late_fees"]) == ZERO
+    assert Decimal(total["debt"]) == _debt()  # the identity still holds, to the fen
+    assert sum((Decimal(r["late_fees_charged"]) for r in trend.values()), ZERO) == Decimal("5.00")
+
+
+def test_grouped_and_filtered_totals_from_the_snapshot_equal_the_live_ones(history):
+    """Today's totals per category and district (the report's groups, the arrears page's
+    filters) come from the snapshot's stored group totals corrected by the accounts read live:
+    equal to computing everything live, after payments, a new debtor and a debt paid off."""
+    today = date(2026, 11, 27)
+    cases = [({}, g) for g in ("", "category", "district", "category,district")] + [
+        ({"district": "朝阳区"}, ""),
+        ({"category": "commercial"}, "district"),
+        ({"district": "无"}, ""),
+    ]
+
+    def both():
+        snap = ledger.arrears_source(today)
+        return [
+            (ledger.arrears_totals(today, f, g, ("live",)), ledger.arrears_totals(today, f, g, snap))
+            for f, g in cases
+        ]
+
+    with time_machine.travel(NOW, tick=False):
+        arrears.refresh()
+        assert ledger.arrears_source(today) == ("snapshot", set())
+        for live, stored in both():
+            assert stored == live
+        debtors = list(Account.objects.filter(balance__lt=0).select_related("customer").order_by("pk"))
+        ledger.post(debtors[0].customer, EntryKind.PAYMENT, Decimal("10.00"))
+        ledger.post(debtors[-1].customer, EntryKind.PAYMENT, -debtors[-1].balance)  # paid off
+        newcomer = Account.objects.filter(balance__gte=0).select_related("customer").first()
+        ledger.post(newcomer.customer, EntryKind.ADJUSTMENT, Decimal("-7.77"))
+        source = ledger.arrears_source(today)
+        assert source[0] == "snapshot" and len(source[1]) == 3
+        for (live, stored), case in zip(both(), cases, strict=True):
+            assert stored == live, case

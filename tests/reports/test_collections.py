@@ -376,14 +376,54 @@ def test_the_daily_report_equals_the_shift_closes(manager_client, people, day_of
     result = report.run(parse_params(report, {"from": day.isoformat(), "cashier": str(people["ana"].pk)}))
     notes = {str(k): v for k, v in result.notes}
     ana_shift = shifts[people["ana"].pk]
+    # Ana took 88.80 + 100.00 in cash and paid 8.80 back out of the drawer: 180.00 expected.
+    assert ana_shift.totals["cash_expected"] == "180.00"
+    assert ana_shift.totals["methods"]["cash"]["refunded"] == "8.80"
+    assert notes["Cash expected in the drawer"] == "¥180.00"
     assert notes["Cash handed over"] == "¥180.00 (财务室)"
-    assert notes["Difference"] == "-¥8.80"
-    assert ana_shift.totals["cash_difference"] == "-8.80"  # counted 180.00 against 188.80 taken
+    assert notes["Difference"] == "¥0.00"
+    assert ana_shift.totals["cash_difference"] == "0.00"  # counted 180.00 against 180.00 expected
     assert notes["Shift closes"] == "Agrees with the shift closes."
     numbers = sorted(Payment.objects.filter(shift=ana_shift).values_list("receipt_no", flat=True))
     assert notes["Receipts"] == f"{numbers[0]} – {numbers[-1]} ({len(numbers)})"
     assert notes["Voided (fully refunded) receipts"] == voided.receipt_no
     assert [str(s) for s in result.signatures] == ["Received by", "Checked by", "Finance"]
+
+
+def test_a_cash_refund_paid_from_the_till_leaves_no_difference(manager_client, people):
+    """A cash refund comes out of the drawer: the shift close expects the cash taken less it,
+    and the daily report's expected cash, difference and agreement say the same to the fen."""
+    ana, res = people["ana"], people["res"]
+    day = dt.date(2026, 5, 8)
+    with time_machine.travel(local(day, 9), tick=False):
+        paid = services.take_counter_payment(res, "120.00", "cash", ana)
+        services.take_counter_payment(res, "35.50", "cash", ana)
+        services.take_counter_payment(res, "60.00", "card", ana)
+        services.request_refund(paid, "20.00", "overpaid", ana)
+    with time_machine.travel(local(day, 18), tick=False):
+        shift = Shift.objects.get(cashier=ana, status=ShiftStatus.OPEN)
+        shift = services.close_shift(shift, ana, cash_counted="135.50")
+    assert shift.totals["cash_expected"] == "135.50"  # 120.00 + 35.50 − 20.00
+    assert shift.totals["cash_difference"] == "0.00"
+    assert shift.totals["methods"]["card"].get("refunded", "0.00") == "0.00"
+    report = REPORTS["daily-collections"]
+    result = report.run(parse_params(report, {"from": day.isoformat(), "cashier": str(ana.pk)}))
+    notes = {str(k): v for k, v in result.notes}
+    cash = next(r for r in result.rows if r["method"] == "cash")
+    assert (cash["amount"], cash["refunds"], cash["net"]) == (
+        Decimal("155.50"),
+        Decimal("20.00"),
+        Decimal("135.50"),
+    )
+    assert notes["Cash expected in the drawer"] == "¥135.50"
+    assert notes["Difference"] == "¥0.00"
+    assert notes["Shift closes"] == "Agrees with the shift closes."
+    # A close frozen the old way (cash taken, no refund out of it) does not pass for agreeing.
+    shift.totals = {**shift.totals, "cash_expected": "155.50", "cash_difference": "-20.00"}
+    shift.save(update_fields=["totals"])
+    notes = {str(k): v for k, v in report.run(parse_params(report, {"from": day.isoformat()})).notes}
+    assert notes["Difference"] == "-¥20.00"
+    assert notes["Shift closes"].startswith("Differs from the shift closes")
 
 
 def test_the_daily_report_says_when_a_shift_is_still_open(manager_client, people):

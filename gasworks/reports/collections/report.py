@@ -300,7 +300,8 @@ class DailyCollectionsReport(CollectionsAccess, Report):
             total.add(f.count, f.amount, f.refunds, f.reversals)
             total.shifts |= f.shifts
             rows.append({"method": method, **figure_values(f, False)})
-        notes = self._notes(day, cashier, total)
+        cash = figures.get(str(Method.CASH), Figures())
+        notes = self._notes(day, cashier, total, cash.amount - cash.refunds)
         signatures: list[StrOrPromise] = [
             _("Received by"),
             _("Checked by"),
@@ -308,7 +309,9 @@ class DailyCollectionsReport(CollectionsAccess, Report):
         ]
         return Result(columns, rows, figure_values(total, False), None, notes, signatures=signatures)
 
-    def _notes(self, day: dt.date, cashier: int | None, total: Figures) -> list[tuple[StrOrPromise, str]]:
+    def _notes(
+        self, day: dt.date, cashier: int | None, total: Figures, cash_expected: Decimal
+    ) -> list[tuple[StrOrPromise, str]]:
         start, end = start_of_day(day), start_of_day(day + dt.timedelta(days=1))
         paid = Payment.objects.filter(paid_at__gte=start, paid_at__lt=end, shift__isnull=False)
         shifts = Shift.objects.filter(pk__in=total.shifts) | Shift.objects.filter(
@@ -330,17 +333,19 @@ class DailyCollectionsReport(CollectionsAccess, Report):
         ]
         covered = list(shifts.distinct().order_by("opened_at", "pk"))
         notes.append((_("Shifts"), ", ".join(shift_label(s.pk) for s in covered) or "—"))
-        notes += self._handover(covered, total)
+        notes += self._handover(covered, total, cash_expected)
         return notes
 
     @staticmethod
-    def _handover(shifts: list[Shift], total: Figures) -> list:
-        """Cash handed over and the difference, from the shift closes, and whether the day's
-        figures agree with what those closes froze."""
+    def _handover(shifts: list[Shift], total: Figures, cash_expected: Decimal) -> list:
+        """Cash expected in the drawer (cash taken less cash refunds paid from it), handed over
+        and the difference, from the shift closes, and whether the day's figures agree with
+        what those closes froze."""
         open_ = [s for s in shifts if s.status == ShiftStatus.OPEN]
         closed = [s for s in shifts if s.status == ShiftStatus.CLOSED]
         counted = sum((s.cash_counted or ZERO for s in closed), ZERO)
         difference = sum((Decimal(s.totals.get("cash_difference", "0")) for s in closed), ZERO)
+        frozen_cash = sum((_cash_expected(s.totals) for s in closed), ZERO)
         frozen = sum((Decimal(s.totals.get("total", "0")) for s in closed), ZERO)
         frozen_refunds = sum((Decimal(s.totals.get("refunded", "0")) for s in closed), ZERO)
         frozen_count = sum(
@@ -348,6 +353,7 @@ class DailyCollectionsReport(CollectionsAccess, Report):
         )
         handed = ", ".join(sorted({s.handed_to for s in closed if s.handed_to}))
         notes = [
+            (_("Cash expected in the drawer"), format_money(cash_expected)),
             (_("Cash handed over"), format_money(counted) + (f" ({handed})" if handed else "")),
             (_("Difference"), format_money(difference)),
         ]
@@ -355,7 +361,12 @@ class DailyCollectionsReport(CollectionsAccess, Report):
             check = gettext("Shift %(shifts)s is still open: close it to hand over.") % {
                 "shifts": ", ".join(f"#{s.pk}" for s in open_)
             }
-        elif (frozen, frozen_refunds, frozen_count) == (total.amount, total.refunds, total.count):
+        elif (frozen, frozen_refunds, frozen_count, frozen_cash) == (
+            total.amount,
+            total.refunds,
+            total.count,
+            cash_expected,
+        ):
             check = gettext("Agrees with the shift closes.")
         else:
             check = gettext(
@@ -364,6 +375,15 @@ class DailyCollectionsReport(CollectionsAccess, Report):
             ) % {"closes": format_money(frozen), "refunds": format_money(frozen_refunds)}
         notes.append((_("Shift closes"), check))
         return notes
+
+
+def _cash_expected(totals: dict) -> Decimal:
+    """The cash a shift close expected in the drawer (closes frozen before it was recorded:
+    their cash taken less their cash refunds)."""
+    if "cash_expected" in totals:
+        return Decimal(totals["cash_expected"])
+    cash = totals.get("methods", {}).get(str(Method.CASH), {})
+    return Decimal(cash.get("total", "0")) - Decimal(cash.get("refunded", "0"))
 
 
 def _station_code() -> str:
