@@ -52,17 +52,3 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
-
-
-def _install_on_import() -> None:
-    """With a broker, beat runs the daily arrears job; without one, cron runs
-    `manage.py apply_late_fees` (which refreshes the snapshot too)."""
-    from django.conf import settings
-
-    from gasworks.celery import app
-
-    if settings.REDIS_URL:
-        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
-
-
-_install_on_import()

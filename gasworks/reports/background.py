@@ -253,17 +253,3 @@ def export_task(export_id: int) -> str:
 @shared_task(name="gasworks.reports.delete_old_exports")
 def delete_old_exports_task() -> int:
     return delete_old_exports()
-
-
-def install_schedule(app) -> None:
-    if settings.REDIS_URL:
-        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
-
-
-def _install_on_import() -> None:
-    from gasworks.celery import app
-
-    install_schedule(app)
-
-
-_install_on_import()

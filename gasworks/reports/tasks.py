@@ -4,7 +4,6 @@ it, run `python manage.py refresh_reports` from cron (the run's refresh then run
 
 from celery import shared_task
 from celery.schedules import crontab
-from django.conf import settings
 
 from gasworks.reports import rollups
 
@@ -22,19 +21,3 @@ def refresh_rollups(names: list[str] | None = None, full: bool = False) -> dict[
     """Rebuild what changed since the last refresh (idempotent: a repeat rebuilds the same keys
     from the same rows)."""
     return rollups.refresh(names, full=full)
-
-
-def install_schedule(app) -> None:
-    """Add the reports' nightly refresh to Celery beat when a broker is configured."""
-    if settings.REDIS_URL:
-        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
-
-
-def _install_on_import() -> None:
-    from gasworks.celery import app
-
-    install_schedule(app)
-
-
-# Celery imports this module (autodiscover) in the worker and in beat, before beat reads its schedule.
-_install_on_import()

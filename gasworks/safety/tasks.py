@@ -3,7 +3,6 @@ without it, run `python manage.py plan_inspections` from cron."""
 
 from celery import shared_task
 from celery.schedules import crontab
-from django.conf import settings
 
 from gasworks.safety.services.hazards import warn_deadlines_near, warn_deadlines_passed
 from gasworks.safety.services.inspections import plan_due, remind_appointments
@@ -48,19 +47,3 @@ def deadlines_passed() -> int:
 @shared_task(name="gasworks.safety.tasks.appointments_tomorrow")
 def appointments_tomorrow() -> int:
     return remind_appointments()
-
-
-def install_schedule(app) -> None:
-    """Add the safety entries to Celery beat when a broker is configured."""
-    if settings.REDIS_URL:
-        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
-
-
-def _install_on_import() -> None:
-    from gasworks.celery import app
-
-    install_schedule(app)
-
-
-# Celery imports this module (autodiscover) in the worker and in beat, before beat reads its schedule.
-_install_on_import()

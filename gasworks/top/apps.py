@@ -10,9 +10,11 @@ class TopConfig(AppConfig):
 
     def ready(self) -> None:
         from gasworks import subscriptions
+        from gasworks.celery import install_schedule
         from gasworks.customers.management.commands.seed_demo import EXTRA_SEEDERS
         from gasworks.top import demo
 
         subscriptions.connect()
+        install_schedule()
         if demo.seed not in EXTRA_SEEDERS:
             EXTRA_SEEDERS.append(demo.seed)  # last: it bills the readings the others seeded

@@ -2,6 +2,7 @@ import datetime
 
 from django.core.management import call_command
 
+from gasworks.celery import install_schedule
 from gasworks.safety import tasks
 from gasworks.safety.models import InspectionTask, InspectorArea
 from tests.factories import make_customer
@@ -30,10 +31,10 @@ def test_it_runs_as_a_celery_task_and_schedules_only_with_redis(personas, settin
         conf = FakeConf()
 
     settings.REDIS_URL = ""
-    tasks.install_schedule(FakeApp)
+    install_schedule(FakeApp)
     assert FakeApp.conf.beat_schedule == {}
     settings.REDIS_URL = "redis://127.0.0.1:6379/0"
-    tasks.install_schedule(FakeApp)
+    install_schedule(FakeApp)
     assert (
         FakeApp.conf.beat_schedule["safety-plan-inspections"]["task"]
         == "gasworks.safety.tasks.plan_inspections"

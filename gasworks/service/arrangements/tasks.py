@@ -20,15 +20,3 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=5),
     }
 }
-
-
-def _install_on_import() -> None:
-    from django.conf import settings
-
-    from gasworks.celery import app
-
-    if settings.REDIS_URL:
-        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
-
-
-_install_on_import()

@@ -19,14 +19,3 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=30),
     }
 }
-
-
-def install() -> None:
-    """With a broker, beat runs the ladder each morning (its notices are not sent at night);
-    without one, cron runs `manage.py collections_run`."""
-    from django.conf import settings
-
-    from gasworks.celery import app
-
-    if settings.REDIS_URL:
-        app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}

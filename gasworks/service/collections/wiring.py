@@ -34,4 +34,3 @@ def connect() -> None:
     ):
         if not admin.site.is_registered(model):
             admin.site.register(model, list_display=columns)
-    tasks.install()
