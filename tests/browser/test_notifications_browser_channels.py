@@ -56,7 +56,7 @@ def test_the_channel_page_in_chinese_on_a_phone(configured):
         expect(_row(page, "阿里云短信")).to_contain_text("2 个模板")
         expect(_row(page, "腾讯云短信")).to_have_count(1)
         expect(_row(page, "微信公众号")).to_contain_text("0 个模板")
-        expect(page.locator("[data-testid=channels] thead")).to_contain_text("发送渠道")
+        expect(page.locator("[data-testid=channels] thead")).to_contain_text("渠道")
         expect(_row(page, "开发渠道（仅保存，不发送）")).to_have_count(2)
         screenshot(page, "notifications-channels-zh")
         page.set_viewport_size(PHONE)

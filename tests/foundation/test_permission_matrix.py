@@ -68,6 +68,8 @@ MATRIX = {
     ),
     # Each report's API and page are checked role by role in tests/reports/test_access.py.
     ("GET", "reports/{name}/"): ("get", "/reports/{none}/", None),
+    ("GET", "reports/exports/{pk}/"): ("get", "/reports/exports/{none}/", None),
+    ("GET", "reports/exports/{pk}/file/"): ("get", "/reports/exports/{none}/download/", None),
     ("GET", "meters/"): ("get", "/metering/meters/", None),
     ("POST", "meters/"): ("get", "/metering/meters/new/", None),
     ("GET", "meters/{pk}/"): ("get", "/metering/meters/{none}/", None),

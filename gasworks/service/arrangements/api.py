@@ -54,10 +54,10 @@ class CreateSerializer(serializers.Serializer):
 
 
 class InstalmentOut(serializers.Serializer):
-    due_on = serializers.DateField()
+    due_on = serializers.DateField(read_only=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     owed = serializers.DecimalField(max_digits=14, decimal_places=2)
-    met_on = serializers.DateField(allow_null=True)
+    met_on = serializers.DateField(allow_null=True, read_only=True)
 
 
 class ArrangementOut(serializers.Serializer):
@@ -69,8 +69,8 @@ class ArrangementOut(serializers.Serializer):
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
     down_payment = serializers.DecimalField(max_digits=14, decimal_places=2)
     paid = serializers.DecimalField(max_digits=14, decimal_places=2)
-    created_on = serializers.DateField()
-    ended_on = serializers.DateField(allow_null=True)
+    created_on = serializers.DateField(read_only=True)
+    ended_on = serializers.DateField(allow_null=True, read_only=True)
     end_reason = serializers.CharField()
     instalments = InstalmentOut(many=True)
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.fields import DecimalField
 from gasworks.lib.money import MONEY_FIELD
 from gasworks.lib.status import Transitions
 
@@ -52,11 +53,11 @@ class Arrangement(models.Model):
     )
     # The debt arranged: what was owed and due when it was made (overdue bills, late fees and
     # other charges; bills not yet due stay outside). Equal to the schedule's sum, to the fen.
-    total = models.DecimalField(_("total"), **MONEY_FIELD)
-    down_payment = models.DecimalField(_("down payment"), **MONEY_FIELD)
+    total = DecimalField(_("total"), **MONEY_FIELD)
+    down_payment = DecimalField(_("down payment"), **MONEY_FIELD)
     # Money paid to the account since the arrangement was made, counted toward it first (it is
     # the oldest debt), never beyond the total.
-    paid = models.DecimalField(_("paid toward it"), default=0, **MONEY_FIELD)
+    paid = DecimalField(_("paid toward it"), default=0, **MONEY_FIELD)
     created_on = models.DateField(_("made on"))
     created_at = models.DateTimeField(_("made at"))
     created_by = models.ForeignKey(
@@ -100,7 +101,7 @@ class Instalment(models.Model):
     arrangement = models.ForeignKey(Arrangement, on_delete=models.CASCADE, related_name="instalments")
     seq = models.PositiveSmallIntegerField(_("number"))
     due_on = models.DateField(_("due on"))
-    amount = models.DecimalField(_("amount"), **MONEY_FIELD)
+    amount = DecimalField(_("amount"), **MONEY_FIELD)
     met_on = models.DateField(_("met on"), null=True, blank=True)
 
     class Meta:

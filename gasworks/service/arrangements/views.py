@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from gasworks.accounts.access import is_customer
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
+from gasworks.lib.dates import PlausibleDate
 from gasworks.lib.money import MONEY_FIELD
 from gasworks.service.arrangements import schedule, services
 from gasworks.service.arrangements.models import Arrangement, ArrangementStatus
@@ -27,7 +28,9 @@ class ArrangementForm(forms.Form):
     )
     instalments = forms.IntegerField(label=gettext_lazy("Instalments"), min_value=1, max_value=120, initial=6)
     first_due_on = forms.DateField(
-        label=gettext_lazy("First instalment due on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("First instalment due on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[PlausibleDate()],
     )
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 

@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.fields import DecimalField
+
 __all__ = [
     "CollectionRun",
     "CollectionStep",
@@ -52,7 +54,7 @@ class CollectionStep(models.Model):
     step = models.CharField(_("step"), max_length=24, choices=StepKind.choices)
     created_on = models.DateField(_("taken on"))
     status = models.CharField(_("status"), max_length=16, choices=StepStatus.choices, default=StepStatus.OPEN)
-    amount = models.DecimalField(_("amount overdue"), max_digits=12, decimal_places=2)
+    amount = DecimalField(_("amount overdue"), max_digits=12, decimal_places=2)
     oldest_due = models.DateField(_("oldest due day"))
     live = models.BooleanField(_("current debt"), default=True)
     created_at = models.DateTimeField(_("created at"))

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from gasworks.lib.dates import PlausibleDate
 from gasworks.metering.models import MeterKind
 from gasworks.safety.models import Crew
 from gasworks.service.desk.models import RequestKind, RequestSource
@@ -34,7 +35,10 @@ class AssignForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Assign to"), queryset=get_user_model().objects.none())
     crew = forms.ModelChoiceField(label=_("Crew"), queryset=Crew.objects.filter(active=True), required=False)
     scheduled_at = forms.DateTimeField(
-        label=_("Visit at"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Visit at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        validators=[PlausibleDate()],
     )
 
     def __init__(self, *args, users=None, **kwargs):
@@ -47,11 +51,11 @@ class CompleteForm(forms.Form):
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
     old_meter = forms.CharField(label=_("Old meter serial number"), required=False, max_length=40)
     old_reading = forms.DecimalField(
-        label=_("Old meter final reading (m³)"), required=False, decimal_places=3
+        label=_("Old meter final reading (m³)"), required=False, max_digits=12, decimal_places=3
     )
     new_serial_no = forms.CharField(label=_("New meter serial number"), required=False, max_length=40)
     new_reading = forms.DecimalField(
-        label=_("New meter first reading (m³)"), required=False, decimal_places=3
+        label=_("New meter first reading (m³)"), required=False, max_digits=12, decimal_places=3
     )
     new_kind = forms.ChoiceField(
         label=_("New meter kind"),
