@@ -58,7 +58,7 @@ class Message(EventLabel, models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     # Our id for the claim that is sending it, given to the provider (Aliyun OutId, Tencent
     # SessionContext) so that a message caught mid-send can be looked up there.
-    out_id = models.CharField(max_length=32, blank=True)
+    out_id = models.CharField(max_length=32, blank=True, default="", db_default="")
     provider = models.CharField(_("provider"), max_length=16, blank=True)
     provider_ref = models.CharField(_("provider's reference"), max_length=80, blank=True)
     error = models.CharField(_("reason"), max_length=255, blank=True)
