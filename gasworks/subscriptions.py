@@ -43,7 +43,13 @@ from gasworks.service import links as service_links
 from gasworks.service.arrangements import answers as arrangements
 from gasworks.service.arrangements.events import ArrangementEnded, InstalmentDue
 from gasworks.service.collections import services as collections
-from gasworks.service.collections.events import DisconnectionOrdered, LadderHolds, ReconnectionDue, StepsTaken
+from gasworks.service.collections.events import (
+    DisconnectionCancelled,
+    DisconnectionOrdered,
+    LadderHolds,
+    ReconnectionDue,
+    StepsTaken,
+)
 from gasworks.service.desk.events import DisconnectionDone, RequestCompleted, RequestOpened
 from gasworks.service.moveout.events import AccountMovedOut
 
@@ -112,6 +118,7 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     # service: the ladder's orders become the desk's work orders, and the crew's cut moves the
     # ladder on, each in the transaction of the work that caused it.
     (DisconnectionOrdered, service_links.open_disconnection_order),
+    (DisconnectionCancelled, service_links.cancel_disconnection_order),
     (ReconnectionDue, service_links.open_reconnection_order),
     (DisconnectionDone, service_links.supply_cut),
     # payments -> service: a payment counts toward the account's payment arrangement, in the

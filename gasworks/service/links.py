@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from gasworks.customers.models import Customer
 from gasworks.service.collections import services as collections
-from gasworks.service.collections.events import DisconnectionOrdered, ReconnectionDue
+from gasworks.service.collections.events import DisconnectionCancelled, DisconnectionOrdered, ReconnectionDue
 from gasworks.service.collections.models import CollectionStep, StepKind, StepStatus
 from gasworks.service.desk import services as desk
 from gasworks.service.desk.events import DisconnectionDone
@@ -25,6 +25,20 @@ def open_disconnection_order(event: DisconnectionOrdered) -> None:
         source=RequestSource.SYSTEM,
         existing_ok=True,
     )
+
+
+def cancel_disconnection_order(event: DisconnectionCancelled) -> None:
+    """The debt was paid before the crew cut the supply: the open disconnection work order is
+    cancelled in the payment's transaction, so no crew goes out to a paid-up customer. (An
+    order the crew already started stays: the crew is told on its page and finishes or cancels
+    it by hand.)"""
+    for order in ServiceRequest.objects.filter(
+        customer_id=event.customer_id,
+        kind=RequestKind.DISCONNECTION,
+        source=RequestSource.SYSTEM,
+        status__in=[RequestStatus.OPEN, RequestStatus.ASSIGNED],
+    ):
+        desk.cancel(order, _("Collections: the debt was paid before the supply was cut."), by=None)
 
 
 def open_reconnection_order(event: ReconnectionDue) -> None:

@@ -42,6 +42,22 @@ def test_the_ladders_cut_and_reconnection_are_the_desks_work_orders(django_captu
         assert (again.source, again.status) == (RequestSource.SYSTEM, RequestStatus.OPEN)
 
 
+def test_a_debt_paid_before_the_crew_went_cancels_the_disconnection_order():
+    customer, cashier = make_customer(), make_user("cashier")
+    with time_machine.travel(NOW, tick=False):
+        overdue_bill(customer, "300.00")
+        climb(REMIND_ON, FINAL_ON, CUT_ON)
+        order = ServiceRequest.objects.get(customer=customer, kind="disconnection")
+        payments.take_counter_payment(customer, Decimal("100.00"), "cash", cashier)
+        order.refresh_from_db()
+        assert order.status == RequestStatus.OPEN  # a debt is left: the crew still goes
+        payments.take_counter_payment(customer, Decimal("200.00"), "cash", cashier)
+    order.refresh_from_db()
+    assert order.status == RequestStatus.CANCELLED and "paid" in order.outcome
+    assert CollectionStep.objects.get(customer=customer, step="disconnection_order").status == "cancelled"
+    assert not ServiceRequest.objects.filter(kind="reconnection").exists()  # never cut: nothing to reopen
+
+
 def test_a_move_out_completes_the_desk_request_it_came_from(django_capture_on_commit_callbacks, personas):
     customer, meter = billed_account()
     with time_machine.travel(MOVE_DAY, tick=False):

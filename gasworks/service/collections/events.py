@@ -27,6 +27,14 @@ class DisconnectionOrdered(Event):
 
 
 @dataclass(frozen=True)
+class DisconnectionCancelled(Event):
+    """A disconnection order was cancelled before the crew cut the supply (the debt was paid):
+    the service desk cancels its work order, so no crew goes out to cut a paid-up customer."""
+
+    customer_id: int
+
+
+@dataclass(frozen=True)
 class ReconnectionDue(Event):
     """A customer whose supply was cut has cleared the debt: supply is to be reconnected (the
     service desk opens the reconnection order)."""

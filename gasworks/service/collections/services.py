@@ -25,6 +25,7 @@ from gasworks.errors import DomainError, InvalidInput
 from gasworks.lib import events
 from gasworks.service.collections import store
 from gasworks.service.collections.events import (
+    DisconnectionCancelled,
     DisconnectionOrdered,
     LadderHolds,
     ReconnectionDue,
@@ -153,6 +154,10 @@ def settle_after_payment(customer_id: int, today: dt.date | None = None) -> list
     cut."""
     now = timezone.now()
     ended = store.end_if_cleared(customer_id, today or timezone.localdate(), now)
+    if any(
+        step == StepKind.DISCONNECTION_ORDER and status == StepStatus.CANCELLED for _pk, step, status in ended
+    ):
+        events.publish(DisconnectionCancelled(customer_id))
     if any(step == StepKind.DISCONNECTION_ORDER for _pk, step, _status in ended):
         cut = SupplyCut.objects.filter(customer_id=customer_id, reconnection_due_at__isnull=True).update(
             reconnection_due_at=now
