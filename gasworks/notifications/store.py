@@ -41,14 +41,16 @@ def _column(model, field: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(field).column)
 
 
-def _wanted_sql(rule: outbox.ChannelRule) -> str:
+def _profile_code(profile: outbox.Profile) -> int:
+    """A preference profile (sms, wechat, email, opted out) as the bits the chunk computes once
+    per customer (the CTE's `profile`), so each channel tests one integer, not four booleans."""
+    return sum(8 >> n for n, on in enumerate(profile) if on)
+
+
+def _wanted_sql(n: int, rule: outbox.ChannelRule) -> str:
     """The rule's preference profiles as a condition on the chunk's row (its preference, if any)."""
-    if rule.profiles:
-        rows = ", ".join("(" + ", ".join("true" if v else "false" for v in p) + ")" for p in rule.profiles)
-        chosen = f"(k.sms, k.wechat, k.email, k.opted) IN ({rows})"
-    else:
-        chosen = "false"
-    return f"(CASE WHEN k.pref_id IS NULL THEN {'true' if rule.without_preference else 'false'} ELSE {chosen} END)"
+    without = "true" if rule.without_preference else "false"
+    return f"(CASE WHEN k.pref_id IS NULL THEN {without} ELSE k.profile = ANY(%(profiles{n})s::int[]) END)"
 
 
 def _address(rule: outbox.ChannelRule) -> str:
@@ -63,12 +65,10 @@ def _select_sql(n: int, rule: outbox.ChannelRule) -> str:
         SELECT k.customer_id, %(event)s, %(channel{n})s,
             left(%(event)s || ':bill:' || k.bill_id || ':' || k.customer_id || ':' || %(channel{n})s, 120),
             CASE WHEN {address} <> '' THEN %(queued)s ELSE %(suppressed)s END,
-            %(safety)s, COALESCE(k.language, %(language)s),
-            jsonb_build_object('name', k.name, 'account_no', k.account_no, 'period', k.period,
-                'amount', k.total::text, 'due_on', COALESCE(k.due_on::text, ''), 'link', %(link)s::text),
+            %(safety)s, COALESCE(k.language, %(language)s), k.variables,
             {address}, '', '', 0, CASE WHEN {address} <> '' THEN %(due_at{n})s::timestamptz END,
             %(provider{n})s, '', CASE WHEN {address} <> '' THEN '' ELSE %(why{n})s END, %(at)s
-        FROM chunk k WHERE {_wanted_sql(rule)}"""  # noqa: S608 - names from the models, values bound
+        FROM chunk k WHERE {_wanted_sql(n, rule)}"""  # noqa: S608 - names from the models, values bound
 
 
 def _insert_sql(rules: list[outbox.ChannelRule]) -> str:
@@ -84,9 +84,13 @@ def _insert_sql(rules: list[outbox.ChannelRule]) -> str:
     selects = " UNION ALL ".join(_select_sql(n, rule) for n, rule in enumerate(rules))
     return f"""
         WITH chunk AS MATERIALIZED (
-            SELECT b.id AS bill_id, b.customer_id, b.period, b.total, b.due_on, c.name, c.account_no,
-                p.id AS pref_id, p.sms, p.wechat, p.email, COALESCE(p.opt_out @> %(opted)s::jsonb, false)
-                AS opted, p.language{addresses}
+            SELECT b.id AS bill_id, b.customer_id, p.id AS pref_id, p.language,
+                jsonb_build_object('name', c.name, 'account_no', c.account_no, 'period', b.period,
+                    'amount', b.total::text, 'due_on', COALESCE(b.due_on::text, ''), 'link', %(link)s::text)
+                    AS variables,
+                (CASE WHEN p.sms THEN 8 ELSE 0 END) + (CASE WHEN p.wechat THEN 4 ELSE 0 END)
+                    + (CASE WHEN p.email THEN 2 ELSE 0 END)
+                    + (CASE WHEN p.opt_out @> %(opted)s::jsonb THEN 1 ELSE 0 END) AS profile{addresses}
             FROM unnest(%(ids)s::bigint[]) AS i (id)
             JOIN {Bill._meta.db_table} b ON b.id = i.id AND b.id BETWEEN %(first)s AND %(last)s
             JOIN {Customer._meta.db_table} c ON c.id = b.customer_id AND c.id BETWEEN %(lo)s AND %(hi)s
@@ -97,7 +101,7 @@ def _insert_sql(rules: list[outbox.ChannelRule]) -> str:
             variables, address, subject, text, attempts, next_try_at, provider, provider_ref, error,
             created_at)
         {selects}
-        ON CONFLICT (key) DO NOTHING"""  # noqa: S608 - names from the models, values bound
+        ON CONFLICT (customer_id, key) DO NOTHING"""  # noqa: S608 - names from the models, values bound
 
 
 def write_bill_notices(bill_ids, link: str, at: datetime) -> int:
@@ -124,6 +128,7 @@ def write_bill_notices(bill_ids, link: str, at: datetime) -> int:
     }
     for n, rule in enumerate(rules):
         params.update({f"channel{n}": rule.channel, f"provider{n}": rule.provider, f"due_at{n}": rule.due_at})
+        params[f"profiles{n}"] = [_profile_code(p) for p in rule.profiles]
         params[f"why{n}"] = rule.address[2]
     with connection.cursor() as cursor:
         cursor.execute(

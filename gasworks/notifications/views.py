@@ -31,7 +31,7 @@ def outbox(request):
                 queryset = queryset.filter(**{name: data[name]})
         if data.get("account"):
             queryset = queryset.filter(customer__account_no=data["account"].strip())
-    page = Paginator(queryset.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(queryset.order_by("-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/outbox.html", {"form": form, "page": page, "kinds": texts.KINDS})
 
 
