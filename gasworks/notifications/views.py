@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from gasworks.accounts.access import is_customer
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
+from gasworks.lib.pagination import CappedPaginator
 from gasworks.notifications import channels, interruptions, preferences, sender, texts
 from gasworks.notifications.forms import InterruptionForm, OutboxFilter, PreferenceForm, TemplateForm
 from gasworks.notifications.models import Channel, Message, MessageStatus, SupplyInterruption, Template
@@ -31,7 +32,8 @@ def outbox(request):
                 queryset = queryset.filter(**{name: data[name]})
         if data.get("account"):
             queryset = queryset.filter(customer__account_no=data["account"].strip())
-    page = Paginator(queryset.order_by("-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    # A month of bill notices is millions of rows: count up to the cap, newest first by the key.
+    page = CappedPaginator(queryset.order_by("-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "notifications/outbox.html", {"form": form, "page": page, "kinds": texts.KINDS})
 
 
