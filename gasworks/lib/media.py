@@ -23,7 +23,9 @@ def serve(
         parameters = {}
         if attachment:
             parameters["ResponseContentDisposition"] = content_disposition_header(True, filename or name)
-        response: HttpResponseBase = HttpResponseRedirect(storage.url(name, parameters=parameters))
+        # Only ObjectStorage has `presigns`, and its url() takes the S3 parameters.
+        link = storage.url(name, parameters=parameters)  # type: ignore[call-arg]
+        response: HttpResponseBase = HttpResponseRedirect(link)
     else:
         try:
             handle = storage.open(name, "rb")
