@@ -115,6 +115,8 @@ class ExportFileView(APIView):
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="The export's file; where the files are in object storage, a 302 to a link "
+        "presigned for a few minutes (follow it without the Authorization header).",
         operation_id="reports_exports_file",
     )
     def get(self, request, pk: int):

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 import requests
+import time_machine
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from moto.server import ThreadedMotoServer
@@ -103,6 +104,29 @@ def test_a_photo_uploaded_through_the_api_lands_in_the_bucket_and_comes_back_pre
     assert client.get(answer.json()["url"]).status_code == 404
     client.logout()
     assert client.get(answer.json()["url"]).status_code == 403
+
+
+def test_a_self_reading_sent_through_the_portal_form_keeps_its_photo_in_the_bucket(client, bucket):
+    from gasworks.metering.models import ReadingPhoto
+    from tests.factories import make_user
+    from tests.metering.helpers import make_meter
+    from tests.portal.helpers import local_time
+
+    customer = make_customer()
+    now = local_time(2026, 3, 10, 19, 30)
+    meter = make_meter(customer, installed_on=now.date().replace(month=1, day=1))
+    client.force_login(make_user("customer", customer=customer))
+    with time_machine.travel(now, tick=False):
+        sent = client.post("/metering/portal/reading/", {"meter": meter.pk, "value": "120", "photo": jpeg()})
+        assert sent.status_code == 302, sent.content
+        photo = ReadingPhoto.objects.get()
+        answer = client.get(f"/metering/readings/{photo.reading_id}/photo/")  # the session's own time
+    assert keys(bucket) == [photo.image.name] and photo.image.name.startswith("readings/")
+    link = presigned(answer, f"{bucket.options['endpoint_url']}/")
+    assert (
+        requests.get(link, timeout=10).content
+        == bucket.get_object(Bucket=bucket.bucket, Key=photo.image.name)["Body"].read()
+    )
 
 
 def test_a_second_file_of_the_same_name_does_not_overwrite_the_first(bucket):
