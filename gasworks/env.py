@@ -42,6 +42,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def object_storage_origins(options: dict) -> list[str]:
+    """The origins presigned links of the object store point at, for the CSP's img-src: the
+    public (or else the API) endpoint, and the bucket's own host under it when the store is
+    addressed by virtual host (OSS, COS, AWS); AWS's hosts when no endpoint is named."""
+    from urllib.parse import urlsplit
+
+    endpoint = options.get("public_endpoint_url") or options.get("endpoint_url")
+    if not endpoint:
+        return ["https://*.amazonaws.com"]
+    parts = urlsplit(endpoint)
+    origins = [f"{parts.scheme}://{parts.netloc}"]
+    if options.get("addressing_style") != "path":
+        origins.append(f"{parts.scheme}://{options['bucket_name']}.{parts.netloc}")
+    return origins
+
+
 def read_or_create_secret(path) -> str:
     import secrets
     from pathlib import Path

@@ -6,7 +6,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from gasworks.env import env_bool, env_int, env_list, env_str, read_or_create_secret
+from gasworks.env import env_bool, env_int, env_list, env_str, object_storage_origins, read_or_create_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("GASWORKS_VAR_DIR", str(BASE_DIR / "var")))
@@ -169,8 +169,30 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
+# Photos and generated files (background exports): in an S3-compatible object store (MinIO,
+# Aliyun OSS, Tencent COS, AWS) when a bucket is named, which every web node and worker shares;
+# else under var/media/ on this machine. Either way no file has a public address: each is handed
+# out by a view that checks who asks (gasworks.lib.media), from the store as a link presigned for
+# OBJECT_STORAGE_URL_EXPIRY seconds. Credentials left empty fall to boto3's own chain (AWS_*
+# variables, an instance role).
+OBJECT_STORAGE_BUCKET = env_str("OBJECT_STORAGE_BUCKET")
+OBJECT_STORAGE = {
+    "bucket_name": OBJECT_STORAGE_BUCKET,
+    "endpoint_url": env_str("OBJECT_STORAGE_ENDPOINT_URL")
+    or None,  # e.g. https://oss-cn-beijing.aliyuncs.com
+    "region_name": env_str("OBJECT_STORAGE_REGION") or None,
+    "access_key": env_str("OBJECT_STORAGE_ACCESS_KEY_ID") or None,
+    "secret_key": env_str("OBJECT_STORAGE_SECRET_ACCESS_KEY") or None,
+    # Where browsers reach the store when not at the endpoint above (a custom domain in front of it).
+    "public_endpoint_url": env_str("OBJECT_STORAGE_PUBLIC_URL") or None,
+    "addressing_style": env_str("OBJECT_STORAGE_ADDRESSING_STYLE") or None,  # "path" (MinIO) or "virtual"
+    "location": env_str("OBJECT_STORAGE_PREFIX"),  # a folder of the bucket, when it is shared
+    "querystring_expire": env_int("OBJECT_STORAGE_URL_EXPIRY", 300),
+}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "gasworks.lib.storage.ObjectStorage", "OPTIONS": OBJECT_STORAGE}
+    if OBJECT_STORAGE_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -179,9 +201,6 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
-# Background report exports wait here for their owner (never served as static media: the
-# download view checks who asks).
-EXPORTS_DIR = Path(env_str("GASWORKS_EXPORTS_DIR", str(VAR_DIR / "exports")))
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -242,7 +261,10 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        # A photo's view redirects to the object store: its address must be allowed too.
+        "img-src": [SELF, "data:", *object_storage_origins(OBJECT_STORAGE)]
+        if OBJECT_STORAGE_BUCKET
+        else [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -16,6 +16,7 @@ urlpatterns = [
     path("readings/export/", views.reading_export, name="reading-export"),
     path("readings/import/", views.reading_import, name="reading-import"),
     path("readings/import/<int:pk>/", views.reading_import_preview, name="reading-import-preview"),
+    path("readings/<int:pk>/photo/", views.reading_photo, name="reading-photo"),
     path("review/", views.review_queue, name="review-queue"),
     path("review/<int:pk>/<str:decision>/", views.review_decide, name="review-decide"),
     path("routes/", views.route_list, name="route-list"),

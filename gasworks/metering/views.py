@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from gasworks.accounts.access import is_customer
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib import media
 from gasworks.lib.dates import start_of_day
 from gasworks.lib.pagination import CappedPaginator
 from gasworks.metering import bulk, forms, ingest, routes, self_reading, services
@@ -33,11 +34,12 @@ from gasworks.metering.models import (
     MeterKind,
     Reading,
     ReadingImport,
+    ReadingPhoto,
     ReadingRoute,
     ReadingStatus,
     TamperAlert,
 )
-from gasworks.web.views import apply_error, staff_required
+from gasworks.web.views import apply_error, file_reader, staff_required
 
 PAGE_SIZE = 25
 
@@ -584,6 +586,21 @@ def alert_close(request, pk):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("metering:alert-list")
+
+
+@file_reader
+def reading_photo(request, pk):
+    """The photo sent with a self-reading: to staff who see readings or review them, and to the
+    customer who sent it. Another customer's is a 404."""
+    user = request.user
+    if is_customer(user):
+        readings = Reading.objects.filter(customer_id=user.customer_id)
+    elif user.has_perm("metering.view_reading") or user.has_perm("metering.review_reading"):
+        readings = Reading.objects.all()
+    else:
+        raise PermissionDenied
+    found = get_object_or_404(ReadingPhoto, reading__in=readings.filter(pk=pk))
+    return media.serve(found.image.name)
 
 
 # ---------------------------------------------------------------- the customer's portal

@@ -7,7 +7,7 @@ exports (reports/background.py) and answered 202 with where to poll
 (`/api/v1/reports/exports/{id}/`) and, once done, fetch it (`.../file/`). A csv streams."""
 
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from gasworks.accounts.access import is_customer
 from gasworks.errors import DomainError
+from gasworks.lib import media
 from gasworks.lib.replicas import reads_from_replica
 from gasworks.reports import background, export
 from gasworks.reports.framework import REPORTS, parse_params
@@ -114,19 +115,21 @@ class ExportFileView(APIView):
 
     @extend_schema(
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        description="The export's file; where the files are in object storage, a 302 to a link "
+        "presigned for a few minutes (follow it without the Authorization header).",
         operation_id="reports_exports_file",
     )
     def get(self, request, pk: int):
         job = _own_export(request, pk)
-        path = background.path_of(job)
-        if path is None:
+        name = background.stored_name(job)
+        if name is None:
             if job.status == ExportStatus.FAILED:
                 raise DomainError("export_failed", _("The export failed; start it again."))
             if job.status == ExportStatus.DONE:  # its file was deleted (kept export_keep_days)
                 raise NotFound()
             raise DomainError("export_not_ready", _("The export is not finished yet: poll its status."))
-        name = path.name.split("-", 1)[1]
-        return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # closed by the response
+        # The bytes, or with object storage a redirect to a presigned link of the file.
+        return media.serve(name, filename=background.download_name(job), attachment=True)
 
 
 def report_response(report, params, result, fmt: str):

@@ -6,15 +6,17 @@ An export of more rows than the `export_background_rows` parameter (a report say
 Celery worker when REDIS_URL is set, else to a thread of this process. `run_export` streams the
 report's rows into the file (XlsxWriter in constant-memory mode, or CSV line by line), noting the
 rows written every 10,000 for the progress bar. It may run twice for one export (a Celery worker
-killed mid-file redelivers the task: `acks_late`): it writes to a temporary name and renames at the
-end, so the second run simply writes the file again. Files older than `export_keep_days` are
-deleted daily (beat, with REDIS_URL) and whenever an export starts (without it).
+killed mid-file redelivers the task: `acks_late`): it writes to a local temporary file and stores
+it in Django's default storage (the object store when one is configured, so a web node on another
+machine than the worker serves it) under its final name at the end, so the second run simply stores
+the file again. Files older than `export_keep_days` are deleted daily (beat, with REDIS_URL) and
+whenever an export starts (without it).
 """
 
 from __future__ import annotations
 
 import logging
-import os
+import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -24,6 +26,8 @@ from pathlib import Path
 from celery import shared_task
 from celery.schedules import crontab
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -65,10 +69,8 @@ BEAT_SCHEDULE = {
 }
 
 
-def exports_dir() -> Path:
-    path = Path(settings.EXPORTS_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+# The folder of the default storage the files wait in; an export's `file` is its name there.
+FOLDER = "exports"
 
 
 def needs_background(report: Report, params: Params) -> bool:
@@ -174,8 +176,8 @@ def run_export(export_id: int, on_progress=None) -> Export | None:
         # A task of its own: nothing written yet, so the report is read from a replica if any.
         with translation.override(export.language), replicas.fresh_request(), replicas.reporting():
             params = report.scope(export.user, parse_params(report, export.params))
-            name = f"{export.pk}-{file_name(report, params, export.format)}"
-            written = _write(report, params, export, exports_dir() / name, on_progress)
+            name = f"{FOLDER}/{export.pk}-{file_name(report, params, export.format)}"
+            written, name = _write(report, params, export, name, on_progress)
     except Exception as exc:  # recorded for the user (a bad stored filter too); the worker goes on
         log.exception("export %s failed", export_id)
         _update(
@@ -196,7 +198,18 @@ def run_export(export_id: int, on_progress=None) -> Export | None:
     return Export.objects.get(pk=export_id)
 
 
-def _write(report: Report, params: Params, export: Export, path: Path, on_progress=None) -> int:
+def _write(report: Report, params: Params, export: Export, name: str, on_progress=None) -> tuple[int, str]:
+    """Write the file and store it as `name`; returns the rows written and the name it got."""
+    with tempfile.TemporaryDirectory(prefix="gasworks-export-") as folder:
+        partial = Path(folder) / "export.part"
+        count = _write_file(report, params, export, partial, on_progress)
+        # A rerun (a redelivered task) replaces what an earlier run stored, under the same name.
+        default_storage.delete(name)
+        with open(partial, "rb") as handle:
+            return count, default_storage.save(name, File(handle))
+
+
+def _write_file(report: Report, params: Params, export: Export, partial: Path, on_progress=None) -> int:
     def progress(done: int) -> None:
         _update(export.pk, rows_done=done)
         if on_progress:
@@ -204,7 +217,6 @@ def _write(report: Report, params: Params, export: Export, path: Path, on_progre
 
     result = report.run(params)  # the columns and totals (a list report's run is one page)
     rows = report.rows(params) if report.count(params) is not None else result.rows
-    partial = path.with_name(path.name + ".part")
     if export.format == "xlsx":
         count = files.write_xlsx(report, params, result.columns, rows, result.total, str(partial), progress)
     else:
@@ -221,15 +233,20 @@ def _write(report: Report, params: Params, export: Export, path: Path, on_progre
         with open(partial, "w", encoding="utf-8", newline="") as handle:
             for line in files.csv_lines(result.columns, counted(), result.total):
                 handle.write(line)
-    os.replace(partial, path)
     return count
 
 
-def path_of(export: Export) -> Path | None:
+def stored_name(export: Export) -> str | None:
+    """The name of the export's file in the default storage; None before it is done or once
+    it was deleted."""
     if export.status != ExportStatus.DONE or not export.file:
         return None
-    path = Path(settings.EXPORTS_DIR) / export.file
-    return path if path.is_file() else None
+    return export.file if default_storage.exists(export.file) else None
+
+
+def download_name(export: Export) -> str:
+    """What the downloaded file is called: the stored name without its folder and export id."""
+    return export.file.rsplit("/", 1)[-1].split("-", 1)[-1]
 
 
 def delete_old_exports(now=None) -> int:
@@ -239,7 +256,7 @@ def delete_old_exports(now=None) -> int:
     old = list(Export.objects.filter(created_at__lt=cutoff).values_list("pk", "file"))
     for _pk, name in old:
         if name:
-            (Path(settings.EXPORTS_DIR) / name).unlink(missing_ok=True)
+            default_storage.delete(name)
     Export.objects.filter(pk__in=[pk for pk, _name in old]).delete()
     return len(old)
 

@@ -45,7 +45,7 @@ class ExportStatus(models.TextChoices):
 
 class Export(models.Model):
     """A report's export written in the background (more rows than the user should wait for):
-    the file waits under settings.EXPORTS_DIR for its owner, who alone may download it, until
+    the file waits in the default storage (exports/) for its owner, who alone may download it, until
     `export_keep_days` have passed."""
 
     user = models.ForeignKey(
@@ -63,7 +63,7 @@ class Export(models.Model):
     )
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_done = models.PositiveIntegerField(_("rows written"), default=0)
-    file = models.CharField(max_length=255, blank=True)  # the file's name under EXPORTS_DIR
+    file = models.CharField(max_length=255, blank=True)  # the file's name in the default storage
     created_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(blank=True)

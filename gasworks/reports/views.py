@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gasworks.accounts.access import is_customer
+from gasworks.lib import media
 from gasworks.lib.replicas import reads_from_replica
 from gasworks.reports import background
 from gasworks.reports.api import report_response
@@ -222,11 +223,10 @@ def export_progress(request, pk: int):
 @staff_required
 def export_download(request, pk: int):
     export = _own_export(request, pk)
-    path = background.path_of(export)
-    if path is None:
+    name = background.stored_name(export)
+    if name is None:
         raise Http404
-    name = path.name.split("-", 1)[1]
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=name)  # closed by the response
+    return media.serve(name, filename=background.download_name(export), attachment=True)
 
 
 @staff_required

@@ -1,6 +1,7 @@
 """API shapes of the safety app: inspections and their checklist results, hazards, emergencies."""
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -27,7 +28,8 @@ class PhotoSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "url", "width", "height", "caption", "uploaded_at"]
 
     def get_url(self, photo) -> str:
-        return photo.image.url
+        # The view that checks who asks (a session or the same Token), never the file's own address.
+        return reverse("safety:photo", args=[photo.pk])
 
 
 class InspectionSerializer(serializers.ModelSerializer):

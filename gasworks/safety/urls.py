@@ -15,6 +15,7 @@ urlpatterns = [
     path("hazards/overdue/", views.hazard_overdue, name="hazard-overdue"),
     path("hazards/new/", views.hazard_create, name="hazard-create"),
     path("hazards/<int:pk>/", views.hazard_detail, name="hazard-detail"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
     path("hazards/<int:pk>/notice.pdf", views.hazard_notice, name="hazard-notice"),
     path("hazards/<int:pk>/<str:verb>/", views.hazard_action, name="hazard-action"),
     path("emergencies/", views.emergency_board, name="emergency-board"),

@@ -19,6 +19,7 @@ from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.customers import services as customer_services
 from gasworks.customers.models import Customer, Premises
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib import media
 from gasworks.lib.dates import start_of_day
 from gasworks.lib.pagination import CappedPaginator
 from gasworks.safety import forms, interlock, pdf
@@ -36,12 +37,13 @@ from gasworks.safety.models import (
     InspectionTask,
     InspectorArea,
     ItemResultValue,
+    Photo,
     PhotoKind,
     TaskStatus,
 )
 from gasworks.safety.services import checklists, emergencies, hazards, inspections, photos, slots
 from gasworks.system import parameters
-from gasworks.web.views import PAGE_SIZE, apply_error, staff_required
+from gasworks.web.views import PAGE_SIZE, apply_error, file_reader, staff_required
 
 
 def _customer_by_account(form) -> Customer | None:
@@ -390,6 +392,23 @@ def _visible_hazard(request, pk) -> Hazard:
     if not is_customer(request.user) and not request.user.has_perm("safety.view_hazard"):
         raise PermissionDenied
     return get_object_or_404(queryset, pk=pk)
+
+
+@file_reader
+def photo(request, pk):
+    """A photo, to whoever may see the page it is shown on: an inspection's (staff with the
+    permission) or a hazard's (those staff, and the customer concerned). Someone else's is a 404."""
+    found = get_object_or_404(Photo, pk=pk)
+    user = request.user
+    sees_tasks = not is_customer(user) and user.has_perm("safety.view_inspectiontask")
+    if not is_customer(user) and not sees_tasks and not user.has_perm("safety.view_hazard"):
+        raise PermissionDenied
+    hazards_seen = scope_to_customer(user, Hazard.objects.all(), "customer", "safety.view_hazard")
+    if not (found.task_id and sees_tasks) and not (
+        found.hazard_id and hazards_seen.filter(pk=found.hazard_id).exists()
+    ):
+        raise Http404
+    return media.serve(found.image.name)
 
 
 @login_required

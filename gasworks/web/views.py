@@ -1,6 +1,8 @@
 """Pages of the foundation: dashboard, portal landing, customers, users, parameters, audit log,
 registration and profile. Each view checks its permission, calls one service and renders."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
@@ -47,6 +49,30 @@ def staff_required(view):
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def file_reader(view):
+    """A view that hands out a stored file (a photo): for a signed-in page (an <img> in it) and
+    for an API client, which sends its `Authorization: Token` and gets the same file its JSON
+    linked to. Anyone else gets 403, before anything is looked up (so nothing is revealed)."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            from rest_framework.exceptions import AuthenticationFailed
+
+            from gasworks.api.auth import TokenAuthentication
+
+            try:
+                found = TokenAuthentication().authenticate(request)
+            except AuthenticationFailed:
+                found = None
+            if found is None:
+                raise PermissionDenied
+            request.user = found[0]
+        return view(request, *args, **kwargs)
+
     return wrapped
 
 

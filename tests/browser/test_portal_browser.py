@@ -102,6 +102,11 @@ def test_a_customer_sends_a_reading_and_books_then_moves_a_visit_on_a_phone(hous
         page.click("[data-testid=self-reading-form] button[type=submit]")
         expect(page.locator(".alert-success")).to_contain_text("is recorded")
         expect(page.locator("[data-testid=my-readings] img")).to_have_count(1)
+        # The photo is drawn: the access view let its sender through (no public /media/ address).
+        page.wait_for_function(
+            "() => { const i = document.querySelector('[data-testid=my-readings] img');"
+            " return i && i.complete && i.naturalWidth > 0 && i.src.includes('/metering/readings/') }"
+        )
         _no_overflow(page)
         screenshot(page, "portal-en-phone-reading-sent")
         page.goto("/safety/portal/inspections/")

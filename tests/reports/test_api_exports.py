@@ -21,8 +21,9 @@ URL = "/api/v1/reports/customers/"
 
 @pytest.fixture(autouse=True)
 def exports_dir(settings, tmp_path):
-    settings.EXPORTS_DIR = tmp_path / "exports"
-    return settings.EXPORTS_DIR
+    """The files go to the default storage (here the file system under a fresh MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT / background.FOLDER
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,8 +26,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def exports_dir(settings, tmp_path):
-    settings.EXPORTS_DIR = tmp_path / "exports"
-    return settings.EXPORTS_DIR
+    """The files go to the default storage (here the file system under a fresh MEDIA_ROOT)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT / background.FOLDER
+
+
+def stored(export: Export) -> Path:
+    return Path(default_storage.path(background.stored_name(export)))
 
 
 @pytest.fixture
@@ -101,7 +107,7 @@ def test_the_export_keeps_the_filters_and_the_language(
     export.refresh_from_db()
     residential = Customer.objects.filter(category="residential").count()
     assert export.params == {"category": "residential"} and export.rows_done == residential
-    path = Path(background.path_of(export))
+    path = stored(export)
     rows = list(openpyxl.load_workbook(path).active.iter_rows(values_only=True))
     assert rows[0][0] == "客户清单" and any(r[0] == "用户类别: 居民" for r in rows)
     assert sum(1 for r in rows if r[2] == "居民") == residential
@@ -111,7 +117,7 @@ def test_a_csv_export_in_the_background(client, personas, many, inline, django_c
     export, _response = _start(
         client, personas["manager"], fmt="csv", capture=django_capture_on_commit_callbacks
     )
-    text = Path(background.path_of(Export.objects.get(pk=export.pk))).read_text("utf-8-sig")
+    text = stored(Export.objects.get(pk=export.pk)).read_text("utf-8-sig")
     lines = text.splitlines()
     assert lines[0].startswith("account_no,name,category,status")
     assert len(lines) == 1 + Customer.objects.count()
@@ -199,8 +205,8 @@ def test_a_failed_export_says_so_and_a_rerun_writes_the_file(client, personas, l
     background.run_export(export.pk)  # done already: nothing happens
     export.refresh_from_db()
     assert export.status == ExportStatus.DONE
-    assert len(Path(background.path_of(export)).read_text("utf-8").splitlines()) == 1 + 25_000
-    assert not list(Path(background.path_of(export)).parent.glob("*.part"))
+    assert len(stored(export).read_text("utf-8").splitlines()) == 1 + 25_000
+    assert [p.name for p in stored(export).parent.iterdir()] == [stored(export).name]  # nothing left over
 
 
 def test_old_exports_are_deleted_with_their_files(personas, exports_dir):
@@ -210,7 +216,7 @@ def test_old_exports_are_deleted_with_their_files(personas, exports_dir):
         report="customers",
         format="xlsx",
         status=ExportStatus.DONE,
-        file="1-old.xlsx",
+        file="exports/1-old.xlsx",
     )
     Export.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
     fresh = Export.objects.create(
@@ -218,7 +224,7 @@ def test_old_exports_are_deleted_with_their_files(personas, exports_dir):
         report="customers",
         format="xlsx",
         status=ExportStatus.DONE,
-        file="2-new.xlsx",
+        file="exports/2-new.xlsx",
     )
     (exports_dir / "1-old.xlsx").write_bytes(b"x")
     (exports_dir / "2-new.xlsx").write_bytes(b"x")

@@ -98,7 +98,11 @@ def test_it_refuses_a_non_image_photo_with_400(personas, as_):
     )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "not_an_image"
     good = client.post(f"/api/v1/inspections/{task.pk}/photos/", {"photo": jpeg()})
-    assert good.status_code == 201 and good.json()["url"].endswith(".jpg")
+    photo = good.json()
+    # Its link is the view that checks who asks, not a public /media/ address.
+    assert good.status_code == 201 and photo["url"] == f"/safety/photos/{photo['id']}/"
+    fetched = client.get(photo["url"])
+    assert fetched.status_code == 200 and b"".join(fetched.streaming_content).startswith(b"\xff\xd8")
 
 
 def test_it_takes_a_hazard_through_rectify_and_close(personas, as_):

@@ -8,6 +8,7 @@ urlpatterns = [
     path("requests/", views.desk_list, name="desk-list"),
     path("requests/new/", views.desk_new, name="desk-new"),
     path("requests/<int:pk>/", views.desk_detail, name="desk-detail"),
+    path("requests/<int:pk>/photos/<int:photo_pk>/", views.desk_photo, name="desk-photo"),
     path("requests/<int:pk>/<str:verb>/", views.desk_action, name="desk-action"),
     path("my-requests/", views.portal_requests, name="portal-requests"),
 ]

@@ -17,6 +17,7 @@ from gasworks.accounts.access import is_customer
 from gasworks.accounts.roles import Role
 from gasworks.customers.models import Customer
 from gasworks.errors import DomainError
+from gasworks.lib import media
 from gasworks.lib.pagination import CappedPaginator
 from gasworks.service.desk import completion, forms, kinds, services
 from gasworks.service.desk.models import (
@@ -26,7 +27,7 @@ from gasworks.service.desk.models import (
     RequestStatus,
     ServiceRequest,
 )
-from gasworks.web.views import apply_error, staff_required
+from gasworks.web.views import apply_error, file_reader, staff_required
 
 PAGE_SIZE = 25
 VIEW = "service.view_servicerequest"
@@ -152,6 +153,15 @@ def desk_detail(request, pk):
         old_meter_needed=req.kind == RequestKind.METER_CHANGE,
     )
     return render(request, "service/desk/detail.html", context)
+
+
+@file_reader
+def desk_photo(request, pk, photo_pk):
+    """A photo of a request, to whoever may open the request's page (the same rules)."""
+    if not is_customer(request.user) and not request.user.has_perm(VIEW):
+        raise PermissionDenied
+    found = get_object_or_404(_visible(request, pk).photos, pk=photo_pk)
+    return media.serve(found.image.name)
 
 
 def _work_from(data) -> completion.Work:
