@@ -208,6 +208,22 @@ def test_a_cut_customer_who_pays_is_due_for_reconnection(django_capture_on_commi
     assert SupplyCut.objects.get(customer=customer).reconnection_due_at is not None
 
 
+def test_the_crew_cutting_a_customer_does_that_customers_open_order_only():
+    customer, other = make_customer(), make_customer()
+    overdue_bill(customer, "300.00")
+    overdue_bill(other, "300.00")
+    climb(REMIND_ON, FINAL_ON, CUT_ON)
+    done = services.disconnection_done_for(customer.pk)
+    assert done is not None and done.customer_id == customer.pk and done.step == "disconnection_order"
+    assert steps(customer)[-1] == ("disconnection_order", "done", True)
+    assert steps(other)[-1] == ("disconnection_order", "open", True)
+    assert list(SupplyCut.objects.values_list("customer_id", flat=True)) == [customer.pk]
+    # Reported again, or for a customer with no open order (a cut asked at the desk): nothing.
+    assert services.disconnection_done_for(customer.pk) is None
+    assert services.disconnection_done_for(make_customer().pk) is None
+    assert SupplyCut.objects.count() == 1
+
+
 def test_a_cancelled_order_cannot_be_done():
     customer, cashier = make_customer(), make_user("cashier")
     overdue_bill(customer, "300.00")

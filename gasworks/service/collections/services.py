@@ -188,6 +188,21 @@ def disconnection_done(step_id: int) -> CollectionStep:
     return step
 
 
+def disconnection_done_for(customer_id: int) -> CollectionStep | None:
+    """The crew cut a customer's supply: the customer's open disconnection order (the newest) is
+    done, as disconnection_done. None when there is none: a disconnection opened at the desk for
+    another reason has no step and changes nothing in the ladder."""
+    step_id = (
+        CollectionStep.objects.filter(
+            customer_id=customer_id, step=StepKind.DISCONNECTION_ORDER, status=StepStatus.OPEN
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if step_id is None else disconnection_done(step_id)
+
+
 def steps_of(customer) -> list[CollectionStep]:
     """The customer's steps, newest first."""
     return list(CollectionStep.objects.filter(customer=customer).order_by("-created_on", "-pk"))
