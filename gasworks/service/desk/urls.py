@@ -10,4 +10,5 @@ urlpatterns = [
     path("requests/<int:pk>/", views.desk_detail, name="desk-detail"),
     path("requests/<int:pk>/<str:verb>/", views.desk_action, name="desk-action"),
     path("my-requests/", views.portal_requests, name="portal-requests"),
+    path("my-requests/<int:pk>/withdraw/", views.portal_withdraw, name="portal-withdraw"),
 ]
