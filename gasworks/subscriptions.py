@@ -21,6 +21,7 @@ from gasworks.billing.events import (
     CollectionStepsOf,
     LateFeeHolds,
     LowBalance,
+    MoneyIn,
     ValveCommandQueued,
 )
 from gasworks.customers.events import BalanceOf, LedgerEntriesOf
@@ -87,11 +88,12 @@ LISTENERS: list[tuple[type[Event], Callable[[Any], object]]] = [
 # --- writers (inside the publisher's transaction) ----------------------------------------------
 
 
-def settle_ladder(event: PaymentReceived) -> None:
-    """payments -> collections: a payment that clears what is overdue ends the customer's ladder
-    (open steps cancelled, reconnection due where supply was cut) in the payment's transaction,
-    under its account lock, so a run taking a step at the same time is never left open."""
-    collections.settle_after_payment(event.customer_id)
+def settle_ladder(event: MoneyIn) -> None:
+    """billing -> collections: money that clears what is overdue (a payment, a credit adjustment,
+    a reversed charge: any positive ledger entry) ends the customer's ladder (open steps
+    cancelled, reconnection due where supply was cut) in the posting's transaction, under its
+    account lock, so a run taking a step at the same time is never left open."""
+    collections.settle_credited(event.customer_ids)
 
 
 # domain events -> the notification outbox: the messages commit or roll back with the work that
@@ -114,7 +116,7 @@ WRITERS: list[tuple[type[Event], Callable[[Any], object]]] = [
     (RequestOpened, notify.service_request_opened),
     (RequestCompleted, notify.service_request_done),
     (StepsTaken, notify.collection_steps),
-    (PaymentReceived, settle_ladder),
+    (MoneyIn, settle_ladder),
     # service: the ladder's orders become the desk's work orders, and the crew's cut moves the
     # ladder on, each in the transaction of the work that caused it.
     (DisconnectionOrdered, service_links.open_disconnection_order),

@@ -56,3 +56,26 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# Elements reaching past the window's right edge (named in a failure message).
+WIDER = """Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .map(e => e.tagName + '.' + e.className).slice(0, 5)"""
+
+# The top bar's visible parts whose top lies below the first part's bottom: a second line.
+TOPBAR_WRAPS = """(() => {
+  const parts = Array.from(document.querySelectorAll('.gw-topbar .container-fluid > *'))
+    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+  const first = parts[0];
+  return parts.filter(r => r.top >= first.bottom - 1).length;
+})()"""
+
+
+def assert_fits(page) -> None:
+    """No sideways scrolling, and the top bar (menu button, brand, user menu, language picker) on
+    one line: on a phone (390 px) in either language."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the window: {page.evaluate(WIDER)}"
+    wrapped = page.evaluate(TOPBAR_WRAPS)
+    assert wrapped == 0, f"{page.url}: the top bar wraps ({wrapped} parts on a second line)"

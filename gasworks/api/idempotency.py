@@ -11,12 +11,25 @@ from collections.abc import Callable
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.response import Response
 
 from gasworks.errors import DomainError, InvalidInput
 from gasworks.system.models import IdempotentRequest
 
 MAX_KEY = 128
 HEADER = "Idempotency-Key"
+
+# The schema's word for an endpoint where the key may be left out (a retry-prone caller sends one,
+# a form need not): service requests, emergencies, arrangements.
+OPTIONAL_KEY = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Optional. A retry with the same key and body gets the first answer and "
+    "writes nothing; the same key with another body is a 409.",
+)
 
 
 def request_hash(body) -> str:
@@ -73,11 +86,19 @@ def run_once(
     return response, status, False
 
 
-def idempotent_response(body: dict, status: int, replayed: bool):
+def idempotent_response(body: dict, status: int, replayed: bool) -> Response:
     """The API answer; a replay says so in a header (the body is the first answer's)."""
-    from rest_framework.response import Response
-
     response = Response(body, status=status)
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response
+
+
+def run_maybe_once(scope: str, request, action: Callable[[], tuple[dict, int]]) -> Response:
+    """The answer to a write whose Idempotency-Key is optional (OPTIONAL_KEY): without the header
+    action() simply runs and nothing is stored; with it, run_once per (user, scope, key)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        body, status = action()
+        return Response(body, status=status)
+    return idempotent_response(*run_once(scope, request.user, key, request.data, action))

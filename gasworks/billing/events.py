@@ -9,6 +9,15 @@ from gasworks.lib.events import Event, Question
 
 
 @dataclass(frozen=True)
+class MoneyIn(Event):
+    """Money reached these customers' accounts: a positive ledger entry of any kind (a payment,
+    a credit adjustment, the reversal of a charge or of a refund), by any of the ledger's paths.
+    Published inside the posting's transaction, under the accounts' locks."""
+
+    customer_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class BillsIssued(Event):
     """A billing run's chunk (or one approved bill) committed these bills. One event per chunk,
     not per bill: the run issues bills set-based, and a subscriber (the bill notice outbox) should

@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gasworks.billing import store
+from gasworks.billing.events import MoneyIn
 from gasworks.billing.models import Account, EntryKind, LedgerEntry
 from gasworks.errors import DomainError, InvalidInput
+from gasworks.lib.events import publish
 from gasworks.lib.money import MONEY_PLACES, round_money
 
 _KINDS = frozenset(EntryKind.values)
@@ -143,8 +145,8 @@ def post(
             created_by=by,
         )
         store.ledger_write_balances({account.pk: new_balance})
-        if amount > 0 and account.prepaid:
-            _after_money_in({customer.pk})
+        if amount > 0:
+            _after_money_in({customer.pk}, {customer.pk} if account.prepaid else set())
     return entry
 
 
@@ -232,7 +234,7 @@ def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
             else {}
         )
         balances = {cid: account.balance for cid, account in accounts.items()}
-        result, new, changed, funded = [], [], set(), set()
+        result, new, changed, credited, funded = [], [], set(), set(), set()
         for row, amount in zip(rows, amounts, strict=True):
             key = row.idempotency_key
             if key and key in done:
@@ -255,11 +257,13 @@ def post_many(rows: list[Posting], fresh: bool = False) -> list[LedgerEntry]:
             result.append(entry)
             new.append(entry)
             changed.add(cid)
-            if amount > 0 and accounts[cid].prepaid:
-                funded.add(cid)
+            if amount > 0:
+                credited.add(cid)
+                if accounts[cid].prepaid:
+                    funded.add(cid)
         LedgerEntry.objects.bulk_create(new)
         store.ledger_write_balances({accounts[cid].pk: balances[cid] for cid in changed})
-        _after_money_in(funded)
+        _after_money_in(credited, funded)
     return result
 
 
@@ -291,8 +295,8 @@ def _post_fresh(customer_id: int, rows: list[Posting], amounts: list[Decimal], n
             )
         )
     LedgerEntry.objects.bulk_create(entries)
-    if account.prepaid and any(amount > 0 for amount in amounts):
-        _after_money_in({customer_id})
+    if any(amount > 0 for amount in amounts):
+        _after_money_in({customer_id}, {customer_id} if account.prepaid else set())
     return entries
 
 
@@ -357,7 +361,7 @@ class SetPosting:
         key_prefix + its id (the cause's row: "bill:" and the bill's id). ``times``, when given,
         holds each customer's own entry time ({customer id: when}; the batch's ``at`` for the
         others): payments that arrived at different times, written as one set (generate_data)."""
-        rows, balances, funded = [], {}, set()
+        rows, balances, credited, funded = [], {}, set(), set()
         settled = self.settled
         for cid, key in ids.items():
             pk, amount, _before, after, existed = settled[cid]
@@ -366,13 +370,15 @@ class SetPosting:
             rows.append(
                 (pk, amount, after, key) if times is None else (pk, amount, after, key, times.get(cid))
             )
+            if amount > 0:
+                credited.add(cid)
             if existed:
                 balances[pk] = after
                 if amount > 0 and self.held[cid].prepaid:
                     funded.add(cid)
         store.ledger_insert_entries(rows, self.kind, self.reference, self.at, key_prefix)
         store.ledger_write_balances(balances)
-        _after_money_in(funded)
+        _after_money_in(credited, funded)
 
 
 class EntrySet:
@@ -405,7 +411,7 @@ class EntrySet:
             LedgerEntry.objects.filter(idempotency_key__any=keys).values_list("idempotency_key", flat=True)
         )
         balances = {cid: held.balance for cid, held in self.held.items()}
-        out, funded = [], set()
+        out, credited, funded = [], set(), set()
         for cid, amount, key, reference in rows:
             if key in done:
                 continue
@@ -413,14 +419,16 @@ class EntrySet:
             amount = _validated(self.kind, amount)
             balances[cid] += amount
             out.append((self.held[cid].pk, amount, balances[cid], reference[:120], key))
-            if amount > 0 and self.held[cid].prepaid:
-                funded.add(cid)
+            if amount > 0:
+                credited.add(cid)
+                if self.held[cid].prepaid:
+                    funded.add(cid)
         store.ledger_insert_keyed_entries(out, self.kind, self.at)
         changed = {row[0] for row in out}
         store.ledger_write_balances(
             {held.pk: balances[cid] for cid, held in self.held.items() if held.pk in changed}
         )
-        _after_money_in(funded)
+        _after_money_in(credited, funded)
         return len(out)
 
 
@@ -543,17 +551,23 @@ def _group_totals(as_of, stored: list, touched, filters: dict, group: str) -> li
     return [(*key, *figures) for key, figures in sorted(out.items())]
 
 
-def _after_money_in(customer_ids) -> None:
-    """Money reached prepaid accounts: once committed, a valve closed for an empty balance may
-    open again (gasworks.billing.prepaid). Every way money comes in passes here."""
-    if not customer_ids:
+def _after_money_in(credited: set[int], funded: set[int]) -> None:
+    """Money reached the accounts of the customers ``credited`` (every way money comes in passes
+    here): MoneyIn tells the other apps, still under the accounts' locks (the collections ladder
+    ends where nothing is overdue any more, whatever brought the money). For the prepaid ones
+    among them (``funded``), once committed, a valve closed for an empty balance may open again
+    (gasworks.billing.prepaid)."""
+    if not credited:
+        return
+    publish(MoneyIn(tuple(sorted(credited))))
+    if not funded:
         return
 
     def reopen():
         from gasworks.billing import prepaid
         from gasworks.customers.models import Customer
 
-        for customer in Customer.objects.filter(pk__in=sorted(customer_ids)):
+        for customer in Customer.objects.filter(pk__in=sorted(funded)):
             prepaid.reopen_if_funded(customer)
 
     transaction.on_commit(reopen)

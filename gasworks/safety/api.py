@@ -2,14 +2,13 @@
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gasworks.accounts.access import is_customer, scope_to_customer
 from gasworks.api import idempotency
-from gasworks.api.idempotency import idempotent_response
 from gasworks.api.lookups import get_object_or_404, id_param
 from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
@@ -253,27 +252,12 @@ class EmergencyViewSet(_Base):
 
     @extend_schema(
         request=s.EmergencyCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="Optional. A retry with the same key and body gets the first answer and "
-                "writes nothing; the same key with another body is a 409.",
-            )
-        ],
+        parameters=[idempotency.OPTIONAL_KEY],
         responses={201: s.EmergencySerializer},
     )
     def create(self, request):
-        key = request.headers.get(idempotency.HEADER)
-        if key is None:  # optional here: a phone on a bad line sends one, a form need not
-            body, code = self._report(request)
-            return Response(body, status=code)
-        body, code, replayed = idempotency.run_once(
-            "emergencies", request.user, key, request.data, lambda: self._report(request)
-        )
-        return idempotent_response(body, code, replayed)
+        # The key is optional here: a phone on a bad line sends one, a form need not.
+        return idempotency.run_maybe_once("emergencies", request, lambda: self._report(request))
 
     def _report(self, request):
         data = self._input(s.EmergencyCreateSerializer)

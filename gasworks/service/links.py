@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 from gasworks.customers.models import Customer
 from gasworks.service.collections import services as collections
 from gasworks.service.collections.events import DisconnectionCancelled, DisconnectionOrdered, ReconnectionDue
-from gasworks.service.collections.models import CollectionStep, StepKind, StepStatus
 from gasworks.service.desk import services as desk
 from gasworks.service.desk.events import DisconnectionDone
 from gasworks.service.desk.models import RequestKind, RequestSource, RequestStatus, ServiceRequest
@@ -56,16 +55,7 @@ def open_reconnection_order(event: ReconnectionDue) -> None:
 def supply_cut(event: DisconnectionDone) -> None:
     """The crew cut the supply: the customer's open disconnection step is done (a disconnection
     opened at the desk for another reason has no step, and changes nothing in the ladder)."""
-    step = (
-        CollectionStep.objects.filter(
-            customer_id=event.customer_id, step=StepKind.DISCONNECTION_ORDER, status=StepStatus.OPEN
-        )
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if step is not None:
-        collections.disconnection_done(step)
+    collections.disconnection_done_for(event.customer_id)
 
 
 def complete_moved_out_request(event: AccountMovedOut) -> None:

@@ -1,6 +1,7 @@
 """The service desk in the browser: staff open a meter change from the customer page, assign,
 start and complete it (the meters swapped); a customer opens a repair from the portal on a phone
-(390 px) and follows it; in English and in Chinese. Screenshots land in var/screenshots/desk-*.png."""
+(390 px), follows it and calls it off; in English and in Chinese. Screenshots land in
+var/screenshots/desk-*.png."""
 
 import pytest
 from playwright.sync_api import expect
@@ -9,19 +10,28 @@ from gasworks.metering.models import Meter
 from gasworks.service.desk.models import ServiceRequest
 from tests.factories import make_customer, make_user
 from tests.service.desk.conftest import make_meter
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 WORDS = {
-    "en-US": {"new": "New service request", "assign": "Assign", "start": "Start the work", "done": "Done"},
-    "zh-CN": {"new": "新建工单", "assign": "派单", "start": "开工", "done": "已完成"},
+    "en-US": {
+        "new": "New service request",
+        "assign": "Assign",
+        "start": "Start the work",
+        "done": "Done",
+        "cancelled": "Cancelled",
+        "withdrawn": "Withdrawn by the customer",
+    },
+    "zh-CN": {
+        "new": "新建工单",
+        "assign": "派单",
+        "start": "开工",
+        "done": "已完成",
+        "cancelled": "已取消",
+        "withdrawn": "客户已撤销",
+    },
 }
-
-
-def _no_overflow(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the window"
 
 
 @pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
@@ -71,7 +81,7 @@ def test_staff_take_a_meter_change_from_the_customer_page_to_done(live_server, l
 def test_a_customer_opens_a_repair_from_the_portal_on_a_phone(live_server, locale):
     customer = make_customer(name="赵六")
     make_user("customer", customer=customer, username="home1")
-    tag = locale[:2]
+    tag, words = locale[:2], WORDS[locale]
     with browser_page(live_server.url, locale=locale) as page:
         page.set_viewport_size(PHONE)
         log_in(page, "home1")
@@ -81,15 +91,28 @@ def test_a_customer_opens_a_repair_from_the_portal_on_a_phone(live_server, local
         assert len(options) == 7  # the kinds a customer may open; no disconnection, no meter change
         page.select_option("#id_kind", "repair")
         page.fill("#id_description", "灶具打不着火 / the stove will not light")
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, f"desk-portal-form-{tag}")
         page.locator("[data-testid=portal-open-form] button[type=submit]").click()
         expect(page.locator("[data-testid=request-status]")).to_be_visible()
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, f"desk-portal-request-{tag}")
         page.goto("/portal/")
         expect(page.locator("[data-testid=portal-requests-panel]")).to_be_visible()
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, f"desk-portal-home-{tag}")
+        # Nobody is on it yet: the customer calls it off.
+        page.goto("/service/my-requests/")
+        page.locator("[data-testid=my-requests] a").first.click()
+        page.fill("[data-testid=withdraw-form] input[name=reason]", "自己修好了 / fixed it myself")
+        assert_fits(page)
+        screenshot(page, f"desk-portal-withdraw-{tag}")
+        page.locator("[data-testid=withdraw-form] button[type=submit]").click()
+        expect(page.locator("[data-testid=request-status]")).to_contain_text(words["cancelled"])
+        expect(page.locator("[data-testid=history]")).to_contain_text(words["withdrawn"])
+        expect(page.locator("[data-testid=withdraw-form]")).to_have_count(0)
+        assert_fits(page)
+        screenshot(page, f"desk-portal-withdrawn-{tag}")
     req = ServiceRequest.objects.get()
     assert (req.customer_id, req.kind, req.source) == (customer.pk, "repair", "portal")
+    assert (req.status, req.outcome) == ("cancelled", "自己修好了 / fixed it myself")

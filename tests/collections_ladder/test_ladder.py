@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from gasworks.billing import adjustments, ledger
+from gasworks.billing.models import LedgerEntry
 from gasworks.lib import events
 from gasworks.notifications.models import Message
 from gasworks.payments import services as payments
@@ -206,6 +208,64 @@ def test_a_cut_customer_who_pays_is_due_for_reconnection(django_capture_on_commi
         ("disconnection_order", "done", False),
     ]
     assert SupplyCut.objects.get(customer=customer).reconnection_due_at is not None
+
+
+def test_the_crew_cutting_a_customer_does_that_customers_open_order_only():
+    customer, other = make_customer(), make_customer()
+    overdue_bill(customer, "300.00")
+    overdue_bill(other, "300.00")
+    climb(REMIND_ON, FINAL_ON, CUT_ON)
+    done = services.disconnection_done_for(customer.pk)
+    assert done is not None and done.customer_id == customer.pk and done.step == "disconnection_order"
+    assert steps(customer)[-1] == ("disconnection_order", "done", True)
+    assert steps(other)[-1] == ("disconnection_order", "open", True)
+    assert list(SupplyCut.objects.values_list("customer_id", flat=True)) == [customer.pk]
+    # Reported again, or for a customer with no open order (a cut asked at the desk): nothing.
+    assert services.disconnection_done_for(customer.pk) is None
+    assert services.disconnection_done_for(make_customer().pk) is None
+    assert SupplyCut.objects.count() == 1
+
+
+def test_a_credit_adjustment_that_clears_the_debt_ends_the_ladder_as_a_payment_does():
+    customer, manager = make_customer(), make_user("manager")
+    overdue_bill(customer, "300.00")
+    climb(REMIND_ON, FINAL_ON)
+    # A credit that leaves part of the debt overdue keeps the ladder.
+    adjustments.request_adjustment(customer, Decimal("100.00"), "meter over-read", by=manager)
+    assert steps(customer) == [("reminder", "done", True), ("final_notice", "open", True)]
+    adjustments.request_adjustment(customer, Decimal("200.00"), "meter over-read, rest", by=manager)
+    assert steps(customer) == [("reminder", "done", False), ("final_notice", "cancelled", False)]
+
+
+def test_any_money_in_ends_a_cut_ladder_through_the_ledger(django_capture_on_commit_callbacks):
+    """A reversed charge (the bill's charge undone) is money in like a payment: the ladder ends,
+    the supply is due for reconnection, and the desk's disconnection order is cancelled."""
+    customer = make_customer()
+    bill = overdue_bill(customer, "300.00")
+    climb(REMIND_ON, FINAL_ON, CUT_ON)
+    due: list = []
+    events.subscribe(ReconnectionDue, due.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.disconnection_done_for(customer.pk)
+            charge = LedgerEntry.objects.get(idempotency_key=f"bill:{bill.pk}")
+            ledger.reverse(charge, "billed in error")
+    finally:
+        events.unsubscribe(ReconnectionDue, due.append)
+    assert due == [ReconnectionDue(customer.pk)]
+    assert [live for _step, _status, live in steps(customer)] == [False, False, False]
+    assert SupplyCut.objects.get(customer=customer).reconnection_due_at is not None
+
+
+def test_a_charge_ends_nothing_and_money_in_without_a_ladder_costs_one_query(django_assert_num_queries):
+    customer, other = make_customer(), make_customer()
+    overdue_bill(customer, "300.00")
+    climb(REMIND_ON)
+    overdue_bill(customer, "50.00")  # a charge (money out): the ladder stays
+    assert steps(customer) == [("reminder", "open", True)]
+    overdue_bill(other, "10.00")
+    with django_assert_num_queries(1):  # nobody credited has a live step: one look, no UPDATE
+        services.settle_credited([other.pk])
 
 
 def test_a_cancelled_order_cannot_be_done():

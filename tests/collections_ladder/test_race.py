@@ -96,9 +96,7 @@ def test_a_payment_arriving_while_the_run_holds_its_new_step_cancels_it(monkeypa
 def test_a_run_reaching_an_account_a_payment_holds_takes_no_step(monkeypatch):
     customer, cashier = _ready()
     # The payment is posted, not committed, when the run comes.
-    _crossed(
-        monkeypatch, services, "settle_after_payment", _pay(customer, cashier), lambda: services.run(FINAL_ON)
-    )
+    _crossed(monkeypatch, services, "settle", _pay(customer, cashier), lambda: services.run(FINAL_ON))
     assert _open_final_notices(customer) == []
     assert set(CollectionStep.objects.filter(customer=customer).values_list("status", flat=True)) == {
         "cancelled"

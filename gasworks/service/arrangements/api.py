@@ -11,7 +11,7 @@ newest first (staff with the view permission, and the customer itself); POST
 
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -125,15 +125,7 @@ class CustomerArrangements(APIView):
     @extend_schema(
         request=CreateSerializer,
         responses={201: ArrangementOut},
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="A retry with the same key and body gets the first answer and makes nothing twice.",
-            )
-        ],
+        parameters=[idempotency.OPTIONAL_KEY],
     )
     def post(self, request, pk: int):
         customer = _customer_for(request, pk, "service.add_arrangement")
@@ -154,14 +146,7 @@ class CustomerArrangements(APIView):
             )
             return as_json(arrangement), 201
 
-        key = request.headers.get(idempotency.HEADER)
-        if key is None:
-            body, code = make_it()
-            return Response(body, status=code)
-        body, code, replayed = idempotency.run_once(
-            f"arrangements:{pk}", request.user, key, request.data, make_it
-        )
-        return idempotency.idempotent_response(body, code, replayed)
+        return idempotency.run_maybe_once(f"arrangements:{pk}", request, make_it)
 
 
 class CancelArrangement(APIView):

@@ -5,7 +5,8 @@ step (store.due_customers); then, chunk by chunk, their accounts are locked (the
 the one a payment takes) and the steps taken in one INSERT ... SELECT that reads the arrears
 again under the locks. So a payment and the run never cross: a payment committed first leaves
 nothing overdue for the insert to see, and a payment that waited for the run's lock finds the new
-step and cancels it (settle_after_payment, in the payment's transaction).
+step and cancels it (settle, in the payment's transaction: any money in, through the ledger's
+MoneyIn).
 
 Disconnections are never ordered where cutting supply is dangerous (an unclosed hazard, a
 registered medical need), nor on a day off or the day before one (weekends and the admin's
@@ -147,11 +148,25 @@ def _announce(rules: store.Rules, taken) -> None:
             events.publish(DisconnectionOrdered(cid, pk))
 
 
-def settle_after_payment(customer_id: int, today: dt.date | None = None) -> list[tuple[int, str, str]]:
-    """In the payment's transaction (its account locked): when nothing is overdue any more, the
-    customer's ladder ends (open steps cancelled) and, where supply was cut, reconnection is
-    due. A payment that leaves a debt overdue keeps the ladder. One statement when nothing was
-    cut."""
+def settle_credited(customer_ids, today: dt.date | None = None) -> None:
+    """Money reached these customers' accounts (the ledger's MoneyIn: a payment, a credit
+    adjustment, a reversed charge...), in its transaction with the accounts locked: the ladder of
+    each customer who has one is settled. One query when none of them has a live step."""
+    with_ladder = (
+        CollectionStep.objects.filter(customer_id__in=customer_ids, live=True)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    for customer_id in list(with_ladder):
+        settle(customer_id, today)
+
+
+def settle(customer_id: int, today: dt.date | None = None) -> list[tuple[int, str, str]]:
+    """With the customer's account locked, after money came in: when nothing is overdue any
+    more, the customer's ladder ends (open steps cancelled) and, where supply was cut,
+    reconnection is due. Money that leaves a debt overdue keeps the ladder. One statement when
+    nothing was cut."""
     now = timezone.now()
     ended = store.end_if_cleared(customer_id, today or timezone.localdate(), now)
     if any(
@@ -186,6 +201,21 @@ def disconnection_done(step_id: int) -> CollectionStep:
             defaults={"step": step, "cut_at": now, "reconnection_due_at": None},
         )
     return step
+
+
+def disconnection_done_for(customer_id: int) -> CollectionStep | None:
+    """The crew cut a customer's supply: the customer's open disconnection order (the newest) is
+    done, as disconnection_done. None when there is none: a disconnection opened at the desk for
+    another reason has no step and changes nothing in the ladder."""
+    step_id = (
+        CollectionStep.objects.filter(
+            customer_id=customer_id, step=StepKind.DISCONNECTION_ORDER, status=StepStatus.OPEN
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if step_id is None else disconnection_done(step_id)
 
 
 def steps_of(customer) -> list[CollectionStep]:

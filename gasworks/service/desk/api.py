@@ -1,14 +1,13 @@
 """API v1 of the service desk: /api/v1/service-requests/. Thin: parse, call a service."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gasworks.accounts.access import is_customer
 from gasworks.api import idempotency
-from gasworks.api.idempotency import idempotent_response
 from gasworks.api.lookups import id_param
 from gasworks.api.permissions import ActionPerms
 from gasworks.customers.models import Customer
@@ -59,27 +58,11 @@ class ServiceRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
 
     @extend_schema(
         request=s.RequestCreateSerializer,
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                OpenApiParameter.HEADER,
-                required=False,
-                description="Optional. A retry with the same key and body gets the first answer and "
-                "writes nothing; the same key with another body is a 409.",
-            )
-        ],
+        parameters=[idempotency.OPTIONAL_KEY],
         responses={201: s.RequestSerializer},
     )
     def create(self, request):
-        key = request.headers.get(idempotency.HEADER)
-        if key is None:
-            body, code = self._open(request)
-            return Response(body, status=code)
-        body, code, replayed = idempotency.run_once(
-            "service-requests", request.user, key, request.data, lambda: self._open(request)
-        )
-        return idempotent_response(body, code, replayed)
+        return idempotency.run_maybe_once("service-requests", request, lambda: self._open(request))
 
     def _open(self, request):
         data = self._input(s.RequestCreateSerializer)

@@ -31,6 +31,10 @@ class PortalOpenForm(forms.Form):
         self.fields["kind"].choices = list(kinds)
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Why (optional)"), required=False, max_length=200)
+
+
 class AssignForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Assign to"), queryset=get_user_model().objects.none())
     crew = forms.ModelChoiceField(label=_("Crew"), queryset=Crew.objects.filter(active=True), required=False)

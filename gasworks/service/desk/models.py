@@ -160,6 +160,7 @@ ACTION_LABELS = {
     "started": _("Work started"),
     "completed": _("Completed"),
     "cancelled": _("Cancelled"),
+    "withdrawn": _("Withdrawn by the customer"),
     "refused": _("Refused"),
     "photo": _("Photo added"),
 }

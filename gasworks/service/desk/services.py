@@ -339,6 +339,43 @@ def cancel(req: ServiceRequest, reason: str, *, by, refused: bool = False) -> Se
     return locked
 
 
+def may_withdraw(user, req: ServiceRequest) -> bool:
+    """A customer may call off its own request while nobody is on it yet: still open (nobody
+    assigned), no crew or visit set on its work order, of a kind the portal offers, and not opened
+    by the system (the collections ladder's orders are not the customer's to call off)."""
+    if not (user.is_authenticated and is_customer(user) and user.customer_id == req.customer_id):
+        return False
+    if req.status != RequestStatus.OPEN or req.assigned_to_id is not None:
+        return False
+    if req.source == RequestSource.SYSTEM or not kinds.rule(req.kind).portal:
+        return False
+    order = WorkOrder.objects.filter(request_id=req.pk).values_list("crew_id", "scheduled_at").first()
+    return order is None or order == (None, None)
+
+
+def withdraw(req: ServiceRequest, reason: str = "", *, by) -> ServiceRequest:
+    """The customer calls off its own request (may_withdraw, checked on the locked row so a
+    request assigned a moment ago is not withdrawn under the staff's feet: 409). The history
+    says who: the customer's login, as the action "withdrawn"."""
+    if not (by is not None and is_customer(by) and by.customer_id == req.customer_id):
+        raise NotAllowed("not_your_request", _("You can call off only your own requests."))
+    reason = (reason or "").strip() or str(_("Withdrawn by the customer."))
+    with transaction.atomic():
+        locked = _locked(req)
+        if not may_withdraw(by, locked):
+            raise DomainError(
+                "not_withdrawable",
+                _("Request %(no)s is already being handled: please call us to call it off.")
+                % {"no": locked.number},
+            )
+        before = locked.status
+        REQUEST_TRANSITIONS.move(locked, RequestStatus.CANCELLED)
+        locked.outcome, locked.refused, locked.closed_at = reason, False, timezone.now()
+        locked.save(update_fields=["status", "outcome", "refused", "closed_at"])
+        _history(locked, "withdrawn", by, locked.closed_at, note=reason, before=before)
+    return locked
+
+
 def add_photo(req: ServiceRequest, upload, *, by, caption: str = "") -> RequestPhoto:
     """A photo of the job (checked and shrunk as safety's site photos are)."""
     from gasworks.safety.services import photos

@@ -11,4 +11,5 @@ urlpatterns = [
     path("requests/<int:pk>/photos/<int:photo_pk>/", views.desk_photo, name="desk-photo"),
     path("requests/<int:pk>/<str:verb>/", views.desk_action, name="desk-action"),
     path("my-requests/", views.portal_requests, name="portal-requests"),
+    path("my-requests/<int:pk>/withdraw/", views.portal_withdraw, name="portal-withdraw"),
 ]

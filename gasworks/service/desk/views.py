@@ -139,7 +139,10 @@ def _detail_context(request, req: ServiceRequest) -> dict:
 def desk_detail(request, pk):
     if is_customer(request.user):
         req = _visible(request, pk)
-        return render(request, "service/desk/portal_detail.html", _detail_context(request, req))
+        context = _detail_context(request, req)
+        if services.may_withdraw(request.user, req):
+            context["withdraw_form"] = forms.WithdrawForm()
+        return render(request, "service/desk/portal_detail.html", context)
     if not request.user.has_perm(VIEW):
         raise PermissionDenied
     req = _visible(request, pk)
@@ -263,3 +266,23 @@ def portal_requests(request):
     return render(
         request, "service/desk/portal_list.html", {"form": form, "requests": mine, "now": timezone.now()}
     )
+
+
+@login_required
+@require_POST
+def portal_withdraw(request, pk):
+    """The customer calls off its own request while nobody is on it yet (services.may_withdraw)."""
+    if not is_customer(request.user):
+        raise PermissionDenied
+    req = _visible(request, pk)  # another customer's request: 404
+    form = forms.WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(m) for msgs in form.errors.values() for m in msgs))
+        return redirect("service:desk-detail", pk=req.pk)
+    try:
+        services.withdraw(req, form.cleaned_data["reason"], by=request.user)
+    except DomainError as exc:
+        _error(request, exc)
+    else:
+        messages.success(request, _("Request %(no)s is called off.") % {"no": req.number})
+    return redirect("service:desk-detail", pk=req.pk)
