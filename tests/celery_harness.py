@@ -78,6 +78,16 @@ class Workers:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
 
+    def kill_pool_process(self) -> None:
+        """SIGKILL only the pool process that stalled (the kernel's OOM killer's way): its
+        worker sees it lost and hands the task back to the queue (REJECT_ON_WORKER_LOST)."""
+        pid = wait_for(lambda: self.mark.with_name("stalled.pid").is_file() and self.pid(), 30, "its pid")
+        os.kill(pid, signal.SIGKILL)
+
+    def pid(self) -> int:
+        text = self.mark.with_name("stalled.pid").read_text()
+        return int(text) if text else 0
+
     def stop_all(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:

@@ -32,6 +32,8 @@ def stop_here() -> None:
         return
     os.write(fd, NAME.encode())
     os.close(fd)
+    with open(os.environ["STALL_MARK"] + ".pid", "w") as pid:
+        pid.write(str(os.getpid()))  # the pool process stopped here
     time.sleep(600)
 
 
