@@ -275,9 +275,15 @@ CONTENT_SECURITY_POLICY = {
 
 REDIS_URL = env_str("REDIS_URL")
 # With Redis the cache is shared by every worker process: throttle counts, and the parameters'
-# 5-second cache (a changed limit then applies everywhere at once, not per process).
+# 5-second cache (a changed limit then applies everywhere at once, not per process). Its keys
+# carry the database's name: stations (or parallel test runs) on one Redis with databases of
+# their own never read each other's parameters or counts.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", str(DATABASES["default"]["NAME"])),
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

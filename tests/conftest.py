@@ -6,6 +6,7 @@ from django.utils import translation
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from tests.celery_harness import celery_workers  # noqa: F401 - a fixture for every kill test
 from tests.factories import make_customer, make_user
 from tests.services import REQUIRED
 

@@ -32,6 +32,16 @@ def require(name: str, available: bool) -> None:
     pytest.skip(f"{message}: skipped (set it up, or run under REQUIRE_SERVICES=1 to make this a failure)")
 
 
+def database_url() -> str:
+    """The test database as a DATABASE_URL, for the processes a test starts (a worker, a
+    consumer): they must see the test's rows."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
 def require_redis() -> str:
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     require("Redis", reachable(url, 6379))

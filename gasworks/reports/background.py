@@ -5,20 +5,31 @@ An export of more rows than the `export_background_rows` parameter (a report say
 `Report.count`) is an `Export` row: `start_export` records it and, once committed, hands it to a
 Celery worker when REDIS_URL is set, else to a thread of this process. `run_export` streams the
 report's rows into the file (XlsxWriter in constant-memory mode, or CSV line by line), noting the
-rows written every 10,000 for the progress bar. It may run twice for one export (a Celery worker
-killed mid-file redelivers the task: `acks_late`): it writes to a local temporary file and stores
-it in Django's default storage (the object store when one is configured, so a web node on another
-machine than the worker serves it) under its final name at the end, so the second run simply stores
-the file again. Files older than `export_keep_days` are deleted daily (beat, with REDIS_URL) and
-whenever an export starts (without it).
+rows written every 10,000 for the progress bar.
+
+It may run twice for one export, one after the other or at once: Celery hands the task of a
+worker killed mid-file to another (`acks_late`, after the broker's visibility timeout), and
+`resume_stalled` (beat, every minute) sends again an export whose run has been silent for
+`export_stall_seconds`. So a run first *claims* the export (its name and the time, on the row,
+under the row's lock), notes a sign of life with each progress note, and writes to a partial file
+of its own; the run that still holds the claim at the end renames its file into place and marks
+the export done in one transaction under the row's lock. The partial file is local to the run
+(a temporary folder) and the finished file is stored in Django's default storage (the object
+store when one is configured, so a web node on another machine than the worker serves it). A run that finds the export claimed by a run still alive leaves it alone; a run whose
+claim was taken over stops at its next note. So an export ends with one file and one "done", never
+"running" for ever. Files older than `export_keep_days` are deleted daily (beat, with REDIS_URL)
+and whenever an export starts (without it).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import tempfile
 import threading
 import time
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +40,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import OperationalError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +71,17 @@ parameters.register(
         "reports",
         Decimal("1"),
     ),
+    Spec(
+        "export_stall_seconds",
+        int,
+        600,
+        _(
+            "A background export silent for this many seconds is taken over by another worker "
+            "(the one writing it died)"
+        ),
+        "reports",
+        Decimal("1"),
+    ),
 )
 
 BEAT_SCHEDULE = {
@@ -66,7 +89,19 @@ BEAT_SCHEDULE = {
         "task": "gasworks.reports.delete_old_exports",
         "schedule": crontab(hour=3, minute=30),
     },
+    "reports-resume-stalled-exports": {
+        "task": "gasworks.reports.resume_stalled_exports",
+        "schedule": 60.0,
+    },
 }
+
+
+class TakenOver(Exception):
+    """This run's claim on the export was taken over (it was silent too long): it stops."""
+
+
+def stall_after() -> timedelta:
+    return timedelta(seconds=int(parameters.get("export_stall_seconds")))
 
 
 # The folder of the default storage the files wait in; an export's `file` is its name there.
@@ -148,26 +183,37 @@ def _retrying(action, attempts: int = 20):
     return None
 
 
-def _update(export_id: int, **values) -> None:
+def _update(export_id: int, claim: str, **values) -> int:
+    """Write values on the export while `claim` still holds it; how many rows (0: taken over)."""
     with replicas.aside():  # progress notes: the export's reads stay where they were
-        _retrying(lambda: Export.objects.filter(pk=export_id).update(**values))
+        mine = Export.objects.filter(pk=export_id, status=ExportStatus.RUNNING, claimed_by=claim)
+        return _retrying(lambda: mine.update(**values)) or 0
 
 
-def _claim(export_id: int) -> Export | None:
+def _claim(export_id: int, claim: str) -> tuple[Export | None, bool]:
+    """(the export, whether this run now holds it): not when it is missing, done, or running
+    under a claim that gave a sign of life within `export_stall_seconds`."""
     with transaction.atomic():
         export = Export.objects.select_for_update().select_related("user").filter(pk=export_id).first()
         if export is None or export.status == ExportStatus.DONE:
-            return export
+            return export, False
+        now = timezone.now()
+        alive = export.beat_at is not None and export.beat_at > now - stall_after()
+        if export.status == ExportStatus.RUNNING and alive:
+            return export, False
         export.status, export.rows_done, export.error = ExportStatus.RUNNING, 0, ""
-        export.save(update_fields=["status", "rows_done", "error"])
-    return export
+        export.claimed_by, export.beat_at = claim, now
+        export.save(update_fields=["status", "rows_done", "error", "claimed_by", "beat_at"])
+    return export, True
 
 
 def run_export(export_id: int, on_progress=None) -> Export | None:
-    """Write the export's file; safe to call again for the same export (see the module doc).
-    `on_progress(rows_done)` is called with each progress note (the benchmark's RSS probe)."""
-    export = _retrying(lambda: _claim(export_id))
-    if export is None or export.status == ExportStatus.DONE:
+    """Write the export's file; safe to call again for the same export, even at once (see the
+    module doc). `on_progress(rows_done)` is called with each progress note (the benchmark's
+    RSS probe)."""
+    claim = f"{socket.gethostname()[:50]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    export, mine = _retrying(lambda: _claim(export_id, claim))
+    if export is None or not mine:
         return export
     report = REPORTS.get(export.report)
     try:
@@ -177,41 +223,55 @@ def run_export(export_id: int, on_progress=None) -> Export | None:
         with translation.override(export.language), replicas.fresh_request(), replicas.reporting():
             params = report.scope(export.user, parse_params(report, export.params))
             name = f"{FOLDER}/{export.pk}-{file_name(report, params, export.format)}"
-            written, name = _write(report, params, export, name, on_progress)
+            with tempfile.TemporaryDirectory(prefix="gasworks-export-") as folder:
+                partial = Path(folder) / "export.part"
+                written = _write(report, params, export, partial, claim, on_progress)
+                _finish(export, claim, partial, name, written)
+    except TakenOver:
+        log.warning("export %s: taken over by another worker; this run stops", export_id)
     except Exception as exc:  # recorded for the user (a bad stored filter too); the worker goes on
         log.exception("export %s failed", export_id)
         _update(
             export_id,
+            claim,
             status=ExportStatus.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=timezone.now(),
+            beat_at=None,  # no run is on it any more
         )
-        return Export.objects.get(pk=export_id)
-    _update(
-        export_id,
-        status=ExportStatus.DONE,
-        file=name,
-        rows_done=written,
-        rows_total=max(written, export.rows_total),
-        finished_at=timezone.now(),
-    )
     return Export.objects.get(pk=export_id)
 
 
-def _write(report: Report, params: Params, export: Export, name: str, on_progress=None) -> tuple[int, str]:
-    """Write the file and store it as `name`; returns the rows written and the name it got."""
-    with tempfile.TemporaryDirectory(prefix="gasworks-export-") as folder:
-        partial = Path(folder) / "export.part"
-        count = _write_file(report, params, export, partial, on_progress)
-        # A rerun (a redelivered task) replaces what an earlier run stored, under the same name.
-        default_storage.delete(name)
-        with open(partial, "rb") as handle:
-            return count, default_storage.save(name, File(handle))
+def _finish(export: Export, claim: str, partial: Path, name: str, written: int) -> None:
+    """Put the file in place and mark the export done, if this run still holds it: under the
+    row's lock, so that of two runs one alone does it (the other raises TakenOver)."""
+
+    def finish() -> None:
+        with transaction.atomic():
+            row = Export.objects.select_for_update().filter(pk=export.pk).first()
+            if row is None or row.status != ExportStatus.RUNNING or row.claimed_by != claim:
+                raise TakenOver
+            # A rerun (a redelivered task) replaces what an earlier run stored, under the same name.
+            default_storage.delete(name)
+            with open(partial, "rb") as handle:
+                stored = default_storage.save(name, File(handle))
+            row.status, row.file, row.rows_done = ExportStatus.DONE, stored, written
+            row.rows_total, row.finished_at = max(written, export.rows_total), timezone.now()
+            row.save(update_fields=["status", "file", "rows_done", "rows_total", "finished_at"])
+
+    with replicas.aside():
+        _retrying(finish)
 
 
-def _write_file(report: Report, params: Params, export: Export, partial: Path, on_progress=None) -> int:
+def _write(
+    report: Report, params: Params, export: Export, partial: Path, claim: str, on_progress=None
+) -> int:
+    """Stream the rows into `partial`; raises TakenOver at a progress note when the export is
+    no longer this run's."""
+
     def progress(done: int) -> None:
-        _update(export.pk, rows_done=done)
+        if not _update(export.pk, claim, rows_done=done, beat_at=timezone.now()):
+            raise TakenOver
         if on_progress:
             on_progress(done)
 
@@ -267,6 +327,25 @@ def export_task(export_id: int) -> str:
     return export.status if export else "missing"
 
 
+def resume_stalled(now=None) -> list[int]:
+    """Start again the exports whose run has been silent for `export_stall_seconds` (its worker
+    died: Celery would hand its task on only after the broker's visibility timeout, an hour by
+    default) and those queued that long (their task was lost). Sending one twice is harmless:
+    the claim makes the second a no-op. Returns the exports' ids."""
+    cutoff = (now or timezone.now()) - stall_after()
+    silent = Q(status=ExportStatus.RUNNING) & (Q(beat_at__lt=cutoff) | Q(beat_at=None, created_at__lt=cutoff))
+    waiting = Q(status=ExportStatus.QUEUED, created_at__lt=cutoff)
+    ids = list(Export.objects.filter(silent | waiting).order_by("pk").values_list("pk", flat=True))
+    for export_id in ids:
+        dispatch(export_id)
+    return ids
+
+
 @shared_task(name="gasworks.reports.delete_old_exports")
 def delete_old_exports_task() -> int:
     return delete_old_exports()
+
+
+@shared_task(name="gasworks.reports.resume_stalled_exports")
+def resume_stalled_task() -> list[int]:
+    return resume_stalled()

@@ -67,6 +67,10 @@ class Export(models.Model):
     created_at = models.DateTimeField(_("started"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     error = models.TextField(blank=True)
+    # The run writing the file (a worker's host, pid and a nonce) and its last sign of life (the
+    # claim, then each progress note): a run silent for `export_stall_seconds` is taken over.
+    claimed_by = models.CharField(max_length=80, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

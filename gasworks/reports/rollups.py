@@ -100,8 +100,14 @@ def refresh(names: Iterable[str] | None = None, full: bool = False) -> dict[str,
         started = timezone.now()
         since = None if full else live_since(name)
         keys = sorted(rollup.all_keys() if since is None else rollup.touched(since))  # type: ignore[operator]
+        # The rollup's state row is the lock two refreshes of it meet at (a task redelivered
+        # beside the one still running, the nightly one beside a billing run's): each key's
+        # delete and insert commit before the other's delete reads, so neither inserts the
+        # key's rows twice. A state row made now has no time yet: reports still read live.
+        RollupState.objects.get_or_create(name=name)
         for i in range(0, len(keys), rollup.chunk):
             with transaction.atomic():
+                RollupState.objects.select_for_update().filter(name=name).first()
                 rollup.rebuild(keys[i : i + rollup.chunk])  # type: ignore[operator]
         with transaction.atomic():
             RollupState.objects.update_or_create(name=name, defaults={"refreshed_from": started})

@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from gasworks.metering import ingest
@@ -20,7 +19,7 @@ from gasworks.metering.models import DeviceKey, Reading
 from gasworks.metering.mqtt import shared_topic
 from tests.metering.helpers import make_meter
 from tests.metering.test_mqtt import publish_steps, publisher
-from tests.services import require_mqtt
+from tests.services import database_url, require_mqtt
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -31,13 +30,6 @@ def test_a_share_name_becomes_the_shared_filter_and_bad_names_are_refused():
     for bad in ("x/y", "x+", "#"):
         with pytest.raises(ValueError):
             shared_topic(bad, "a/b")
-
-
-def database_url() -> str:
-    """The test database, for the consumer processes (they must see the test's rows)."""
-    s = connection.settings_dict
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 class Member:

@@ -12,21 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from gasworks.notifications import outbox
 from gasworks.notifications.models import Message
 from gasworks.system.models import Parameter
 from tests.factories import make_customer
 from tests.notifications.stub_provider import Stub
+from tests.services import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 60
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _sender(env: dict) -> subprocess.Popen:
@@ -61,7 +56,7 @@ def test_a_sender_killed_mid_batch_and_restarted_sends_each_message_once(monkeyp
     Parameter.objects.create(key="notify_claim_stale_seconds", value="1")
     customers = [make_customer() for _ in range(N)]
     outbox.enqueue("low_balance", [(f"low:{c.pk}", c.pk, {"balance": "3.00"}) for c in customers])
-    env = {**os.environ, "DATABASE_URL": _database_url(), "NOTIFY_SEND_INLINE": "0"}
+    env = {**os.environ, "DATABASE_URL": database_url(), "NOTIFY_SEND_INLINE": "0"}
 
     killed = threading.Event()
     first = _sender(env)

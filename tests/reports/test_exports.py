@@ -170,7 +170,7 @@ def test_progress_is_recorded_every_10000_rows(personas, long_report, monkeypatc
         original = queryset.update
 
         def update(**values):
-            if set(values) == {"rows_done"}:
+            if set(values) == {"rows_done", "beat_at"}:  # a progress note, with its sign of life
                 seen.append(values["rows_done"])
             return original(**values)
 
@@ -328,3 +328,67 @@ def test_the_fast_rows_are_the_cells_xlsxwriter_writes(tmp_path):
     assert len(got) == len(want) == len(rows)
     for got_row, want_row in zip(got, want, strict=True):
         assert [(c.value, c.number_format) for c in got_row] == [(c.value, c.number_format) for c in want_row]
+
+
+def _files(folder: Path) -> list[str]:
+    """The stored names of the files in the exports' folder of the default storage."""
+    return sorted(f"{background.FOLDER}/{path.name}" for path in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_run_silent_too_long_is_taken_over_and_stops_at_its_next_note(personas, long_report, exports_dir):
+    export = Export.objects.create(
+        user=personas["manager"], report="long-test", format="csv", rows_total=25_000
+    )
+    second, notes = [], []
+
+    def meanwhile(done):
+        # The first run (at its first note) is taken for dead: its claim's last sign of life is
+        # made old, and a second delivery of the task runs the whole export.
+        notes.append(done)
+        if not second:
+            Export.objects.filter(pk=export.pk).update(beat_at=timezone.now() - timedelta(hours=1))
+            second.append(background.run_export(export.pk))
+
+    first = background.run_export(export.pk, on_progress=meanwhile)
+    assert notes == [10_000]  # the first run stopped at its next note (20,000)
+    assert second[0].status == ExportStatus.DONE and first.claimed_by == second[0].claimed_by
+    export.refresh_from_db()
+    assert (export.status, export.rows_done) == (ExportStatus.DONE, 25_000)
+    assert _files(exports_dir) == [export.file]  # one file stored; the partial ones were the runs' own
+    assert len(stored(export).read_text("utf-8").splitlines()) == 1 + 25_000
+
+
+def test_a_run_alive_is_left_alone_by_a_second_delivery(personas, long_report, exports_dir):
+    export = Export.objects.create(
+        user=personas["manager"], report="long-test", format="csv", rows_total=25_000
+    )
+    now = timezone.now()
+    Export.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, claimed_by="w1:1:ab", beat_at=now)
+    again = background.run_export(export.pk)
+    assert (again.status, again.claimed_by, again.rows_done) == (ExportStatus.RUNNING, "w1:1:ab", 0)
+    assert _files(exports_dir) == []
+    # Silent past export_stall_seconds: beat sends it again, and that run takes it over.
+    sent = []
+    set_parameters({"export_stall_seconds": "60"})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(background, "dispatch", sent.append)
+        assert background.resume_stalled(now=now + timedelta(seconds=59)) == []
+        assert background.resume_stalled(now=now + timedelta(seconds=61)) == [export.pk]
+    Export.objects.filter(pk=export.pk).update(beat_at=now - timedelta(seconds=61))  # as then
+    assert background.run_export(sent[0]).status == ExportStatus.DONE
+    assert _files(exports_dir) == [Export.objects.get(pk=export.pk).file]
+
+
+def test_an_export_queued_too_long_is_sent_again_and_a_done_one_never(personas, monkeypatch):
+    old = timezone.now() - timedelta(hours=1)
+    queued = Export.objects.create(user=personas["manager"], report="customers", format="csv", created_at=old)
+    Export.objects.create(user=personas["manager"], report="customers", format="csv")  # just queued
+    Export.objects.create(
+        user=personas["manager"], report="customers", format="csv", created_at=old, status=ExportStatus.DONE
+    )
+    Export.objects.create(
+        user=personas["manager"], report="customers", format="csv", created_at=old, status=ExportStatus.FAILED
+    )
+    sent = []
+    monkeypatch.setattr(background, "dispatch", sent.append)
+    assert background.resume_stalled() == [queued.pk] == sent
