@@ -156,3 +156,14 @@ def vacuum_analyze() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def insert_select(model, columns: list[str], queryset) -> int:
+    """INSERT INTO the model's table (columns) the rows of ``queryset`` (a values_list() naming
+    exactly those columns, in that order): one statement that never brings the rows into
+    Python, on every backend (a rollup's full rebuild). Returns the rows inserted."""
+    sql, params = queryset.query.sql_with_params()
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {sql}", params)  # noqa: S608 (model's table, compiled query)
+        return cursor.rowcount

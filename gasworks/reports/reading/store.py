@@ -15,12 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -32,7 +35,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from gasworks.lib.dates import start_of_day
-from gasworks.lib.db import DecimalSum
+from gasworks.lib.db import DecimalSum, insert_select
 from gasworks.metering import billable
 from gasworks.metering.models import (
     Meter,
@@ -274,6 +277,29 @@ def rebuild_meter_days(days: list[dt.date]) -> None:
 def rebuild_last_reads(meter_ids: list[int]) -> None:
     MeterLastRead.objects.filter(meter_id__in=meter_ids).delete()
     MeterLastRead.objects.bulk_create(last_read_rows(meter_ids))
+
+
+def rebuild_all_last_reads() -> int:
+    """Every meter's row at once (a full refresh): one grouped INSERT ... SELECT over the
+    readings (a hash aggregate, where the per-meter path looks each meter's newest reading up
+    by the index, a million lookups at a city's size), then the few meters with no real
+    reading from their install day, in Python (a local day's start is Python's to compute)."""
+    MeterLastRead.objects.all().delete()
+    newest = (
+        Meter.objects.annotate(
+            active_=ExpressionWrapper(Q(status=MeterStatus.INSTALLED), output_field=BooleanField()),
+            last=Max("readings__taken_at", filter=Q(readings__status__in=REAL)),
+        )
+        .filter(last__isnull=False)
+        .order_by()
+        .values_list("pk", "active_", "last")
+    )
+    insert_select(MeterLastRead, ["meter_id", "active", "quiet_since"], newest)
+    unread = Meter.objects.exclude(pk__in=MeterLastRead.objects.values("meter_id")).values_list("pk", flat=True)
+    ids = list(unread)
+    for start in range(0, len(ids), 5000):
+        MeterLastRead.objects.bulk_create(last_read_rows(ids[start : start + 5000]))
+    return MeterLastRead.objects.count()
 
 
 def _local_days(qs, field: str) -> set[dt.date]:
