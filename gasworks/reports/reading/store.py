@@ -38,6 +38,7 @@ from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import DecimalSum, insert_select
 from gasworks.metering import billable
 from gasworks.metering.models import (
+    NO_USE,
     Meter,
     MeterStatus,
     Reading,
@@ -449,10 +450,19 @@ def meters_described(ids: list[int]) -> dict[int, dict]:
 
 
 def zero_use(lo: dt.datetime, hi: dt.datetime) -> list[tuple[int, int]]:
-    """(meter, readings) of active meters whose billable readings in [lo, hi) sum to 0."""
+    """(meter, readings) of active meters whose billable readings in [lo, hi) sum to 0: only
+    meters with a reading that adds no gas can (the partial index reading_no_use_idx finds
+    them), and only theirs are summed, by the (meter, taken_at) index; summing every meter's
+    year of readings took seconds at a city's size."""
+    base = billable.readings(lo, hi).filter(meter__status=MeterStatus.INSTALLED)
+    candidates = (
+        Reading.objects.filter(NO_USE, taken_at__gte=lo, taken_at__lt=hi)
+        .order_by()
+        .values("meter_id")
+        .distinct()
+    )
     summed = (
-        billable.readings(lo, hi)
-        .filter(meter__status=MeterStatus.INSTALLED)
+        base.filter(meter_id__in=candidates)
         .values("meter_id")
         .annotate(n=Count("pk"), volume=DecimalSum(billable.VOLUME))
         # An integer 0, not a Decimal: SQLite gets Decimals as text, and a sum is never equal to text.
