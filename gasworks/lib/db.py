@@ -165,5 +165,7 @@ def insert_select(model, columns: list[str], queryset) -> int:
     sql, params = queryset.query.sql_with_params()
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {sql}", params)  # noqa: S608 (model's table, compiled query)
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {sql}", params
+        )
         return cursor.rowcount

@@ -282,7 +282,8 @@ SEASON = {1: 1.6, 2: 1.5, 3: 1.2, 4: 1.0, 5: 0.8, 6: 0.7, 7: 0.7, 8: 0.7, 9: 0.8
 def _reading(meter, customer, value, taken, used, recorded) -> tuple:
     # metering.store.COLUMNS order: an accepted periodic reading from an import, recorded at
     # `recorded` (created_at).
-    return (meter, customer, value, taken, "periodic", "accepted", [], used, None, recorded, "import", None, "")
+    head: tuple = (meter, customer, value, taken, "periodic", "accepted", [], used, None)
+    return (*head, recorded, "import", None, "")
 
 
 def _recorded(taken: dt.datetime, rng, now: dt.datetime) -> dt.datetime:

@@ -167,7 +167,8 @@ def _render(request, name: str, template: str):
     ]
     shown = [_shown(c) for c in result.columns]
     rows = [
-        {"cells": _cells(result.columns, row, shown), "drill": report.drill(params, row)} for row in result.rows
+        {"cells": _cells(result.columns, row, shown), "drill": report.drill(params, row)}
+        for row in result.rows
     ]
     context = {
         "report": report,

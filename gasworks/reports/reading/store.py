@@ -296,7 +296,9 @@ def rebuild_all_last_reads() -> int:
         .values_list("pk", "active_", "last")
     )
     insert_select(MeterLastRead, ["meter_id", "active", "quiet_since"], newest)
-    unread = Meter.objects.exclude(pk__in=MeterLastRead.objects.values("meter_id")).values_list("pk", flat=True)
+    unread = Meter.objects.exclude(pk__in=MeterLastRead.objects.values("meter_id")).values_list(
+        "pk", flat=True
+    )
     ids = list(unread)
     for start in range(0, len(ids), 5000):
         MeterLastRead.objects.bulk_create(last_read_rows(ids[start : start + 5000]))
