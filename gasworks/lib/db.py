@@ -169,3 +169,26 @@ def insert_select(model, columns: list[str], queryset) -> int:
             f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {sql}", params
         )
         return cursor.rowcount
+
+
+def icontains_trigram_indexes(indexes: dict[str, tuple[str, str]]):
+    """A migration operation: on PostgreSQL, GIN trigram indexes {name: (table, column)} that
+    serve Django's icontains (UPPER(col::text) LIKE UPPER('%q%'), which no b-tree serves);
+    nothing elsewhere (SQLite scans; fine at a station's size)."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, (table, column) in indexes.items():
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ((UPPER({column}::text)) gin_trgm_ops)"
+            )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for name in indexes:
+                schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    return migrations.RunPython(forwards, backwards)

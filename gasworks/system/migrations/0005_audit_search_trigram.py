@@ -1,29 +1,17 @@
-"""On PostgreSQL, trigram indexes for the audit log's text search (`q`): Django's icontains is
-UPPER(col::text) LIKE UPPER('%q%'), which no b-tree serves, so the indexes are on that
-expression. SQLite scans; fine at a station's size."""
+"""On PostgreSQL, trigram indexes for the audit log's text search (`q`) over its entries' text."""
 
 from django.db import migrations
 
-INDEXES = {
-    "audit_repr_trgm": "system_auditentry USING gin ((UPPER(object_repr::text)) gin_trgm_ops)",
-    "audit_note_trgm": "system_auditentry USING gin ((UPPER(note::text)) gin_trgm_ops)",
-}
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    for name, target in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for name in INDEXES:
-            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+from gasworks.lib.db import icontains_trigram_indexes
 
 
 class Migration(migrations.Migration):
     dependencies = [("system", "0004_audit_log_indexes")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        icontains_trigram_indexes(
+            {
+                "audit_repr_trgm": ("system_auditentry", "object_repr"),
+                "audit_note_trgm": ("system_auditentry", "note"),
+            }
+        )
+    ]
