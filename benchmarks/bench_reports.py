@@ -9,6 +9,10 @@ rebuilds every rollup (its time printed), and each report is timed again (rollup
 
     .venv/bin/python benchmarks/bench_reports.py                        # data generated if empty
     .venv/bin/python benchmarks/bench_reports.py --customers 100000 --runs 7
+    .venv/bin/python benchmarks/bench_reports.py --customers 1000000      # issue 13's size
+
+Then the Excel export of the customer list (every customer: 1,000,000 rows at that size), rows/s
+and peak RSS (--no-export skips it).
 
 Database: BENCH_DATABASE_URL_HISTORY (default postgres://postgres@127.0.0.1:5432/gasworks_bench_history,
 shared with bench_pages);
@@ -149,6 +153,9 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000, help="generated when the database is empty")
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5, help="timings per figure")
+    parser.add_argument(
+        "--no-export", dest="export", action="store_false", help="skip the Excel export of the customer list"
+    )
     args = parser.parse_args()
     setup("history")  # shared with bench_pages: one generated year serves both
     import logging
@@ -164,6 +171,12 @@ def main() -> None:
         call_command("generate_data", customers=args.customers, months=args.months, no_progress=True)
     print(f"data: {Customer.objects.count():,} customers, {Bill.objects.count():,} bills")
     run(args.runs)
+    if args.export:
+        # The Excel export of a list as long as the city: every customer, by the background
+        # export's path (XlsxWriter's constant-memory mode); goal >= 50,000 rows/s, flat memory.
+        from bench_exports import measure
+
+        measure("xlsx")
 
 
 if __name__ == "__main__":

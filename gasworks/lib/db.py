@@ -156,3 +156,39 @@ def vacuum_analyze() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def insert_select(model, columns: list[str], queryset) -> int:
+    """INSERT INTO the model's table (columns) the rows of ``queryset`` (a values_list() naming
+    exactly those columns, in that order): one statement that never brings the rows into
+    Python, on every backend (a rollup's full rebuild). Returns the rows inserted."""
+    sql, params = queryset.query.sql_with_params()
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({names}) {sql}", params
+        )
+        return cursor.rowcount
+
+
+def icontains_trigram_indexes(indexes: dict[str, tuple[str, str]]):
+    """A migration operation: on PostgreSQL, GIN trigram indexes {name: (table, column)} that
+    serve Django's icontains (UPPER(col::text) LIKE UPPER('%q%'), which no b-tree serves);
+    nothing elsewhere (SQLite scans; fine at a station's size)."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for name, (table, column) in indexes.items():
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ((UPPER({column}::text)) gin_trgm_ops)"
+            )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            for name in indexes:
+                schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    return migrations.RunPython(forwards, backwards)

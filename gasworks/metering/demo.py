@@ -279,9 +279,18 @@ def _month_start(day: dt.date, months_back: int) -> dt.date:
 SEASON = {1: 1.6, 2: 1.5, 3: 1.2, 4: 1.0, 5: 0.8, 6: 0.7, 7: 0.7, 8: 0.7, 9: 0.8, 10: 1.0, 11: 1.2, 12: 1.5}
 
 
-def _reading(meter, customer, value, taken, used, now) -> tuple:
-    # metering.store.COLUMNS order: an accepted periodic reading from an import.
-    return (meter, customer, value, taken, "periodic", "accepted", [], used, None, now, "import", None, "")
+def _reading(meter, customer, value, taken, used, recorded) -> tuple:
+    # metering.store.COLUMNS order: an accepted periodic reading from an import, recorded at
+    # `recorded` (created_at).
+    head: tuple = (meter, customer, value, taken, "periodic", "accepted", [], used, None)
+    return (*head, recorded, "import", None, "")
+
+
+def _recorded(taken: dt.datetime, rng, now: dt.datetime) -> dt.datetime:
+    """When the reader's round was imported: the same evening or the next morning. The report
+    rollups find what changed by this recorded time, so a year of history recorded "now" would
+    make every day of it look freshly changed (read live) after each generation."""
+    return min(taken + dt.timedelta(minutes=rng.randint(30, 20 * 60)), now)
 
 
 def _one_reading_rows(customers, meter_of, rng, today, now) -> list[tuple]:
@@ -289,7 +298,7 @@ def _one_reading_rows(customers, meter_of, rng, today, now) -> list[tuple]:
     rows = []
     for pk, premises, _category in customers:
         used = Decimal(rng.randint(5000, 60000)) / 1000
-        rows.append(_reading(meter_of[premises], pk, used, taken, used, now))
+        rows.append(_reading(meter_of[premises], pk, used, taken, used, _recorded(taken, rng, now)))
     return rows
 
 
@@ -311,5 +320,5 @@ def _monthly_rows(customers, meter_of, rng, today, months, now) -> list[tuple]:
             taken = dt.datetime.combine(
                 first.replace(day=rng.randint(20, 28)), dt.time(rng.randint(8, 17), rng.randint(0, 59)), zone
             )
-            rows.append(_reading(meter, pk, value, taken, used, now))
+            rows.append(_reading(meter, pk, value, taken, used, _recorded(taken, rng, now)))
     return rows

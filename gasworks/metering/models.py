@@ -96,6 +96,14 @@ class ReadingStatus(models.TextChoices):
 # A bill uses only these readings: accepted (plausible), approved after review, or estimated.
 # A flagged or rejected reading is kept but never billed until a person approves it.
 BILLABLE_STATUSES = (ReadingStatus.ACCEPTED, ReadingStatus.APPROVED, ReadingStatus.ESTIMATED)
+# A reading that adds no gas: its billable volume (the corrected one when corrected) is 0 or
+# less, or unknown. A meter whose readings of a period sum to 0 has at least one, so the
+# zero-use list starts from these few rows (a partial index) instead of summing every reading.
+NO_USE = (
+    models.Q(corrected_consumption__lte=0)
+    | models.Q(corrected_consumption__isnull=True, consumption__lte=0)
+    | models.Q(corrected_consumption__isnull=True, consumption__isnull=True)
+)
 
 
 class ReadingReason(models.TextChoices):
@@ -166,6 +174,7 @@ class Reading(models.Model):
             # Readings recorded since a time (the reports' rollups find what changed by it): an
             # append at the index's right edge, as created_at only grows.
             models.Index(fields=["created_at"], name="reading_created_idx"),
+            models.Index(fields=["taken_at"], name="reading_no_use_idx", condition=NO_USE),
         ]
 
     def __str__(self) -> str:

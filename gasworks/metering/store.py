@@ -446,15 +446,29 @@ class Writer:
                 with connection.wrap_database_errors:
                     _copy(_raw(), _copy_lines(rows))
             else:
-                Reading.objects.bulk_create(
-                    [Reading(**dict(zip(COLUMNS, row, strict=True))) for row in rows], batch_size=2000
-                )
+                _bulk_create_keeping_past_times(rows)
         if exc[0] is None:
             stored = events.stored(self.customers)
             if stored is not None:
                 publish(stored)
             if self.flagged:
                 publish(events.ReadingsFlagged(tuple(self.flagged)))
+
+
+def _bulk_create_keeping_past_times(rows: list[tuple]) -> None:
+    """bulk_create stamps the auto_now_add created_at with now, where COPY keeps the given
+    time: a time given from the past (generated history, recorded near when it was taken) is
+    written back, so SQLite holds what PostgreSQL does. Live writers give now: no second write."""
+    made = [Reading(**dict(zip(COLUMNS, row, strict=True))) for row in rows]
+    given = [reading.created_at for reading in made]
+    Reading.objects.bulk_create(made, batch_size=2000)
+    past = []
+    for reading, at in zip(made, given, strict=True):
+        if at is not None and at < reading.created_at - dt.timedelta(minutes=1):
+            reading.created_at = at
+            past.append(reading)
+    if past:
+        Reading.objects.bulk_update(past, ["created_at"], batch_size=2000)
 
 
 _COPY_SQL = f"COPY metering_reading ({', '.join(COLUMNS)}) FROM STDIN"

@@ -53,9 +53,13 @@ class Rollup:
     touched: Source
     rebuild: object  # Callable[[list], None]
     all_keys: object  # Callable[[], Iterable]
-    # Keys rebuilt per transaction: 1 for a day or a period; more for small keys (a meter), so
-    # a refresh of a million of them is not a million transactions.
+    # Keys rebuilt per transaction (and per call of `rebuild`, which reads them set-based):
+    # 1 for a period; a month of days; more for small keys (a meter), so a refresh of a
+    # million of them is not a million transactions.
     chunk: int = 1
+    # A full refresh in one transaction, set-based (an INSERT ... SELECT over every key, where
+    # `rebuild` takes a chunk of keys at a time); returns the keys built. None: by chunks.
+    rebuild_all: object = None  # Callable[[], int] | None
 
 
 ROLLUPS: dict[str, Rollup] = {}
@@ -99,18 +103,45 @@ def refresh(names: Iterable[str] | None = None, full: bool = False) -> dict[str,
         rollup = ROLLUPS[name]
         started = timezone.now()
         since = None if full else live_since(name)
-        keys = sorted(rollup.all_keys() if since is None else rollup.touched(since))  # type: ignore[operator]
         # The rollup's state row is the lock two refreshes of it meet at (a task redelivered
         # beside the one still running, the nightly one beside a billing run's): each key's
         # delete and insert commit before the other's delete reads, so neither inserts the
         # key's rows twice. A state row made now has no time yet: reports still read live.
         RollupState.objects.get_or_create(name=name)
-        for i in range(0, len(keys), rollup.chunk):
+        if since is None and rollup.rebuild_all is not None:
             with transaction.atomic():
-                RollupState.objects.select_for_update().filter(name=name).first()
-                rollup.rebuild(keys[i : i + rollup.chunk])  # type: ignore[operator]
+                _lock(name)
+                done[name] = rollup.rebuild_all()  # type: ignore[operator]
+        else:
+            keys = sorted(rollup.all_keys() if since is None else rollup.touched(since))  # type: ignore[operator]
+            rebuild_keys(rollup, keys)
+            done[name] = len(keys)
         with transaction.atomic():
             RollupState.objects.update_or_create(name=name, defaults={"refreshed_from": started})
-        done[name] = len(keys)
-        log.info("rollup %s: %d keys rebuilt", name, len(keys))
+        log.info("rollup %s: %d keys rebuilt", name, done[name])
     return done
+
+
+def by_month(days: Iterable) -> list[set]:
+    """Days grouped by calendar month, in order: a day rollup's rebuild computes each month of
+    its keys as one range of the base tables' indexes and keeps the keys asked for."""
+    months: dict[tuple[int, int], set] = {}
+    for day in sorted(days):
+        months.setdefault((day.year, day.month), set()).add(day)
+    return list(months.values())
+
+
+def rebuild_keys(rollup: Rollup, keys: list, chunk: int | None = None) -> None:
+    """Rebuild these keys (sorted), `chunk` (default the rollup's) per transaction."""
+    size = chunk or rollup.chunk
+    for i in range(0, len(keys), size):
+        with transaction.atomic():
+            _lock(rollup.name)
+            rollup.rebuild(keys[i : i + size])  # type: ignore[operator]
+
+
+def _lock(name: str) -> None:
+    """Hold the rollup's state row until the transaction ends (see refresh)."""
+    from gasworks.reports.models import RollupState
+
+    RollupState.objects.select_for_update().filter(name=name).first()

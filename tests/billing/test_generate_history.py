@@ -87,3 +87,15 @@ def test_counter_payments_sit_in_closed_shifts_whose_totals_add_up(history):
     for shift in Shift.objects.filter(payments__isnull=False).distinct():
         total = shift.payments.aggregate(s=Sum("amount"))["s"]
         assert shift.status == "closed" and Decimal(shift.totals["total"]) == total
+
+
+def test_readings_are_recorded_near_when_they_were_taken_not_at_generation(history):
+    # The report rollups find changes by recorded time: a year recorded "now" would be read live.
+    import datetime as dt
+
+    from gasworks.metering.models import Reading
+
+    pairs = list(Reading.objects.values_list("taken_at", "created_at"))
+    assert pairs
+    for taken, recorded in pairs:
+        assert taken < recorded <= taken + dt.timedelta(hours=20)

@@ -127,3 +127,27 @@ def test_page_shows_filters_table_totals_chart_drill_and_print(client, sample, v
     assert "2026-01" in printed and 'data-testid="report-table"' in printed
     client.force_login(make_user("filler"))
     assert client.get("/reports/sample-test/").status_code == 403
+
+
+def test_table_cells_are_formatted_per_kind_and_escaped(client, sample, viewer):
+    # The cells are written in Python (one HTML string per row): each kind keeps its format
+    # and class, and a label is escaped like any template variable.
+    client.force_login(viewer)
+    page = client.get("/reports/sample-test/?from=2026-01&to=2026-02").content.decode()
+    assert '<td class="text-end">12.345</td><td class="text-end">¥30.10</td>' in page
+    assert '<td class="text-end">1.000</td><td class="text-end">¥4.50</td>' in page
+    assert "<td>Residential</td>" in page
+    assert '<td class="text-end">13.345</td>' in page  # the total
+    original = Sample.run
+
+    def hostile(self, params):
+        result = original(self, params)
+        result.rows[0]["category"] = "<script>x</script>"
+        return result
+
+    Sample.run = hostile
+    try:
+        page = client.get("/reports/sample-test/?from=2026-01&to=2026-02").content.decode()
+    finally:
+        Sample.run = original
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page

@@ -368,3 +368,20 @@ def test_the_page_and_the_excel_file_in_chinese(world, client):
     )
     values = [list(r) for r in book.active.iter_rows(values_only=True)]
     assert values[0][0] == "抄表" and values[-2][:4] == ["（不在抄表册中）", 2, 2, 100.0]
+
+
+def test_the_full_refresh_of_last_reads_equals_the_per_meter_rebuild(world):
+    # rebuild_all (one grouped INSERT ... SELECT) and the per-meter path used by incremental
+    # refreshes must write the same rows: the removed meter, the unread one, the estimate.
+
+    def rows():
+        return sorted(MeterLastRead.objects.values_list("meter_id", "active", "quiet_since"))
+
+    with time_machine.travel(local(d(1, 31)), tick=False):
+        services.estimate_reading(w_a1 := world.a1, local(d(1, 31)))  # newest, not a real reading
+    assert w_a1.readings.order_by("-taken_at").first().status == ReadingStatus.ESTIMATED
+    with time_machine.travel(local(TODAY, 3), tick=False):
+        assert store.rebuild_all_last_reads() == Meter.objects.count()
+        full = rows()
+        store.rebuild_last_reads(store.all_meter_ids())
+    assert full == rows() and len(full) == Meter.objects.count()

@@ -144,3 +144,15 @@ def test_it_paginates(admin_client, personas):
     assert "Page 1 of" in first and "Page 2 of" in second
     with translation.override("en"):
         assert first.count("Parameter #") == 50
+
+
+def test_q_finds_ledger_entries_by_their_customers_name_or_account_number(admin_client, personas):
+    # The search reads the customers it matches (their trigram indexes on PostgreSQL), then their
+    # entries: a payment of 丙方 is found by part of the name and by the account number.
+    found, other = make_customer(name="丙方燃气用户"), make_customer(name="丁方")
+    payments.take_counter_payment(found, "321.45", "cash", personas["cashier"])
+    payments.take_counter_payment(other, "654.32", "cash", personas["cashier"])
+    for q in ("方燃气", found.account_no):
+        text = page(admin_client, model="billing.LedgerEntry", q=q)
+        assert "¥321.45" in text and "¥654.32" not in text, q
+    assert "¥321.45" not in page(admin_client, model="billing.LedgerEntry", q="没有这个人")

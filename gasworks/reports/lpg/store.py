@@ -170,11 +170,12 @@ def deposits_held(last: datetime.date) -> Decimal:
 
 
 def rebuild(keys: list) -> None:
-    for day in keys:
-        LpgFillDay.objects.filter(day=day).delete()
-        LpgRefusalDay.objects.filter(day=day).delete()
-        LpgOrderDay.objects.filter(day=day).delete()
-        fresh = compute(day, day)
+    """Rebuild these days, one computation per month of them (not one per day)."""
+    for days in rollups.by_month(keys):
+        LpgFillDay.objects.filter(day__in=days).delete()
+        LpgRefusalDay.objects.filter(day__in=days).delete()
+        LpgOrderDay.objects.filter(day__in=days).delete()
+        fresh = compute(min(days), max(days)).keep(days)
         LpgFillDay.objects.bulk_create(
             LpgFillDay(day=d, station=station, filler=filler, model=model, fills=f["fills"], kg=f["kg"])
             for (d, station, filler, model), f in fresh.fills.items()
@@ -213,7 +214,7 @@ def all_keys() -> set:
     )
 
 
-rollups.register(rollups.Rollup(ROLLUP, touched=touched, rebuild=rebuild, all_keys=all_keys))
+rollups.register(rollups.Rollup(ROLLUP, touched=touched, rebuild=rebuild, all_keys=all_keys, chunk=366))
 
 
 # ---------------------------------------------------------------- state

@@ -29,5 +29,6 @@ rollups.register(
         rebuild=store.rebuild_last_reads,
         all_keys=store.all_meter_ids,
         chunk=5000,
+        rebuild_all=store.rebuild_all_last_reads,
     )
 )

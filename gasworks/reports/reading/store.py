@@ -15,12 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -32,9 +35,10 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from gasworks.lib.dates import start_of_day
-from gasworks.lib.db import DecimalSum
+from gasworks.lib.db import DecimalSum, insert_select
 from gasworks.metering import billable
 from gasworks.metering.models import (
+    NO_USE,
     Meter,
     MeterStatus,
     Reading,
@@ -276,6 +280,31 @@ def rebuild_last_reads(meter_ids: list[int]) -> None:
     MeterLastRead.objects.bulk_create(last_read_rows(meter_ids))
 
 
+def rebuild_all_last_reads() -> int:
+    """Every meter's row at once (a full refresh): one grouped INSERT ... SELECT over the
+    readings (a hash aggregate, where the per-meter path looks each meter's newest reading up
+    by the index, a million lookups at a city's size), then the few meters with no real
+    reading from their install day, in Python (a local day's start is Python's to compute)."""
+    MeterLastRead.objects.all().delete()
+    newest = (
+        Meter.objects.annotate(
+            active_=ExpressionWrapper(Q(status=MeterStatus.INSTALLED), output_field=BooleanField()),
+            last=Max("readings__taken_at", filter=Q(readings__status__in=REAL)),
+        )
+        .filter(last__isnull=False)
+        .order_by()
+        .values_list("pk", "active_", "last")
+    )
+    insert_select(MeterLastRead, ["meter_id", "active", "quiet_since"], newest)
+    unread = Meter.objects.exclude(pk__in=MeterLastRead.objects.values("meter_id")).values_list(
+        "pk", flat=True
+    )
+    ids = list(unread)
+    for start in range(0, len(ids), 5000):
+        MeterLastRead.objects.bulk_create(last_read_rows(ids[start : start + 5000]))
+    return MeterLastRead.objects.count()
+
+
 def _local_days(qs, field: str) -> set[dt.date]:
     return set(qs.annotate(d=TruncDate(field, tzinfo=tz())).values_list("d", flat=True).distinct().order_by())
 
@@ -423,10 +452,19 @@ def meters_described(ids: list[int]) -> dict[int, dict]:
 
 
 def zero_use(lo: dt.datetime, hi: dt.datetime) -> list[tuple[int, int]]:
-    """(meter, readings) of active meters whose billable readings in [lo, hi) sum to 0."""
+    """(meter, readings) of active meters whose billable readings in [lo, hi) sum to 0: only
+    meters with a reading that adds no gas can (the partial index reading_no_use_idx finds
+    them), and only theirs are summed, by the (meter, taken_at) index; summing every meter's
+    year of readings took seconds at a city's size."""
+    base = billable.readings(lo, hi).filter(meter__status=MeterStatus.INSTALLED)
+    candidates = (
+        Reading.objects.filter(NO_USE, taken_at__gte=lo, taken_at__lt=hi)
+        .order_by()
+        .values("meter_id")
+        .distinct()
+    )
     summed = (
-        billable.readings(lo, hi)
-        .filter(meter__status=MeterStatus.INSTALLED)
+        base.filter(meter_id__in=candidates)
         .values("meter_id")
         .annotate(n=Count("pk"), volume=DecimalSum(billable.VOLUME))
         # An integer 0, not a Decimal: SQLite gets Decimals as text, and a sum is never equal to text.
