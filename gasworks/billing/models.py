@@ -418,8 +418,11 @@ class Adjustment(models.Model):
 class PrepaidCharge(models.Model):
     """A smart prepaid meter's reading charged as it arrived; the billing run skips it."""
 
+    # No database foreign key: readings are partitioned on PostgreSQL and nothing can reference
+    # their id alone (docs/deploy.md, "Partitioned history"); a charged reading is never deleted
+    # (the ORM's PROTECT still refuses it).
     reading = models.OneToOneField(
-        "metering.Reading", on_delete=models.PROTECT, related_name="prepaid_charge"
+        "metering.Reading", on_delete=models.PROTECT, related_name="prepaid_charge", db_constraint=False
     )
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     volume = DecimalField(_("volume, m³"), **VOLUME)
