@@ -187,3 +187,86 @@ def test_the_command_refuses_a_negative_number_of_months():
 
     with pytest.raises(CommandError):
         call_command("partitions", "--ahead", "-1")
+
+
+ENTRIES = "billing_ledgerentry"
+
+
+def _insert_entry(cursor, account_id, kind, amount, key, at, reverses=None) -> int:
+    cursor.execute(
+        "INSERT INTO billing_ledgerentry (account_id, kind, amount, balance_after, reference,"
+        " idempotency_key, reverses_id, created_at) VALUES (%s, %s, %s, 0, '', %s, %s, %s) RETURNING id",
+        [account_id, kind, amount, key, reverses, at],
+    )
+    return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ledger_migration_keeps_every_entry_each_key_once_and_one_reversal_per_entry():
+    from gasworks.billing import ledger
+    from gasworks.billing.models import LedgerEntry
+
+    customer = make_customer()
+    account_id = ledger.account_for(customer).pk
+    try:
+        _migrate([("billing", "0013_entry_refs_unconstrained")])
+        with connection.cursor() as cursor:
+            assert not partitions.is_partitioned(cursor, ENTRIES)
+            charge = _insert_entry(cursor, account_id, "charge", "-50.00", "bill:1", local(this_month(-2), 3))
+            paid = _insert_entry(
+                cursor, account_id, "payment", "20.00", "payment:1", local(this_month(-1), 4)
+            )
+            _insert_entry(
+                cursor, account_id, "reversal", "50.00", f"reversal:{charge}", local(this_month(0), 1), charge
+            )
+            _insert_entry(cursor, account_id, "adjustment", "1.00", None, local(this_month(0), 2))
+        before = list(
+            LedgerEntry.objects.order_by("pk").values_list(
+                "pk", "kind", "amount", "idempotency_key", "reverses_id"
+            )
+        )
+        _migrate(_leaves())
+        with connection.cursor() as cursor:
+            assert partitions.is_partitioned(cursor, ENTRIES)
+            cursor.execute("SELECT key, entry_id FROM billing_ledgerkey ORDER BY entry_id")
+            assert [key for key, _ in cursor.fetchall()] == ["bill:1", "payment:1", f"reversal:{charge}"]
+        after = list(
+            LedgerEntry.objects.order_by("pk").values_list(
+                "pk", "kind", "amount", "idempotency_key", "reverses_id"
+            )
+        )
+        assert after == before
+        for key, reverses in [("payment:1", None), (f"reversal:{charge}", charge), ("other", charge)]:
+            with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+                _insert_entry(cursor, account_id, "reversal", "5.00", key, local(this_month(1), 1), reverses)
+        # The service's own idempotency finds the first entry (a lookup across the partitions).
+        again = ledger.post(customer, "payment", Decimal("20.00"), idempotency_key="payment:1")
+        assert again.pk == paid
+        fresh = ledger.post(customer, "payment", Decimal("7.00"), idempotency_key="payment:2")
+        assert fresh.pk > max(row[0] for row in before)
+        assert LedgerEntry.objects.count() == len(before) + 1
+    finally:
+        _migrate(_leaves())
+
+
+@pytest.mark.django_db
+def test_hot_ledger_queries_read_only_their_months():
+    from gasworks.billing import ledger
+    from gasworks.billing.models import LedgerEntry
+    from gasworks.reports.collections import store as collections_report
+
+    partitions.ensure_months(ENTRIES, "created_at", ahead=3, today=this_month(-3))
+    month = this_month(-1)
+    customer = make_customer()
+    for n, m in enumerate([this_month(-2), month, this_month(0)]):
+        ledger.post(customer, "payment", Decimal(10 + n), idempotency_key=f"payment:{n}", at=local(m, 5))
+    wanted = {partitions.partition_name(ENTRIES, month)}
+    start, end = local(month), local(partitions.add_months(month, 1))
+    # An account's entries in a date range (a statement).
+    qs = LedgerEntry.objects.filter(
+        account__customer_id=customer.pk, created_at__gte=start, created_at__lt=end
+    )
+    assert plans_of(lambda: list(qs)) == wanted
+    # The collections rollup of a day: its entries (and the entries they reverse, by id).
+    day = local(month, 5)
+    assert plans_of(lambda: collections_report.money_rows(day, day + dt.timedelta(days=1))) >= wanted
