@@ -75,7 +75,12 @@ class LedgerEntry(models.Model):
     # One reversal per entry survives as the rule that a reversal's idempotency key is
     # "reversal:<id>" (docs/deploy.md, "Partitioned history").
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", db_constraint=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("created at"), db_index=True)
     created_by = models.ForeignKey(
