@@ -5,6 +5,11 @@ bulk import (check_rows, then import_rows: VEE and COPY), first into the reading
 migrations leave it (partitioned by month, the year's partitions made beforehand), then into the
 plain table of the previous schema (metering migrated back to 0008), each twice, the table
 emptied in between; prints readings/s of each and the ratio partitioned / plain (best of two).
+
+Then the ledger: the same number of entries (a year of monthly charges, each with its
+idempotency key) COPYed into the partitioned entries with the key trigger (billing_ledgerkey),
+the same with the trigger off (what the key table costs), and the plain table of the previous
+schema (billing migrated back to 0013); each in a transaction rolled back, best of the rounds.
 Never asserts on time. The database ends migrated forward again.
 
     .venv/bin/python benchmarks/bench_partitions.py --customers 20000 [--months 12] [--rounds 2]
@@ -23,6 +28,7 @@ os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/
 from benchmarks.bench_metering import ensure_db, setup  # noqa: E402 - after the database is chosen
 
 PLAIN = ("metering", "0008_reading_refs_unconstrained")
+PLAIN_LEDGER = ("billing", "0013_entry_refs_unconstrained")
 
 
 def _table(meters, months: int) -> list[list[str]]:
@@ -64,6 +70,62 @@ def _rounds(label: str, table, rounds: int) -> float:
     return best
 
 
+def _entry_lines(account_ids, months: int, first: dt.date) -> list[str]:
+    from django.utils import timezone
+
+    lines = []
+    for month in range(months):
+        at = timezone.make_aware(dt.datetime.combine(first + dt.timedelta(days=30 * month + 3), dt.time(2)))
+        lines.extend(
+            f"{a}\tcharge\t-1.00\t0.00\t\tbench:{month}:{a}\t{at.isoformat()}\n" for a in account_ids
+        )
+    return lines
+
+
+def _copy_entries(label: str, lines: list[str], rounds: int, keys: bool = True) -> float:
+    """Best entries/s of a COPY of ``lines`` into the ledger, rolled back each time."""
+    from django.db import connection, transaction
+
+    from gasworks.lib.db import copy_lines
+
+    columns = ("account_id", "kind", "amount", "balance_after", "reference", "idempotency_key", "created_at")
+    best = 0.0
+    for _ in range(rounds):
+        with transaction.atomic():
+            if not keys:
+                with connection.cursor() as cursor:
+                    cursor.execute("ALTER TABLE billing_ledgerentry DISABLE TRIGGER ledger_keys")
+            started = time.perf_counter()
+            copy_lines(connection, "billing_ledgerentry", columns, lines)
+            best = max(best, len(lines) / (time.perf_counter() - started))
+            transaction.set_rollback(True)
+    print(f"ledger entries COPY, {label}: {len(lines)} entries, {best:,.0f} entries/s")
+    return best
+
+
+def bench_ledger(customers: int, months: int, first: dt.date, rounds: int) -> None:
+    from django.core.management import call_command
+
+    from gasworks.billing.models import Account
+    from gasworks.customers.models import Customer
+    from gasworks.lib import partitions
+
+    have = set(Account.objects.values_list("customer_id", flat=True))
+    Account.objects.bulk_create(
+        [Account(customer_id=c) for c in Customer.objects.values_list("pk", flat=True) if c not in have],
+        batch_size=5000,
+    )
+    lines = _entry_lines(list(Account.objects.values_list("pk", flat=True)[:customers]), months, first)
+    partitions.ensure_months("billing_ledgerentry", "created_at", ahead=months + 2, today=first)
+    keyed = _copy_entries("partitioned, keys through billing_ledgerkey", lines, rounds)
+    bare = _copy_entries("partitioned, key trigger off", lines, rounds, keys=False)
+    call_command("migrate", *PLAIN_LEDGER, verbosity=0)
+    plain = _copy_entries("plain table, unique index on the key", lines, rounds)
+    call_command("migrate", verbosity=0)
+    print(f"ledger entries: partitioned with keys / plain = {keyed / plain:.2f}; "
+          f"partitioned with keys / without the key table = {keyed / bare:.2f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -88,6 +150,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"a year of readings: partitioned {partitioned:,.0f} readings/s, plain {plain:,.0f} readings/s; "
           f"partitioned / plain = {partitioned / plain:.2f}")  # fmt: skip
+    bench_ledger(args.customers, args.months, first, args.rounds)
 
 
 if __name__ == "__main__":
