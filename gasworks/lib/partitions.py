@@ -121,8 +121,8 @@ def _create_month(cursor, table: str, column: str, month: dt.date) -> bool:
         cursor.execute(f"CREATE TABLE {_q(name)} PARTITION OF {_q(table)} {bounds}")
         return True
     # A plain table first, filled from DEFAULT, then attached: the attach checks both its rows and
-    # what is left in DEFAULT. The moved rows are not inserted anew (no insert trigger of the
-    # parent fires on a table that is not yet its partition).
+    # what is left in DEFAULT. The DELETE names the DEFAULT partition and the INSERT a table not
+    # yet attached, so no statement trigger of the parent fires: the ledger's keys stay put.
     cursor.execute(f"CREATE TABLE {_q(name)} (LIKE {_q(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     cursor.execute(
         f"WITH moved AS (DELETE FROM {_q(default)} WHERE {_q(column)} >= %s AND {_q(column)} < %s"  # noqa: S608
