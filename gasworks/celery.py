@@ -23,6 +23,7 @@ SCHEDULE_MODULES = [
     "gasworks.reports.background",
     "gasworks.service.collections.tasks",
     "gasworks.service.arrangements.tasks",
+    "gasworks.system.tasks",
 ]
 
 

@@ -27,6 +27,11 @@ class BillingConfig(AppConfig):
         extend("manager", "billing.approve_adjustment")
         web_hooks.install()
         self._wire_portal()
+        from gasworks.billing.models import LedgerEntry
+        from gasworks.lib import partitions
+
+        # Never detached: an account's balance is the sum of all its entries.
+        partitions.register(LedgerEntry._meta.db_table, "created_at", detachable=False)
 
     @staticmethod
     def _wire_portal() -> None:

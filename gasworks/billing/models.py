@@ -69,8 +69,18 @@ class LedgerEntry(models.Model):
     # Whoever posts money passes a key that is unique per cause (bill id, payment id...): a
     # repeated post with the same key finds the first entry instead of charging twice.
     idempotency_key = models.CharField(max_length=120, null=True, blank=True)
+    # No database foreign key to entries (here and in the tables that point at an entry): on
+    # PostgreSQL entries are partitioned by created_at and their key is (id, created_at), so
+    # nothing can reference id alone. Entries are never deleted (PROTECT still runs in the ORM).
+    # One reversal per entry survives as the rule that a reversal's idempotency key is
+    # "reversal:<id>" (docs/deploy.md, "Partitioned history").
     reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("created at"), db_index=True)
     created_by = models.ForeignKey(
@@ -403,8 +413,9 @@ class Adjustment(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # No database foreign key: entries are partitioned on PostgreSQL (see LedgerEntry.reverses).
     entry = models.OneToOneField(
-        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -418,14 +429,18 @@ class Adjustment(models.Model):
 class PrepaidCharge(models.Model):
     """A smart prepaid meter's reading charged as it arrived; the billing run skips it."""
 
+    # No database foreign key: readings are partitioned on PostgreSQL and nothing can reference
+    # their id alone (docs/deploy.md, "Partitioned history"); a charged reading is never deleted
+    # (the ORM's PROTECT still refuses it).
     reading = models.OneToOneField(
-        "metering.Reading", on_delete=models.PROTECT, related_name="prepaid_charge"
+        "metering.Reading", on_delete=models.PROTECT, related_name="prepaid_charge", db_constraint=False
     )
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     volume = DecimalField(_("volume, m³"), **VOLUME)
     amount = DecimalField(_("amount"), **MONEY_FIELD)
     tariff_year = models.DateField(_("tariff year"))
-    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    # No database foreign key: entries are partitioned on PostgreSQL (see LedgerEntry.reverses).
+    entry = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="+", db_constraint=False)
     created_at = models.DateTimeField(_("created at"))
 
 

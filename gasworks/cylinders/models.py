@@ -391,8 +391,15 @@ class CylinderReturn(models.Model):
     cylinders = models.ManyToManyField(Cylinder, verbose_name=_("cylinders"), related_name="+")
     deposits_refunded = models.PositiveSmallIntegerField(_("deposits refunded"), default=0)
     amount = DecimalField(_("refunded"), default=0, **MONEY_FIELD)
+    # No database foreign key: ledger entries are partitioned on PostgreSQL and nothing can
+    # reference their id alone (docs/deploy.md, "Partitioned history"); entries are never deleted.
     entry = models.ForeignKey(
-        "billing.LedgerEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "billing.LedgerEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     idempotency_key = models.CharField(max_length=160, unique=True)
     request_hash = models.CharField(max_length=64)

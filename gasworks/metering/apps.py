@@ -17,6 +17,11 @@ class MeteringConfig(AppConfig):
         extend("cashier", *_VIEW)
         extend("inspector", *_VIEW, "metering.view_tamperalert")
         hooks.connect()
+        from gasworks.lib import partitions
+        from gasworks.metering.models import Reading
+
+        # Old months of readings may be detached (the partitions_keep_months parameter).
+        partitions.register(Reading._meta.db_table, "taken_at", detachable=True)
         from gasworks.web.navigation import Item, register
 
         # The customer's self-reading (自报读数) page in the portal.

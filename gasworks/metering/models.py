@@ -201,7 +201,12 @@ class ReadingPhoto(models.Model):
     """The photo of the register a customer sends with a self-reading: the reviewer compares it
     with the value when VEE flags the reading."""
 
-    reading = models.OneToOneField(Reading, on_delete=models.CASCADE, related_name="photo")
+    # No database foreign key: on PostgreSQL readings are partitioned by taken_at and their key
+    # is (id, taken_at), so nothing can reference id alone (docs/deploy.md, "Partitioned
+    # history"). Readings are never deleted once stored; the ORM's CASCADE still runs in Python.
+    reading = models.OneToOneField(
+        Reading, on_delete=models.CASCADE, related_name="photo", db_constraint=False
+    )
     image = models.ImageField(_("photo"), upload_to="readings/%Y/%m/")
     uploaded_at = models.DateTimeField(_("uploaded at"))
     uploaded_by = models.ForeignKey(
@@ -300,8 +305,9 @@ class TamperAlert(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="tamper_alerts"
     )
+    # No database foreign key: readings are partitioned on PostgreSQL (see ReadingPhoto.reading).
     reading = models.ForeignKey(
-        Reading, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+        Reading, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts", db_constraint=False
     )
     kind = models.CharField(_("kind"), max_length=24, choices=AlertKind.choices)
     detail = models.CharField(_("detail"), max_length=255, blank=True)

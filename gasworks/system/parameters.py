@@ -126,6 +126,16 @@ register(
         "safety",
         Decimal("1"),
     ),
+    # 0: never. Readings only (the ledger is never detached: a balance is the sum of all its
+    # account's entries); keep more than a tariff year and the reports' reach.
+    Spec(
+        "partitions_keep_months",
+        int,
+        0,
+        _("Months of readings kept in the readings table (older ones are detached; 0: never)"),
+        "station",
+        Decimal("0"),
+    ),
 )
 
 

@@ -3,6 +3,8 @@ then the time) instead of sorting every matching row: a year of a million custom
 of millions of entries in the ledger part and a rare action (a reversal) would otherwise walk all
 of them back in time."""
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -23,8 +25,19 @@ def _plans(filters: auditlog.Filters) -> list[str]:
 @pytest.mark.parametrize(
     ("filters", "indexes"),
     [
-        (auditlog.Filters(actor=1), ["audit_actor_time_idx", "ledger_created_by_time_idx"]),
-        (auditlog.Filters(action="reversal"), ["ledger_rare_kind_time_idx"]),
+        # On PostgreSQL the ledger is partitioned by month: each partition reads its own copy of
+        # the index (named by PostgreSQL after the partition), newest first, merged in order.
+        (
+            auditlog.Filters(actor=1),
+            [
+                "audit_actor_time_idx",
+                r"ledger_created_by_time_idx|ledgerentry_\w+_created_by_id_created_at_id_idx",
+            ],
+        ),
+        (
+            auditlog.Filters(action="reversal"),
+            [r"ledger_rare_kind_time_idx|ledgerentry_\w+_kind_created_at_id_idx"],
+        ),
         (auditlog.Filters(action="approve"), ["audit_action_time_idx"]),
         (auditlog.Filters(model="payments.Refund"), ["audit_model_time_idx"]),
     ],
@@ -33,6 +46,7 @@ def test_each_filter_reads_its_index_newest_first(filters, indexes):
     plans = _plans(filters)
     assert len(plans) == len(indexes), plans
     for plan, index in zip(plans, indexes, strict=True):
-        assert index in plan, plan
+        assert re.search(index, plan), plan
         # Ordered by the index; at most an incremental sort on the id among equal times.
-        assert "  Sort" not in plan and not plan.startswith("Sort"), plan
+        # (A Merge Append's "Sort Key" line merges ordered index scans: no Sort node.)
+        assert not re.search(r"(^|->  )Sort  \(", plan, re.MULTILINE), plan

@@ -2,6 +2,7 @@
 gasworks.billing.arrears (set-based, one computation for the page, the report and late fees);
 this adds the late fees charged in a span and the month-end rollup, all through the ORM."""
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -39,7 +40,14 @@ def fees_charged(first: date, last: date, filters: dict, group: tuple[str, ...] 
         for name, value in filters.items():
             if value:
                 entries = entries.filter(**{KEYS[name]: value})
-        rows = entries.values_list(*(KEYS[g] for g in group)).annotate(s=DecimalSum("amount")).order_by()
+        rows: Iterable[tuple]
+        if group:
+            rows = entries.values_list(*(KEYS[g] for g in group)).annotate(s=DecimalSum("amount")).order_by()
+        else:
+            # One total. (values_list() of no field would group by every entry: by its id alone
+            # on PostgreSQL, which refuses that since the partitioned ledger's key is (id, created_at).)
+            total = entries.aggregate(s=DecimalSum("amount"))["s"]
+            rows = [] if total is None else [(total,)]
         for row in rows:
             out[tuple(row[:-1])] = out.get(tuple(row[:-1]), ZERO) - row[-1]
     return out

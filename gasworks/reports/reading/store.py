@@ -142,12 +142,14 @@ def reading_day_rows(day: dt.date) -> list[dict]:
     first, last = month_first(day), month_last(day)
     # status__in every status: lets the (status, taken_at) index serve the day range.
     base = Reading.objects.filter(taken_at__gte=lo, taken_at__lt=hi, status__in=ALL_STATUSES)
+    # Bounded by the day's end as well (implied by the outer reading's time): on PostgreSQL the
+    # planner then reads only the month's partition of readings.
     earlier = Reading.objects.filter(
         meter_id=OuterRef("meter_id"),
         taken_at__gte=day_start(first),
         taken_at__lt=OuterRef("taken_at"),
         status__in=REAL,
-    )
+    ).filter(taken_at__lt=hi)
     readers = route_readers()
     # The meter's removal date, kept only when it falls in the day's month (a join, not a lookup).
     removed = Case(

@@ -40,8 +40,14 @@ class MoveOut(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=16, choices=MoveOutKind.choices)
     day = models.DateField(_("day"))
+    # No database foreign key: readings are partitioned on PostgreSQL (docs/deploy.md,
+    # "Partitioned history"); the final reading is billed and never deleted (PROTECT in the ORM).
     final_reading = models.ForeignKey(
-        "metering.Reading", verbose_name=_("final reading"), on_delete=models.PROTECT, related_name="+"
+        "metering.Reading",
+        verbose_name=_("final reading"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     final_bill = models.ForeignKey(
         "billing.Bill",

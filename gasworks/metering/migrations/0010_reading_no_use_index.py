@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0005_name_account_trigram'),
-        ('metering', '0007_reading_photo'),
+        ('metering', '0009_partition_readings'),
     ]
 
     operations = [
