@@ -31,7 +31,7 @@ class BillingConfig(AppConfig):
         from gasworks.lib import partitions
 
         # Never detached: an account's balance is the sum of all its entries.
-        partitions.register(LedgerEntry._meta.db_table, "created_at", detachable=False)
+        partitions.register(LedgerEntry, "created_at", detachable=False)
 
     @staticmethod
     def _wire_portal() -> None:

@@ -21,7 +21,7 @@ class MeteringConfig(AppConfig):
         from gasworks.metering.models import Reading
 
         # Old months of readings may be detached (the partitions_keep_months parameter).
-        partitions.register(Reading._meta.db_table, "taken_at", detachable=True)
+        partitions.register(Reading, "taken_at", detachable=True)
         from gasworks.web.navigation import Item, register
 
         # The customer's self-reading (自报读数) page in the portal.

@@ -35,7 +35,8 @@ class Partitioned:
 REGISTRY: dict[str, Partitioned] = {}
 
 
-def register(table: str, column: str, *, detachable: bool) -> None:
+def register(model, column: str, *, detachable: bool) -> None:
+    table = model._meta.db_table
     REGISTRY[table] = Partitioned(table, column, detachable)
 
 
