@@ -9,6 +9,8 @@ WeChat and mail for some; written set-based in the run's transactions). Prints b
 run's time as a ratio to a raw COPY of the rows it wrote (bills, lines, ledger entries, and the
 messages when on), measured right after it, so a loaded machine still gives comparable figures.
 The sales rollup's refresh that follows a run (a Celery task in production) is timed apart.
+--server tuned: on a throwaway PostgreSQL with docs/deploy.md's settings for the primary
+(benchmarks/_server.py) instead of the machine's defaults.
 --repeat N alternates N pairs of runs and keeps the best of each.
 
 The sender's benchmark (messages/s to a local stub provider over HTTP, CPU per message) is
@@ -22,6 +24,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _server
+
+_server.from_argv("bench_notifications")  # --server tuned: before BENCH_DATABASE_URL is read
 os.environ.setdefault(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gasworks_bench_notifications_billing"
 )
@@ -29,7 +34,7 @@ os.environ["NOTIFY_SMS_PROVIDER"] = "dev"  # SMS and WeChat configured (the deve
 os.environ["NOTIFY_WECHAT_PROVIDER"] = "dev"
 os.environ["NOTIFY_SEND_INLINE"] = "false"  # measure the writing, not a sender run after each chunk
 
-import bench_billing as billing_bench  # (after the environment it reads at import)
+import bench_billing as billing_bench  # noqa: E402 (after the environment it reads at import)
 
 RUN_TABLES = ("billing_bill", "billing_billline", "billing_ledgerentry")
 
@@ -151,6 +156,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=10_000, help="accounts per billing chunk")
     parser.add_argument("--workers", type=int, default=2, help="processes billing chunks side by side")
     parser.add_argument("--repeat", type=int, default=1, help="pairs of runs, alternated; the best of each")
+    _server.add_argument(parser)
     args = parser.parse_args()
 
     billing_bench.ensure_database()

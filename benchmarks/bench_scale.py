@@ -3,11 +3,16 @@
     .venv/bin/python benchmarks/bench_scale.py        # both parts at a few hundred thousand accounts
     .venv/bin/python benchmarks/bench_scale.py --part size --accounts 1000000,5000000
     .venv/bin/python benchmarks/bench_scale.py --part celery --accounts 1000000
+    .venv/bin/python benchmarks/bench_scale.py --part size --accounts 1000000,5000000 --server tuned
 
 --part size: the billing run at each size (bench_billing's generated accounts, one reading
-each; the local mode, --workers processes), with bills/s and the ratio of the largest to the
-smallest (cost grows linearly when bills/s holds), and whether the history tables are
-partitioned.
+each; the local mode, --workers processes; the portal's bill notices on), with bills/s and the
+ratio of the largest to the smallest (cost grows linearly when bills/s holds), and whether the
+history tables are partitioned. The sales rollup's refresh after each run (a Celery task in
+production) is timed apart.
+
+--server tuned runs either part on a throwaway PostgreSQL with docs/deploy.md's settings for the
+primary (benchmarks/_server.py), not the machine's defaults.
 
 --part celery: the same run handed to real Celery workers on the machine's Redis (a worker with
 1 and then 2 prefork processes, on a queue of its own), timed from the hand-over until the run is
@@ -24,8 +29,11 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _server
+
+_server.from_argv("bench_scale")  # --server tuned: before BENCH_DATABASE_URL is read
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gasworks_bench_scale")
-import bench_billing as billing_bench
+import bench_billing as billing_bench  # noqa: E402 (after the environment it reads at import)
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -60,8 +68,12 @@ def _bills() -> int:
 def bench_size(args) -> None:
     from django.test.utils import override_settings
 
+    from gasworks import subscriptions
     from gasworks.billing import runs
+    from gasworks.billing.events import BillingRunFinished
     from gasworks.billing.web_hooks import seed_tariffs
+    from gasworks.lib import events
+    from gasworks.reports import tasks as report_tasks
 
     start, period = _period()
     print(f"partitioned tables: {partitioned()}")
@@ -72,14 +84,22 @@ def bench_size(args) -> None:
         seed_tariffs()
         generated = time.perf_counter() - started
         runs.CHUNK_SPAN = args.chunk
+        # The sales rollup's refresh after a run is a Celery task in production; here it would
+        # run inline inside the timed run, so it is timed apart (as bench_notifications does).
+        events.unsubscribe(BillingRunFinished, subscriptions.refresh_sales_after_run)
         started = time.perf_counter()
         with override_settings(REDIS_URL="", CELERY_TASK_ALWAYS_EAGER=True):  # the local mode
             run = runs.execute(runs.start_run(period), workers=args.workers)
         elapsed = time.perf_counter() - started
+        events.subscribe(BillingRunFinished, subscriptions.refresh_sales_after_run)
+        started = time.perf_counter()
+        report_tasks.refresh_rollups(["sales"])
+        refresh_s = time.perf_counter() - started
         rates[n] = _bills() / elapsed
         print(
             f"{n:>11,} accounts: generated in {generated:.0f} s; run {elapsed:.1f} s, {rates[n]:,.0f} bills/s"
-            f" ({run.status}, {args.workers} worker process(es))"
+            f" ({run.status}, {args.workers} worker process(es)); then the sales rollup's refresh"
+            f" {refresh_s:.1f} s"
         )
     if len(rates) > 1:
         small, large = min(rates), max(rates)
@@ -153,6 +173,7 @@ def main() -> None:
     parser.add_argument("--accounts", default="", help="sizes, comma-separated (default per part)")
     parser.add_argument("--chunk", type=int, default=10_000, help="accounts per billing chunk")
     parser.add_argument("--workers", type=int, default=2, help="local processes (--part size)")
+    _server.add_argument(parser)
     args = parser.parse_args()
     parts = sorted(PARTS) if args.part == "all" else [args.part]
     if "celery" in parts:

@@ -27,7 +27,7 @@ from gasworks.billing.models import (
 from gasworks.billing.periods import Period
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
-from gasworks.lib.db import DecimalSum, array_literal, copy_lines, copy_text
+from gasworks.lib.db import DecimalSum, array_literal, copy_lines, copy_text, next_ids
 from gasworks.metering import billable
 from gasworks.metering.models import Reading
 
@@ -282,12 +282,7 @@ def insert_bills(bills, before, period, run_id, today, due_on, now) -> list[int]
         ]
         Bill.objects.bulk_create(objects, batch_size=500)
         return [bill.pk for bill in objects]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Bill._meta.db_table, len(bills)],
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
+    ids = next_ids(Bill._meta.db_table, len(bills))
     # The columns that are the same for every bill of the chunk, formatted once.
     tail = "\t".join(
         copy_text(v)

@@ -11,3 +11,14 @@ class NotificationsConfig(AppConfig):
         from gasworks.notifications import params, wiring  # noqa: F401  (parameters register on import)
 
         wiring.connect()
+        from gasworks.lib import partitions
+        from gasworks.notifications.models import Message
+
+        # The outbox grows with the bills (two or three messages a bill a month): partitioned by
+        # month like readings, old months detachable (the partitions_keep_months parameter). A
+        # message's key is unique per customer within its month by index, across months by the
+        # writer (store.py).
+        partitions.register(Message, "created_at", detachable=True, local_unique=LOCAL_UNIQUE)
+
+
+LOCAL_UNIQUE = (("customer_id", "key"),)

@@ -27,31 +27,20 @@ def _site() -> str:
 
 def bills_issued(event) -> None:
     # A run's chunk of bills: set-based in SQL on PostgreSQL (the run's speed), else through
-    # enqueue() (the same rules: outbox.rules()).
-    link = f"{_site()}/payments/pay/"
+    # enqueue() (the same rules: outbox.rules()). A notice keeps only its bill's id: the bill's
+    # figures are looked up when it is worded (LATE_VARIABLES), so a run writes small rows.
     if store.set_based():
-        queued(store.write_bill_notices(event.bill_ids, link, timezone.now()))
+        queued(store.write_bill_notices(event.bill_ids, timezone.now()))
         return
-    enqueue_bill_notices(event.bill_ids, link)
+    enqueue(
+        "bill_issued", ((f"bill:{pk}", customer_id, {"bill_id": pk}) for pk, customer_id in _bills_of(event))
+    )
 
 
-def enqueue_bill_notices(bill_ids, link: str) -> None:
+def _bills_of(event):
     from gasworks.billing.models import Bill
 
-    bills = Bill.objects.filter(pk__any=bill_ids).values_list(
-        "pk", "customer_id", "period", "total", "due_on"
-    )
-    enqueue(
-        "bill_issued",
-        (
-            (
-                f"bill:{pk}",
-                customer_id,
-                {"period": period, "amount": total, "due_on": _day(due_on), "link": link},
-            )
-            for pk, customer_id, period, total, due_on in bills
-        ),
-    )
+    return Bill.objects.filter(pk__any=event.bill_ids).values_list("pk", "customer_id")
 
 
 def payment_received(event) -> None:
@@ -69,19 +58,38 @@ def payment_received(event) -> None:
     )
 
 
-def _receipt(variables: dict) -> dict:
+def _ids(variables_list: list[dict], name: str) -> list[int]:
+    return [int(v[name]) if str(v.get(name) or "").isdigit() else 0 for v in variables_list]
+
+
+def _receipts(variables_list: list[dict]) -> list[dict]:
     from gasworks.payments.models import Payment
 
-    number = (
-        Payment.objects.filter(pk=variables.get("payment_id") or 0)
-        .values_list("receipt_no", flat=True)
-        .first()
+    ids = _ids(variables_list, "payment_id")
+    numbers = dict(Payment.objects.filter(pk__in=set(ids)).values_list("pk", "receipt_no"))
+    return [{"receipt_no": numbers.get(pk) or ""} for pk in ids]
+
+
+def _bill_figures(variables_list: list[dict]) -> list[dict]:
+    from gasworks.billing.models import Bill
+
+    ids = _ids(variables_list, "bill_id")
+    rows = Bill.objects.filter(pk__in=set(ids)).values_list(
+        "pk", "period", "total", "due_on", "customer__name", "customer__account_no"
     )
-    return {"receipt_no": number or ""}
+    link = f"{_site()}/payments/pay/"
+    found = {
+        pk: {"period": period, "amount": str(total), "due_on": _day(due_on), "link": link, "name": name,
+             "account_no": account_no}
+        for pk, period, total, due_on, name, account_no in rows
+    }  # fmt: skip
+    return [found.get(pk, {}) for pk in ids]
 
 
-# Variables known only after the message was queued, looked up when it is worded.
-LATE_VARIABLES = {"payment_received": _receipt}
+# Variables looked up when a message is worded, a sending round's messages of a kind at once
+# (variables of each → what to add): the receipt is numbered after its notice was queued, and a
+# bill notice keeps only its bill's id (a run of a million bills writes small rows).
+LATE_VARIABLES = {"payment_received": _receipts, "bill_issued": _bill_figures}
 
 
 def low_balance(event) -> None:

@@ -137,7 +137,6 @@ def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datet
         if customer is None:
             continue
         preference = getattr(customer, "notification_preference", None)
-        values = {"name": customer.name, "account_no": customer.account_no, **variables}
         language = preference.language if preference else DEFAULT_LANGUAGE
         for channel, adapter in active.items():
             if not wanted(channel, kind, preference):
@@ -152,7 +151,7 @@ def enqueue(kind_code: str, items: Iterable[tuple[str, int, Mapping]], at: datet
                     status=MessageStatus.QUEUED if address else MessageStatus.SUPPRESSED,
                     safety=kind.safety,
                     language=language,
-                    variables={k: str(v) for k, v in values.items()},
+                    variables={k: str(v) for k, v in variables.items()},
                     address=address,
                     provider=adapter.code,
                     error=why,

@@ -51,15 +51,38 @@ def templates() -> dict[tuple[str, str, str], Template]:
     return {(t.event, t.channel, t.language): t for t in Template.objects.all()}
 
 
-def values(message: Message) -> dict:
-    """The variables a message is worded with: its own, the company, and those known only now."""
+def prefetch_late(messages: Sequence[Message]) -> None:
+    """Look up, for a round's messages at once, the variables known only when they are worded:
+    the customer's name and account number (kept once, on the customer, not in every row), and
+    each kind's own (LATE_VARIABLES: a bill's figures, a payment's receipt number)."""
+    from gasworks.customers.models import Customer
     from gasworks.notifications.handlers import LATE_VARIABLES
 
-    variables = {"company": parameters.get("sms_signature").strip("【】"), **message.variables}
-    late = LATE_VARIABLES.get(message.event)
-    if late is not None:
-        variables.update(late(message.variables))
-    return variables
+    people = dict(
+        (pk, {"name": name, "account_no": number})
+        for pk, name, number in Customer.objects.filter(pk__in={m.customer_id for m in messages}).values_list(
+            "pk", "name", "account_no"
+        )
+    )
+    by_event: dict[str, list[Message]] = defaultdict(list)
+    for message in messages:
+        message.late = dict(people.get(message.customer_id, {}))
+        if message.event in LATE_VARIABLES:
+            by_event[message.event].append(message)
+    for event, group in by_event.items():
+        for message, extra in zip(group, LATE_VARIABLES[event]([m.variables for m in group]), strict=True):
+            message.late = {**(message.late or {}), **extra}
+
+
+def values(message: Message) -> dict:
+    """The variables a message is worded with: the company, its own, and those known only now."""
+    if message.late is None:
+        prefetch_late([message])
+    return {
+        "company": parameters.get("sms_signature").strip("【】"),
+        **message.variables,
+        **(message.late or {}),
+    }
 
 
 def wording(message: Message, known: dict[tuple[str, str, str], Template] | None = None) -> tuple[str, str]:
@@ -173,6 +196,7 @@ def send_batch(batch: Sequence[Message], now: datetime, known: dict | None = Non
     sent_today = _sent_today(batch, now)
     answers: list[tuple[Message, Outcome, str, str]] = []
     deferred: list[Message] = []
+    prefetch_late(batch)
     groups: dict[tuple[str, str], tuple[channels.Adapter, list]] = {}
     for message in batch:
         adapter = _adapter(message)
@@ -235,6 +259,7 @@ def recover(now: datetime | None = None) -> dict[str, int]:
             counts["failed"] += len(messages)
             continue
         went = messages[: len(delivered)]
+        prefetch_late(went)
         known = templates()
         sent = [
             (m, Outcome(sent=True, ref=ref), *wording(m, known))

@@ -6,13 +6,16 @@ sending the messages (6 s for 500 rows); here PostgreSQL takes the values as arr
 FROM unnest), and SQLite (development, tests) a plain executemany.
 
 A big batch of enqueue()'s rows (the collections run's chunk of notices) goes by COPY into a
-scratch table and one INSERT ... SELECT ON CONFLICT DO NOTHING (a key already queued is skipped)
-on PostgreSQL; a small one, and any other database, through the ORM's one INSERT.
+scratch table and one INSERT ... SELECT on PostgreSQL, a small one as arrays in one INSERT ...
+SELECT FROM unnest; either skips a key the customer has in any month (the outbox is partitioned
+by month: see migration 0005). Other databases: the ORM's one INSERT, ON CONFLICT DO NOTHING.
 
 
 A run issues bills a chunk at a time (10,000 in one transaction, COPY); its notices are written
 in the same transaction by one INSERT ... SELECT per channel from the chunk's bills, so a run of
-a million accounts pays no Python per message. The rules are enqueue()'s, given as data by
+a million accounts pays no Python per message. A notice keeps only its bill's id; the bill's
+figures and the customer's name are looked up when it is worded (sender.prefetch_late), which
+keeps the rows a run writes small (their bytes are most of what the notices cost a run). The rules are enqueue()'s, given as data by
 outbox.rules() (which profiles of preferences want the channel, where the address is, when an
 SMS may go), so the two paths cannot drift apart; the unique key and ON CONFLICT DO NOTHING keep
 one notice per bill, customer and channel on a rerun. PostgreSQL only: elsewhere the caller
@@ -85,9 +88,7 @@ def _insert_sql(rules: list[outbox.ChannelRule]) -> str:
     return f"""
         WITH chunk AS MATERIALIZED (
             SELECT b.id AS bill_id, b.customer_id, p.id AS pref_id, p.language,
-                jsonb_build_object('name', c.name, 'account_no', c.account_no, 'period', b.period,
-                    'amount', b.total::text, 'due_on', COALESCE(b.due_on::text, ''), 'link', %(link)s::text)
-                    AS variables,
+                jsonb_build_object('bill_id', b.id::text) AS variables,
                 (CASE WHEN p.sms THEN 8 ELSE 0 END) + (CASE WHEN p.wechat THEN 4 ELSE 0 END)
                     + (CASE WHEN p.email THEN 2 ELSE 0 END)
                     + (CASE WHEN p.opt_out @> %(opted)s::jsonb THEN 1 ELSE 0 END) AS profile{addresses}
@@ -101,10 +102,10 @@ def _insert_sql(rules: list[outbox.ChannelRule]) -> str:
             variables, address, subject, text, attempts, next_try_at, provider, provider_ref, error,
             created_at)
         {selects}
-        ON CONFLICT (customer_id, key) DO NOTHING"""  # noqa: S608 - names from the models, values bound
+        ON CONFLICT DO NOTHING"""  # noqa: S608 - names from the models, values bound
 
 
-def write_bill_notices(bill_ids, link: str, at: datetime) -> int:
+def write_bill_notices(bill_ids, at: datetime) -> int:
     """The bill_issued messages of these bills, by the outbox's rules, in the caller's
     transaction. Returns the rows written (a rerun's existing keys are not counted)."""
     kind = texts.KINDS["bill_issued"]
@@ -120,7 +121,6 @@ def write_bill_notices(bill_ids, link: str, at: datetime) -> int:
         "safety": kind.safety,
         "language": outbox.DEFAULT_LANGUAGE,
         "opted": f'["{kind.code}"]',
-        "link": link,
         "at": at,
         "ids": ids,
         "first": first,
@@ -141,8 +141,8 @@ def write_bill_notices(bill_ids, link: str, at: datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
-# Below this many rows the ORM's single statement is as quick (and a counter payment's receipt
-# notice stays one statement: its query budget is pinned).
+# Below this many rows one INSERT of the values as arrays is as quick (and a counter payment's
+# receipt notice stays one statement: its query budget is pinned); above, COPY.
 COPY_FROM = 1_000
 COLUMNS = (
     "customer_id",
@@ -163,24 +163,49 @@ COLUMNS = (
     "error",
     "created_at",
 )
+TYPES = ("bigint", "text", "text", "text", "text", "boolean", "text", "jsonb", "text", "text", "text",
+         "smallint", "timestamptz", "text", "text", "text", "timestamptz")  # fmt: skip
+
+
+def _value(message: Message, column: str):
+    value = getattr(message, column)
+    return json.dumps(value, ensure_ascii=False) if column == "variables" else value
 
 
 def _line(message: Message) -> str:
-    values = [getattr(message, column) for column in COLUMNS]
-    values[COLUMNS.index("variables")] = json.dumps(message.variables, ensure_ascii=False)
-    return "\t".join(copy_text(v) for v in values) + "\n"
+    return "\t".join(copy_text(_value(message, column)) for column in COLUMNS) + "\n"
+
+
+def _new_keys_only(source: str) -> str:
+    """The rows of `source` whose key the customer has in no month yet. On a partitioned outbox
+    a partition's unique index (ON CONFLICT) sees its own month only: this looks in every month,
+    through each partition's (customer_id, key) index."""
+    table, names = Message._meta.db_table, ", ".join(COLUMNS)
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {source}"  # noqa: S608 - model names
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} m WHERE m.customer_id = s.customer_id AND m.key = s.key)"
+        " ON CONFLICT DO NOTHING"
+    )
 
 
 def insert_messages(rows: list[Message]) -> None:
-    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+    """Queue these messages; a key the customer has already is skipped (the database decides, so
+    two writers of one key leave one row)."""
+    if connection.vendor != "postgresql":
         Message.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        return
+    if not rows:
         return
     table, names = Message._meta.db_table, ", ".join(COLUMNS)
     with connection.cursor() as cursor:
+        if len(rows) < COPY_FROM:
+            arrays = ", ".join(f"%s::{kind}[]" for kind in TYPES)
+            source = f"unnest({arrays}) AS s ({names})"
+            cursor.execute(_new_keys_only(source), [[_value(m, c) for m in rows] for c in COLUMNS])
+            return
         cursor.execute(f"CREATE TEMP TABLE outbox_load AS SELECT {names} FROM {table} WITH NO DATA")  # noqa: S608 - model table, constants
         copy_lines(connection, "outbox_load", COLUMNS, [_line(m) for m in rows])
-        insert = f"INSERT INTO {table} ({names}) SELECT {names} FROM outbox_load ON CONFLICT DO NOTHING"  # noqa: S608
-        cursor.execute(insert)
+        cursor.execute(_new_keys_only("outbox_load s"))
         cursor.execute("DROP TABLE outbox_load")  # a failure above rolls its creation back too
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import connection
 
-from gasworks.lib.db import copy_lines, copy_text
+from gasworks.lib.db import copy_lines, copy_text, next_ids
 from gasworks.payments.models import Payment, ReceiptCounter
 
 
@@ -93,12 +93,7 @@ def next_payment_ids(count: int) -> list[int]:
     """`count` fresh payment ids from the table's sequence (PostgreSQL), or past the largest id
     (elsewhere: the generated data is written by one process)."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Payment._meta.db_table, count],
-            )
-            return [pk for (pk,) in cursor.fetchall()]
+        return next_ids(Payment._meta.db_table, count)
     last = Payment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     return list(range(last + 1, last + 1 + count))
 

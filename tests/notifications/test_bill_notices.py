@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from gasworks.billing import runs
 from gasworks.billing.events import BillsIssued
 from gasworks.customers.models import Customer
-from gasworks.notifications import handlers, interruptions, preferences
+from gasworks.notifications import handlers, interruptions, preferences, store
 from gasworks.notifications.models import Message, Preference
 from tests.billing.helpers import beijing, local, read
 from tests.factories import make_customer
@@ -76,7 +76,7 @@ def _bill(people, at):
 
 
 @pytest.mark.parametrize("hour", [10, 22], ids=["day", "quiet hours"])
-def test_the_set_based_notices_are_the_ones_enqueue_writes(mail, hour):
+def test_the_set_based_notices_are_the_ones_enqueue_writes(mail, hour, monkeypatch):
     people = _customers()
     at = local(2026, 11, 1, hour)
     bill_ids = _bill(people, at)
@@ -84,8 +84,9 @@ def test_the_set_based_notices_are_the_ones_enqueue_writes(mail, hour):
     assert {(r[0], r[1]) for r in written} >= {(people["no preference"].pk, "sms")}
     assert not any(r[0] == people["opted out"].pk and r[1] != "portal" for r in written)
     Message.objects.all().delete()
+    monkeypatch.setattr(store, "set_based", lambda: False)  # the path of other databases: enqueue()
     with time_machine.travel(at, tick=False):
-        handlers.enqueue_bill_notices(bill_ids, f"{handlers._site()}/payments/pay/")
+        handlers.bills_issued(BillsIssued("2026-10", bill_ids, None))
     assert _rows() == written
     by_key = {r[2]: r for r in written}
     sms = by_key[f"bill_issued:bill:{bill_ids[0]}:{people['no preference'].pk}:sms"]

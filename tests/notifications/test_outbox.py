@@ -41,7 +41,15 @@ def test_a_billing_run_writes_one_bill_notice_per_customer_and_channel_and_a_rer
     )
     first = notices.filter(customer=people[0], channel="sms").get()
     assert first.status == "queued" and first.address == people[0].phone
-    assert first.variables["period"] == "2026-10" and Decimal(first.variables["amount"]) > 0
+    # The row keeps the bill's id; its figures are looked up when it is worded.
+    bill = run.bills.get(customer=people[0])
+    assert first.variables == {"bill_id": str(bill.pk)}
+    from gasworks.notifications import sender
+
+    worded = sender.values(first)
+    assert worded["period"] == "2026-10" and Decimal(worded["amount"]) == bill.total > 0
+    assert worded["account_no"] == people[0].account_no and worded["due_on"] == bill.due_on.isoformat()
+    assert f"{bill.total}" in sender.wording(first)[1]
     # The same bills told again (a run continued, an event delivered twice): nothing new.
     from gasworks.billing.events import BillsIssued
     from gasworks.notifications import handlers

@@ -30,14 +30,32 @@ class Partitioned:
     # Whether old months may leave the table. Never for the ledger: a balance is the sum of all
     # its account's entries.
     detachable: bool
+    # Unique rules that cannot include the partition column, kept as a unique index on each
+    # partition (columns of each): exact within a month; the writer keeps them across months
+    # (the outbox's keys: see gasworks/notifications/store.py).
+    local_unique: tuple[tuple[str, ...], ...] = ()
 
 
 REGISTRY: dict[str, Partitioned] = {}
 
 
-def register(model, column: str, *, detachable: bool) -> None:
+def register(model, column: str, *, detachable: bool, local_unique: tuple[tuple[str, ...], ...] = ()) -> None:
     table = model._meta.db_table
-    REGISTRY[table] = Partitioned(table, column, detachable)
+    REGISTRY[table] = Partitioned(table, column, detachable, local_unique)
+
+
+def add_local_unique(cursor, partition: str, local_unique: tuple[tuple[str, ...], ...]) -> None:
+    """A partition's own unique indexes (Partitioned.local_unique)."""
+    for columns in local_unique:
+        name = f"{partition}_{'_'.join(columns)}_uniq"[:63]
+        cursor.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {_q(name)} ON {_q(partition)} ({', '.join(map(_q, columns))})"
+        )
+
+
+def _local_unique(table: str) -> tuple[tuple[str, ...], ...]:
+    spec = REGISTRY.get(table)
+    return spec.local_unique if spec else ()
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -120,6 +138,7 @@ def _create_month(cursor, table: str, column: str, month: dt.date) -> bool:
     bounds = f"FOR VALUES FROM ('{low}') TO ('{high}')"
     if not waiting:
         cursor.execute(f"CREATE TABLE {_q(name)} PARTITION OF {_q(table)} {bounds}")
+        add_local_unique(cursor, name, _local_unique(table))
         return True
     # A plain table first, filled from DEFAULT, then attached: the attach checks both its rows and
     # what is left in DEFAULT. The DELETE names the DEFAULT partition and the INSERT a table not
@@ -130,6 +149,7 @@ def _create_month(cursor, table: str, column: str, month: dt.date) -> bool:
         f" RETURNING *) INSERT INTO {_q(name)} SELECT * FROM moved",
         [low, high],
     )
+    add_local_unique(cursor, name, _local_unique(table))
     cursor.execute(f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(name)} {bounds}")
     return True
 
@@ -194,11 +214,14 @@ def maintain(*, ahead: int, detach_older_than: int, today: dt.date) -> list[Upke
     return done
 
 
-def convert(cursor, table: str, column: str, *, ahead: int, today: dt.date, skip_unique=()) -> None:
+def convert(
+    cursor, table: str, column: str, *, ahead: int, today: dt.date, skip_unique=(), local_unique=()
+) -> None:
     """Turn the plain ``table`` into one partitioned by month on ``column``, keeping every row,
     column, default, check, foreign key and index, and the id sequence. The primary key becomes
     (id, column): PostgreSQL's rule for a partitioned table. A unique constraint must include
-    ``column`` too; one that cannot is named in ``skip_unique`` and kept by the caller otherwise.
+    ``column`` too; one that cannot is named in ``skip_unique`` and kept by the caller otherwise,
+    or becomes a unique index on each partition (``local_unique``, as register() names them).
     Nothing may reference the table by a foreign key (none can reference (id) alone any more):
     the referencing fields are db_constraint=False before this runs."""
     cursor.execute(
@@ -238,6 +261,8 @@ def convert(cursor, table: str, column: str, *, ahead: int, today: dt.date, skip
         cursor.execute(f"ALTER TABLE {_q(table)} ADD CONSTRAINT {_q(name)} {definition}")
     for sql in indexes:
         cursor.execute(sql)
+    for name in attached(cursor, table):
+        add_local_unique(cursor, name, local_unique)
 
 
 def unconvert(cursor, table: str, column: str) -> None:
