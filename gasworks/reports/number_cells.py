@@ -6,6 +6,7 @@ same as theirs in English and in Chinese (a test compares them)."""
 
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -58,13 +59,13 @@ def decimal_cells(places: int, grouped: bool) -> Callable[[object], str]:
     return text
 
 
-def count_cells() -> Callable[[object], str]:
+def count_cells() -> Callable[[Any], str]:
     """value → text, as ``intcomma(value)`` (ints; anything else goes to intcomma itself)."""
     group = _grouper(True)
     if group is None:
         return intcomma
 
-    def text(value) -> str:
+    def text(value: Any) -> str:
         if type(value) is not int:
             return intcomma(value)
         return f"-{group(str(-value))}" if value < 0 else group(str(value))

@@ -242,8 +242,8 @@ def rebuild_days(days: Iterable[dt.date]) -> None:
         billed: dict[tuple, Decimal] = {}
         for b in billed_rows(start, end):
             if b.day in month:
-                key = (b.day, b.category, b.district)
-                billed[key] = billed.get(key, Decimal(0)) + b.billed
+                where = (b.day, b.category, b.district)
+                billed[where] = billed.get(where, Decimal(0)) + b.billed
         CollectionsDay.objects.filter(day__in=month).delete()
         CollectionsCashierDay.objects.filter(day__in=month).delete()
         BilledDay.objects.filter(day__in=month).delete()
