@@ -344,7 +344,7 @@ def nightly() -> None:
 
     started = time.perf_counter()
     snapshot = arrears.refresh()
-    print(f"nightly: arrears.refresh() {time.perf_counter() - started:.1f} s ({snapshot})")
+    print(f"nightly: arrears.refresh() {time.perf_counter() - started:.1f} s ({snapshot['accounts']} accounts)")
     started = time.perf_counter()
     done = rollups.refresh()
     print(f"nightly: rollups.refresh() {time.perf_counter() - started:.1f} s ({done})")
