@@ -12,6 +12,9 @@ and its query count, flagging those above the --budget (300 ms: issue 13's goal)
     .venv/bin/python benchmarks/bench_pages.py --customers 100000 --months 12 --requests 5
     .venv/bin/python benchmarks/bench_pages.py --only billing: --roles cashier
 
+Before walking, the nightly jobs run once (billing's arrears snapshot, the reports' rollup
+refresh: see nightly(); --no-nightly skips them), so the pages are timed as staff see them.
+
 Database: BENCH_DATABASE_URL_HISTORY (default postgres://postgres@127.0.0.1:5432/gasworks_bench_history,
 shared with bench_reports);
 when it has no customers, generate_data --customers N --months M fills it first."""
@@ -344,7 +347,9 @@ def nightly() -> None:
 
     started = time.perf_counter()
     snapshot = arrears.refresh()
-    print(f"nightly: arrears.refresh() {time.perf_counter() - started:.1f} s ({snapshot['accounts']} accounts)")
+    print(
+        f"nightly: arrears.refresh() {time.perf_counter() - started:.1f} s ({snapshot['accounts']} accounts)"
+    )
     started = time.perf_counter()
     done = rollups.refresh()
     print(f"nightly: rollups.refresh() {time.perf_counter() - started:.1f} s ({done})")
