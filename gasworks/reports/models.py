@@ -93,7 +93,7 @@ class Export(models.Model):
 
 
 # The reports' own tables (rollups), one import per report subpackage:
-from gasworks.reports.arrears.models import ArrearsMonth  # noqa: E402, F401
+from gasworks.reports.arrears.models import ArrearsDay  # noqa: E402, F401
 from gasworks.reports.collections.models import BilledDay, CollectionsCashierDay, CollectionsDay  # noqa: E402, F401
 from gasworks.reports.lpg.models import *  # noqa: E402,F403
 from gasworks.reports.reading.models import *  # noqa: E402, F403

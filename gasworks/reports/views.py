@@ -6,11 +6,9 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
@@ -27,6 +25,7 @@ from gasworks.reports.api import report_response
 from gasworks.reports.dashboard import tiles_for
 from gasworks.reports.framework import FILTERS, REPORTS, Column, parse_params, reports_for
 from gasworks.reports.models import Export
+from gasworks.reports.number_cells import count_cells, decimal_cells
 from gasworks.reports.trends import charts_for, trends_for
 from gasworks.web.templatetags.display import money
 from gasworks.web.views import staff_required
@@ -80,13 +79,14 @@ def _shown(column: Column):
     if kind == "money":
         return "text-end", money
     if kind in ("volume", "kg"):
-        return "text-end", lambda v: floatformat(v, "3g")
+        return "text-end", decimal_cells(3, grouped=True)
     if kind == "number":
-        return "text-end", lambda v: floatformat(v, "2g")
+        return "text-end", decimal_cells(2, grouped=True)
     if kind == "percent":
-        return "text-end", lambda v: f"{floatformat(v, '2')} %"
+        percent = decimal_cells(2, grouped=False)
+        return "text-end", lambda v: f"{percent(v)} %"
     if kind == "count":
-        return "text-end", intcomma
+        return "text-end", count_cells()
     choices = column.choices
     if choices is not None and not callable(choices):
         labels = dict(choices)  # once per page, not per cell

@@ -13,7 +13,7 @@ from django.utils import timezone
 from gasworks.billing import arrears, ledger
 from gasworks.billing.models import Account, EntryKind, LedgerEntry
 from gasworks.reports import rollups
-from gasworks.reports.arrears.models import ArrearsMonth
+from gasworks.reports.arrears.models import ArrearsDay
 from tests.billing.test_arrears_set import build, oracle_buckets, oracle_overdue
 from tests.factories import make_user
 
@@ -98,8 +98,8 @@ def test_the_trend_from_the_rollup_equals_the_trend_computed_live(client, histor
     with time_machine.travel(NOW, tick=False):
         live = _api(client, group_by="month")
         assert len(live["rows"]) == 12 and live["rows"][-1]["period"] == "2026-11"
-        done = rollups.refresh(["arrears-month"])
-        assert done["arrears-month"] >= 10 and ArrearsMonth.objects.exists()
+        done = rollups.refresh(["arrears-day"])
+        assert done["arrears-day"] >= 30 and ArrearsDay.objects.exists()
         assert _api(client, group_by="month") == live
         march = next(r for r in live["rows"] if r["period"] == "2026-03")
     assert Decimal(march["total"]) > 0
@@ -119,7 +119,7 @@ def test_a_rollup_row_is_what_the_ledger_said_at_that_month_end(client):
     with time_machine.travel(NOW, tick=False):
         debtor = Account.objects.filter(balance__lt=0).select_related("customer").first()
         ledger.post(debtor.customer, EntryKind.PAYMENT, Decimal("300.00"))  # recorded after April
-        rollups.refresh(["arrears-month"])
+        rollups.refresh(["arrears-day"])
         april = next(r for r in _api(client, group_by="month")["rows"] if r["period"] == "2026-04")
     assert [Decimal(april[k]) for k in ("days_0_30", "days_31_60", "days_61_90", "days_over_90")] == list(
         at_april_end.values()
@@ -157,7 +157,7 @@ def test_a_reversed_late_fee_no_longer_counts_as_charged_nor_owed(client, histor
         ledger.reverse(fee, "charged in error")
         trend = {r["period"]: r for r in _api(client, group_by="month")["rows"]}
         aging = _api(client, group_by="district")
-        rollups.refresh(["arrears-month"])
+        rollups.refresh(["arrears-day"])
         assert {r["period"]: r for r in _api(client, group_by="month")["rows"]} == trend
     november, february = trend["2026-11"], trend["2026-02"]
     assert Decimal(february["late_fees_charged"]) == Decimal("7.50")  # as charged then

@@ -139,3 +139,90 @@ def test_reading_counts_equal_the_readings_taken_in_the_local_month(client, mont
     )
     assert int(body["total"]["readings"]) == taken.count()
     assert int(body["total"]["estimated"]) == taken.filter(status="estimated").count()
+
+
+def _arrears_from_the_ledger(as_of: date) -> dict[str, dict[str, Decimal | int]]:
+    """Per category, the arrears at the end of ``as_of`` from the ledger entries and bills
+    recorded before it ended, by the allocation rule (payments settle the oldest bills first,
+    late fees last), in plain Python: overdue per age bucket and the accounts with some."""
+    from datetime import timedelta
+
+    from gasworks.lib.dates import start_of_day
+
+    cutoff = start_of_day(as_of + timedelta(days=1))
+    entries = LedgerEntry.objects.filter(created_at__lt=cutoff).select_related(
+        "account__customer", "reverses"
+    )
+    debt: dict = defaultdict(lambda: ZERO)
+    fees: dict = defaultdict(lambda: ZERO)
+    category = {}
+    for e in entries:
+        customer = e.account.customer
+        category[customer.pk] = customer.category
+        debt[customer.pk] -= e.amount
+        if e.kind == EntryKind.LATE_FEE or (
+            e.kind == EntryKind.REVERSAL and e.reverses.kind == EntryKind.LATE_FEE
+        ):
+            fees[customer.pk] -= e.amount
+    out: dict = defaultdict(lambda: {"total": ZERO, "accounts": 0, **dict.fromkeys(BUCKETS, ZERO)})
+    for cid, owed in debt.items():
+        unpaid = owed - fees[cid]
+        if owed <= 0 or unpaid <= 0:
+            continue
+        bills = Bill.objects.filter(customer_id=cid, status=BillStatus.ISSUED, created_at__lt=cutoff)
+        overdue = ZERO
+        for bill in bills.order_by("-period"):  # the newest bills hold what is unpaid
+            part = min(bill.total, unpaid)
+            unpaid -= part
+            if part > 0 and bill.due_on < as_of:
+                age = (as_of - bill.due_on).days
+                bucket = BUCKETS[0 if age <= 30 else 1 if age <= 60 else 2 if age <= 90 else 3]
+                out[category[cid]][bucket] += part
+                overdue += part
+        if overdue:
+            out[category[cid]]["total"] += overdue
+            out[category[cid]]["accounts"] += 1
+    return dict(out)
+
+
+BUCKETS = ("days_0_30", "days_31_60", "days_61_90", "days_over_90")
+
+
+def test_arrears_of_a_past_day_equal_the_ledger_then_and_come_from_the_day_rollup(client, month, monkeypatch):
+    """A past day's aging, as the ledger stood at its end, read live and then from the day
+    rollup (nothing computed live once it is refreshed): both equal the ledger to the fen, and so
+    does that day's point of the 12-month trend."""
+    import time_machine
+
+    from gasworks.reports.arrears import store
+    from gasworks.reports.arrears.models import ArrearsDay
+    from tests.billing.helpers import local
+
+    as_of = date(2026, 11, 25)  # after the late fees and the name transfer
+    query = {"as_of": as_of.isoformat(), "group_by": "category"}
+    with time_machine.travel(local(2026, 12, 10, 12), tick=False):
+        live = _ask(client, month.manager, "arrears", **query)
+        live_trend = _ask(client, month.manager, "arrears", as_of=as_of.isoformat(), group_by="month")
+        rollups.refresh()
+        assert ArrearsDay.objects.filter(day=as_of).exists()
+
+        def no_live_read(*args, **kwargs):
+            raise AssertionError("computed from the ledger: the day rollup should hold it")
+
+        monkeypatch.setattr(store, "live_totals", no_live_read)
+        monkeypatch.setattr(store, "fees_charged", no_live_read)
+        stored = _ask(client, month.manager, "arrears", **query)
+        stored_trend = _ask(client, month.manager, "arrears", as_of=as_of.isoformat(), group_by="month")
+    assert stored == live and stored_trend == live_trend
+    expected = _arrears_from_the_ledger(as_of)
+    assert expected and sum(e["total"] for e in expected.values()) > 0
+    got = {row["category"]: row for row in stored["rows"]}
+    assert set(got) == set(expected)
+    for name, figures in expected.items():
+        assert int(got[name]["accounts"]) == figures["accounts"]
+        assert Decimal(got[name]["total"]) == figures["total"]
+        assert {b: Decimal(got[name][b]) for b in BUCKETS} == {b: figures[b] for b in BUCKETS}
+    november = next(r for r in stored_trend["rows"] if r["period"] == "2026-11")
+    assert Decimal(november["total"]) == sum(e["total"] for e in expected.values())
+    charged = -sum((e.amount for e in LedgerEntry.objects.filter(kind=EntryKind.LATE_FEE)), ZERO)
+    assert charged > 0 and Decimal(november["late_fees_charged"]) == charged

@@ -4,6 +4,7 @@ the filling service), deliveries, deposits held equal to the ledger's deposit en
 owed and cylinders due; live and from the rollup; who may see it."""
 
 import datetime
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -225,3 +226,27 @@ def test_api_page_drill_and_403(client, month):
         client.force_login(make_user(role))
         assert client.get("/api/v1/reports/lpg/").status_code == 403
         assert client.get("/reports/lpg/").status_code == 403
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_page_writes_its_numbers_as_django_filters_did(client, month, monkeypatch, language):
+    """The page's cells come from per-column formatters (gasworks.reports.number_cells): the
+    whole page is the same as with floatformat and intcomma per cell, in either language."""
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.template.defaultfilters import floatformat
+
+    from gasworks.reports import views
+
+    client.force_login(make_user("admin"))
+    url = "/reports/lpg/?from=2026-03-01&to=2026-03-31"
+    with clock(TODAY):
+        fast = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        monkeypatch.setattr(views, "count_cells", lambda: intcomma)
+        monkeypatch.setattr(
+            views,
+            "decimal_cells",
+            lambda places, grouped: lambda v: floatformat(v, f"{places}{'g' * grouped}"),
+        )
+        slow = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    tables = lambda html: re.findall(r"<table.*?</table>", html, re.S)  # noqa: E731
+    assert "119.773" in tables(fast)[0] and tables(fast) == tables(slow)

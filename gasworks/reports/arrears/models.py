@@ -1,6 +1,8 @@
-"""The arrears report's rollup: arrears as they stood at each month end, per category and
-district, rebuilt per month from the ledger and bills recorded before that month ended (so the
-12-month trend is exact), with the late fees charged during the month."""
+"""The arrears report's rollup: arrears as they stood at the end of a local day, per category and
+district (one row each, the aging buckets as columns: never a row per account), rebuilt per day
+from the ledger and bills recorded before that day ended, with the late fees charged in its
+month so far. A past day's aging and the 12-month trend (month ends) read it. A day built with
+no arrears at all keeps one empty row (no category), so that "built" and "nothing owed" differ."""
 
 from django.db import models
 
@@ -8,8 +10,8 @@ from gasworks.lib.fields import DecimalField
 from gasworks.lib.money import MONEY_FIELD
 
 
-class ArrearsMonth(models.Model):
-    period = models.CharField(max_length=7)  # YYYY-MM: arrears as of its last day
+class ArrearsDay(models.Model):
+    day = models.DateField()  # arrears as of its end
     category = models.CharField(max_length=16)
     district = models.CharField(max_length=64, blank=True)
     accounts = models.IntegerField(default=0)  # with something overdue
@@ -20,11 +22,13 @@ class ArrearsMonth(models.Model):
     d61_90 = DecimalField(default=0, **MONEY_FIELD)
     d90 = DecimalField(default=0, **MONEY_FIELD)
     not_due = DecimalField(default=0, **MONEY_FIELD)
-    fees = DecimalField(default=0, **MONEY_FIELD)  # late fees still owed at the month end
+    fees = DecimalField(default=0, **MONEY_FIELD)  # late fees still owed at the day's end
     other = DecimalField(default=0, **MONEY_FIELD)
-    fees_charged = DecimalField(default=0, **MONEY_FIELD)  # late fees charged during the month
+    # Late fees charged in the day's month up to its end (net of reversals): a month end's row
+    # holds its month's, so a trend point is one day's rows.
+    fees_month = DecimalField(default=0, **MONEY_FIELD)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["period", "category", "district"], name="arrears_month_unique")
+            models.UniqueConstraint(fields=["day", "category", "district"], name="arrears_day_unique")
         ]

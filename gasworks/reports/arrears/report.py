@@ -10,7 +10,7 @@ start, plus those charged in it, less those owed at its end.
 """
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -96,28 +96,43 @@ class ArrearsReport(Report):
             if group == "category"
             else Column("district", _("District"), "text")
         )
+        live = rollups.keys_to_read_live(store.ROLLUP)
         rows = []
-        for found in store.live_totals(as_of, filters, group):
+        for found in self._totals(as_of, filters, group, live):
             rows.append({group: found["key"], **_figures(found)})
         rows.sort(key=lambda r: (-r["total"], str(r[group])))
         total = {
             c.key: sum((r[c.key] for r in rows), 0 if c.kind == "count" else ZERO) for c in AGING + SPLIT
         }
         first, _last = month_bounds(store.period_of(as_of))
-        charged = sum(store.fees_charged(first, as_of, filters).values(), ZERO)
+        charged = self._charged(first, as_of, filters, live)
+        before = self._point(shift_period(store.period_of(first), -1), as_of, filters, live)["fees"]
+        collected = before + charged - self._totals(as_of, filters, "", live)[0]["fees"]
         notes: list[tuple[Any, str]] = [
             (_("Late fees charged this month"), f"{charged:,.2f}"),
-            (_("Late fees collected this month"), f"{self._collected(first, as_of, filters, charged):,.2f}"),
+            (_("Late fees collected this month"), f"{collected:,.2f}"),
         ]
         return Result([key, *AGING, *SPLIT], rows, total, Chart("stacked", group, BUCKETS), notes)
 
-    def _collected(self, first: date, as_of: date, filters: dict, charged: Decimal) -> Decimal:
-        """Owed at the month's start + charged since − owed now (the previous month end from
-        the rollup when it holds it)."""
-        live = rollups.keys_to_read_live(store.ROLLUP)
-        before = self._point(shift_period(store.period_of(first), -1), as_of, filters, live)["fees"]
-        after = store.live_totals(as_of, filters)[0]["fees"]
-        return before + charged - after
+    @staticmethod
+    def _totals(day: date, filters: dict, group: str, live: set | None) -> list[dict]:
+        """Arrears at the end of ``day``: from the day rollup when it holds that day (a past
+        day), else computed from the ledger (today; a day the rollup does not hold)."""
+        if store.stored({day}, live):
+            return store.day_totals(day, filters, group)
+        return store.live_totals(day, filters, group)
+
+    @staticmethod
+    def _charged(first: date, last: date, filters: dict, live: set | None) -> Decimal:
+        """Late fees charged on days first..last of one month: the rollup's month to date at
+        ``last`` (or at yesterday, and today's from the ledger), else from the ledger."""
+        if store.stored({last}, live):
+            return store.day_fees_month(last, filters)
+        yesterday = timezone.localdate() - timedelta(days=1)
+        if first <= yesterday < last and store.stored({yesterday}, live):
+            today = sum(store.fees_charged(yesterday + timedelta(days=1), last, filters).values(), ZERO)
+            return store.day_fees_month(yesterday, filters) + today
+        return sum(store.fees_charged(first, last, filters).values(), ZERO)
 
     def drill(self, params: Params, row: dict) -> str:
         if params.group_by == "account":
@@ -133,13 +148,12 @@ class ArrearsReport(Report):
     # --- the trend: arrears at each month end -------------------------------------------------
 
     def _point(self, period: str, as_of: date, filters: dict, live: set | None) -> dict:
+        """Arrears at the month's end (or at ``as_of`` within it) and the late fees charged in
+        the month up to then."""
         first, last = month_bounds(period)
-        if last < as_of and live is not None and period not in live:
-            return store.month_rollup(period, filters)
         day = min(last, as_of)
-        found = store.live_totals(day, filters)[0]
-        charged = sum(store.fees_charged(first, day, filters).values(), ZERO)
-        return {**found, "fees_charged": charged}
+        found = self._totals(day, filters, "", live)[0]
+        return {**found, "fees_charged": self._charged(first, day, filters, live)}
 
     def _trend(self, as_of: date, filters: dict) -> Result:
         live = rollups.keys_to_read_live(store.ROLLUP)

@@ -1,23 +1,24 @@
 """The arrears report's reads and its rollup's writes. The arrears themselves come from
 gasworks.billing.arrears (set-based, one computation for the page, the report and late fees);
-this adds the late fees charged in a span and the month-end rollup, all through the ORM."""
+this adds the late fees charged in a span and the day-end rollup, all through the ORM."""
 
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Min
+from django.db.models import Sum
 from django.utils import timezone
 
 from gasworks.billing import arrears, ledger
 from gasworks.billing.models import EntryKind, LedgerEntry
 from gasworks.lib.dates import start_of_day
 from gasworks.lib.db import DecimalSum
-from gasworks.reports.arrears.models import ArrearsMonth
-from gasworks.reports.framework import month_bounds, periods_between, shift_period
+from gasworks.reports.arrears.models import ArrearsDay
+from gasworks.reports.framework import month_bounds, shift_period
 
-ROLLUP = "arrears-month"
+ROLLUP = "arrears-day"
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 FIGURES = ("accounts", "debtors", "overdue", "d0_30", "d31_60", "d61_90", "d90", "not_due", "fees", "other")
 KEYS = {"category": "account__customer__category", "district": "account__customer__premises__district"}
 
@@ -58,65 +59,103 @@ def live_totals(as_of: date, filters: dict, group: str = "") -> list[dict]:
     return arrears.totals(as_of, filters, group, source=ledger.arrears_source(as_of, history=True))
 
 
-def month_rollup(period: str, filters: dict) -> dict:
-    """The rollup's figures of one month end, summed over the rows the filters keep."""
-    rows = ArrearsMonth.objects.filter(period=period)
+def _stored_rows(first: date, last: date, filters: dict):
+    rows = ArrearsDay.objects.filter(day__gte=first, day__lte=last)
     for name, value in filters.items():
         if value:
             rows = rows.filter(**{name: value})
-    sums = rows.aggregate(**{f: DecimalSum(f) for f in FIGURES[2:]}, fees_charged=DecimalSum("fees_charged"))
-    counts = rows.values_list("accounts", "debtors")
-    out = {f: sums[f] or ZERO for f in (*FIGURES[2:], "fees_charged")}
-    out["accounts"] = sum(a for a, _d in counts)
-    out["debtors"] = sum(d for _a, d in counts)
+    return rows
+
+
+def day_totals(day: date, filters: dict, group: str = "") -> list[dict]:
+    """The rollup's figures at the end of ``day`` as live_totals gives them: one row for all
+    (""), or one per category or district with an account in debt."""
+    rows = _stored_rows(day, day, filters)
+    sums = {
+        "accounts_": Sum("accounts"),
+        "debtors_": Sum("debtors"),
+        **{f"{f}_": DecimalSum(f) for f in FIGURES[2:]},
+    }
+    # One total: aggregate() (values() of no field would group by every column).
+    found_rows = rows.values(group).annotate(**sums).order_by(group) if group else [rows.aggregate(**sums)]
+    out = []
+    for found in found_rows:
+        row: dict = {"key": found[group] if group else ""}
+        row["accounts"], row["debtors"] = int(found["accounts_"] or 0), int(found["debtors_"] or 0)
+        for f in FIGURES[2:]:
+            row[f] = Decimal(found[f"{f}_"] or 0).quantize(CENT)
+        row["debt"] = row["overdue"] + row["not_due"] + row["fees"] + row["other"]
+        if not group or row["debtors"]:  # a group with only a fee charged and paid: not in debt
+            out.append(row)
+    if not out and not group:
+        out = [{"key": "", **dict.fromkeys(FIGURES[:2], 0), **dict.fromkeys((*FIGURES[2:], "debt"), ZERO)}]
     return out
 
 
-# --- the rollup: rebuilt per month, found by recorded time (gasworks.reports.rollups) -----------
+def day_fees_month(day: date, filters: dict) -> Decimal:
+    """Late fees charged from the first of ``day``'s month to its end, from the rollup."""
+    total = _stored_rows(day, day, filters).aggregate(s=DecimalSum("fees_month"))["s"]
+    return Decimal(total or 0).quantize(CENT)
 
 
-def last_complete_period() -> str:
-    return shift_period(period_of(timezone.localdate()), -1)
+def stored(days: set, live: set | None) -> bool:
+    """Whether the rollup holds each of these days: built (every built day has a row), past,
+    and not touched since the last refresh (``live``: rollups.keys_to_read_live; None: no
+    refresh yet)."""
+    if live is None or live & days or max(days) >= timezone.localdate():
+        return False
+    return ArrearsDay.objects.filter(day__in=days).values("day").distinct().count() == len(days)
+
+
+# --- the rollup: rebuilt per day, found by recorded time (gasworks.reports.rollups) -------------
+
+# A first (full) build: the month ends the 12-month trend of any day in the last year reads, and
+# every day of this month and the last; the nightly refresh adds each day as it ends. (A day
+# is one computation of the whole ledger as it stood: a year of days would take 365 of them.)
+TREND_MONTHS = 25
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def touched(since) -> set:
-    """Month ends not yet past when ``since`` was recorded: a row recorded since can only
-    change those (every base row carries its posting time)."""
-    first = period_of(timezone.localtime(since).date())
-    last = last_complete_period()
-    return set(periods_between(first, last)) if first <= last else set()
+    """Days not yet past when ``since`` was recorded: a row recorded since can only change
+    those (every base row carries its posting time)."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    return set(_days(timezone.localtime(since).date(), yesterday))
 
 
-def all_keys() -> list[str]:
-    first = LedgerEntry.objects.aggregate(first=Min("created_at"))["first"]
-    if first is None:
+def all_keys() -> list[date]:
+    """Month ends before the first entry are built too (empty, cheap): a trend reaching back
+    past the ledger's start then reads the rollup as well."""
+    if not LedgerEntry.objects.exists():
         return []
-    start = max(period_of(timezone.localtime(first).date()), shift_period(last_complete_period(), -35))
-    last = last_complete_period()
-    return periods_between(start, last) if start <= last else []
+    yesterday = timezone.localdate() - timedelta(days=1)
+    this = period_of(yesterday)
+    ends = {month_bounds(shift_period(this, -n))[1] for n in range(1, TREND_MONTHS + 1)}
+    return sorted(ends.union(_days(month_bounds(shift_period(this, -1))[0], yesterday)))
 
 
 def rebuild(keys) -> None:
-    """Replace each month's rows: arrears as of its last day (ledger and bills recorded before
-    it ended) per category and district, and the late fees charged during it."""
-    for period in keys:
-        first, last = month_bounds(period)
-        ArrearsMonth.objects.filter(period=period).delete()
-        charged = fees_charged(first, last, {}, ("category", "district"))
-        rows: dict[tuple, ArrearsMonth] = {}
-        for found in live_totals(last, {}, "category,district"):
+    """Replace each day's rows: arrears as of its end (ledger and bills recorded before it
+    ended) per category and district, one set-based computation a day, and the late fees
+    charged in its month up to then."""
+    for day in keys:
+        ArrearsDay.objects.filter(day=day).delete()
+        first, _last = month_bounds(period_of(day))
+        charged = fees_charged(first, day, {}, ("category", "district"))
+        rows: dict[tuple, ArrearsDay] = {}
+        for found in live_totals(day, {}, "category,district"):
             category, district = found["key"]
-            rows[(category, district)] = ArrearsMonth(
-                period=period,
-                category=category,
-                district=district or "",
-                **{f: found[f] for f in FIGURES},
+            rows[(category, district or "")] = ArrearsDay(
+                day=day, category=category, district=district or "", **{f: found[f] for f in FIGURES}
             )
         for (category, district), amount in charged.items():
             row = rows.get((category, district or ""))
             if row is None:
-                row = rows[(category, district or "")] = ArrearsMonth(
-                    period=period, category=category, district=district or ""
+                row = rows[(category, district or "")] = ArrearsDay(
+                    day=day, category=category, district=district or ""
                 )
-            row.fees_charged = amount
-        ArrearsMonth.objects.bulk_create(rows.values())
+            row.fees_month = amount
+        ArrearsDay.objects.bulk_create(rows.values() or [ArrearsDay(day=day, category="")])

@@ -174,5 +174,6 @@ def register_rollup() -> None:
             touched=store.touched_days,
             rebuild=store.rebuild_days,
             all_keys=store.all_days,
+            chunk=366,  # a year of days per transaction, rebuilt a month at a time
         )
     )
