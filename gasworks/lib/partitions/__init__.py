@@ -16,6 +16,8 @@ from gasworks.lib.partitions.store import (
     month_start,
     partition_name,
     register,
+    replace_default,
+    restore_default,
     unconvert,
 )
 
@@ -34,5 +36,7 @@ __all__ = [
     "month_start",
     "partition_name",
     "register",
+    "replace_default",
+    "restore_default",
     "unconvert",
 ]
