@@ -407,3 +407,25 @@ def test_the_edges_migration_moves_every_default_row_to_its_edge_and_back():
         assert list(Reading.objects.order_by("pk").values_list("pk", "value", "taken_at")) == before
     finally:
         _migrate(_leaves())
+
+
+@pytest.mark.django_db
+def test_history_written_before_the_first_month_gets_its_months_from_the_command(capsys):
+    """A history imported after the migration (generate_data's year, a legacy system's) lands
+    in the lower edge; the command gives each of its months a partition, up to ten years back."""
+    meter = make_meter()
+    with connection.cursor() as cursor:
+        first = partitions.months_attached(cursor, READINGS)[0]
+        history = _insert_reading(
+            cursor, meter, None, Decimal(50), local(partitions.add_months(first, -5), 7)
+        )
+        typo = _insert_reading(cursor, meter, None, Decimal(40), local(dt.date(2001, 7, 1), 7))
+    assert where_is(history) == where_is(typo) == f"{READINGS}_before"
+    call_command("partitions")
+    out = capsys.readouterr().out
+    months = [partitions.add_months(first, n) for n in range(-5, 0)]
+    assert all(partitions.partition_name(READINGS, m) in out for m in months), out
+    assert where_is(history) == partitions.partition_name(READINGS, months[0])
+    assert where_is(typo) == f"{READINGS}_before"  # older than ten years: stays in the edge
+    call_command("partitions")
+    assert "created none" in capsys.readouterr().out

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def _months_in(cursor, table: str, column: str) -> list[dt.date]:
     return sorted(month for (month,) in cursor.fetchall())
 
 
-def _months_attached(cursor, table: str) -> list[dt.date]:
+def months_attached(cursor, table: str) -> list[dt.date]:
     """The months that have a partition of their own, oldest first."""
     months = []
     for name in attached(cursor, table):
@@ -197,16 +198,40 @@ def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+# How far back the months of rows waiting in <table>_before get partitions of their own (a
+# history imported after the migration lands there): ten years, as generate_data's history.
+# Older rows (a mistyped year) stay in the edge, read only by queries that reach back there.
+SPLIT_BACK_MONTHS = 120
+
+
+def _oldest_waiting(cursor, table: str, column: str, today: dt.date) -> dt.date | None:
+    """The month of the oldest row in ``<table>_before`` that may have a month of its own: not
+    more than SPLIT_BACK_MONTHS back, and after every detached month (a row written to a
+    detached month waits there for good)."""
+    floor = add_months(month_start(today), -SPLIT_BACK_MONTHS)
+    for name in detached(cursor, table):
+        suffix = name.removeprefix(f"{table}_p")
+        floor = max(floor, add_months(dt.date(int(suffix[:4]), int(suffix[4:]), 1), 1))
+    cursor.execute(
+        f"SELECT min({_q(column)}) FROM {_q(table + '_before')} WHERE {_range(column, floor, None)}"  # noqa: S608
+    )
+    (oldest,) = cursor.fetchone()
+    return None if oldest is None else month_start(timezone.localtime(oldest).date())
+
+
 def ensure_months(table: str, column: str, *, ahead: int, today: dt.date) -> list[str]:
-    """Partitions for this month and ``ahead`` months after it, split off the edge partitions
-    (rows already in those months move out of the edge into them). Months stay contiguous: a
-    month below the first is split off ``<table>_before``, one above the last off
-    ``<table>_after``. Idempotent; returns the partitions it created."""
+    """Partitions for this month and ``ahead`` months after it, and for the months of rows
+    waiting in ``<table>_before`` (see _oldest_waiting), split off the edge partitions (rows
+    already in those months move out of the edge into them). Months stay contiguous: a month
+    below the first is split off ``<table>_before``, one above the last off ``<table>_after``.
+    Idempotent; returns the partitions it created."""
     with transaction.atomic(), connection.cursor() as cursor:
-        have = _months_attached(cursor, table)
+        have = months_attached(cursor, table)
         if not have:
             raise RuntimeError(f"{table} has no month partitions: is it converted?")
         first, last = month_start(today), add_months(month_start(today), ahead)
+        waiting = _oldest_waiting(cursor, table, column, today)
+        first = min(first, waiting) if waiting else first
         created = []
         if first < have[0]:
             created += _rebuild(
@@ -231,7 +256,7 @@ def detach_old(table: str, column: str, months: int, *, today: dt.date) -> list[
     oldest_kept = add_months(month_start(today), -months)
     gone = []
     with transaction.atomic(), connection.cursor() as cursor:
-        have = _months_attached(cursor, table)
+        have = months_attached(cursor, table)
         for month in have:
             if month < oldest_kept:
                 name = partition_name(table, month)
@@ -255,7 +280,7 @@ def replace_default(cursor, table: str, column: str) -> None:
     default = f"{table}_default"
     if default not in attached(cursor, table):
         return
-    have = _months_attached(cursor, table)
+    have = months_attached(cursor, table)
     aside = _take_out(cursor, table, default)
     holes = [m for m in _months_between(have[0], have[-1]) if m not in have]
     for month in holes:
