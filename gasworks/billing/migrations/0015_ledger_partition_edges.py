@@ -7,26 +7,10 @@ through the parent: the ledger's keys (billing_ledgerkey) stay as they are. Post
 
 from django.db import migrations
 
-from gasworks.lib import partitions
-
-TABLE, COLUMN = "billing_ledgerentry", "created_at"
-
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        partitions.replace_default(cursor, TABLE, COLUMN)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        partitions.restore_default(cursor, TABLE)
+from gasworks.lib.partitions.steps import edges_instead_of_default
 
 
 class Migration(migrations.Migration):
     dependencies = [("billing", "0014_partition_ledger")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [edges_instead_of_default("billing_ledgerentry", "created_at")]

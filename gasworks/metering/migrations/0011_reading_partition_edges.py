@@ -6,26 +6,10 @@ its month (gasworks/lib/partitions). PostgreSQL only; SQLite keeps the plain tab
 
 from django.db import migrations
 
-from gasworks.lib import partitions
-
-TABLE, COLUMN = "metering_reading", "taken_at"
-
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        partitions.replace_default(cursor, TABLE, COLUMN)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        partitions.restore_default(cursor, TABLE)
+from gasworks.lib.partitions.steps import edges_instead_of_default
 
 
 class Migration(migrations.Migration):
     dependencies = [("metering", "0010_reading_no_use_index")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [edges_instead_of_default("metering_reading", "taken_at")]
