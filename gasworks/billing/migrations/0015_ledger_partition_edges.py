@@ -7,7 +7,7 @@ through the parent: the ledger's keys (billing_ledgerkey) stay as they are. Post
 
 from django.db import migrations
 
-from gasworks.lib.partitions.steps import edges_instead_of_default
+from gasworks.lib.partitions import edges_instead_of_default
 
 
 class Migration(migrations.Migration):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, migrations, transaction
 from django.utils import timezone
 
 
@@ -309,6 +309,23 @@ def restore_default(cursor, table: str) -> None:
     for aside in asides:
         cursor.execute(f"INSERT INTO {_q(default)} SELECT * FROM {_q(aside)}")  # noqa: S608
         _drop(cursor, aside)
+
+
+def edges_instead_of_default(table: str, column: str) -> migrations.RunPython:
+    """The step that replaces ``table``'s DEFAULT partition by the two range edges, every row
+    kept (``replace_default``), and back; nothing on SQLite."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            with schema_editor.connection.cursor() as cursor:
+                replace_default(cursor, table, column)
+
+    def backward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            with schema_editor.connection.cursor() as cursor:
+                restore_default(cursor, table)
+
+    return migrations.RunPython(forward, backward)
 
 
 @dataclass

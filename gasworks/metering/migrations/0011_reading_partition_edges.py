@@ -6,7 +6,7 @@ its month (gasworks/lib/partitions). PostgreSQL only; SQLite keeps the plain tab
 
 from django.db import migrations
 
-from gasworks.lib.partitions.steps import edges_instead_of_default
+from gasworks.lib.partitions import edges_instead_of_default
 
 
 class Migration(migrations.Migration):
