@@ -10,6 +10,7 @@ rebuilds every rollup (its time printed), and each report is timed again (rollup
     .venv/bin/python benchmarks/bench_reports.py                        # data generated if empty
     .venv/bin/python benchmarks/bench_reports.py --customers 100000 --runs 7
     .venv/bin/python benchmarks/bench_reports.py --customers 1000000      # issue 13's size
+    .venv/bin/python benchmarks/bench_reports.py --replica                # on a hot standby (issue 16)
 
 Then the Excel export of the customer list (every customer: 1,000,000 rows at that size), rows/s
 and peak RSS (--no-export skips it).
@@ -74,8 +75,11 @@ def _client():
     return client
 
 
-def measure_all(reports: dict, runs: int, today) -> dict[str, dict[str, list[float]]]:
-    """{report name: {"run": ms..., "page": ms..., "api": ms...}} as things stand (live or rollup)."""
+def measure_all(
+    reports: dict, runs: int, today, *, run_too: bool = True
+) -> dict[str, dict[str, list[float]]]:
+    """{report name: {"run": ms..., "page": ms..., "api": ms...}} as things stand (live or rollup);
+    without "run" when not ``run_too`` (report.run() outside a view never reads a replica)."""
     from urllib.parse import urlencode
 
     from gasworks.reports.framework import parse_params
@@ -86,7 +90,9 @@ def measure_all(reports: dict, runs: int, today) -> dict[str, dict[str, list[flo
         query = year_query(report, today)
         params = parse_params(report, query, today)
         qs = urlencode(query)
-        checks: dict[str, list[float]] = {"run": timed(lambda r=report, p=params: r.run(p), runs)}
+        checks: dict[str, list[float]] = {}
+        if run_too:
+            checks["run"] = timed(lambda r=report, p=params: r.run(p), runs)
         for kind, url in (("page", f"/reports/{name}/?{qs}"), ("api", f"/api/v1/reports/{name}/?{qs}")):
             status = client.get(url).status_code  # also warms the view's imports
             if status != 200:
@@ -156,6 +162,12 @@ def main() -> None:
     parser.add_argument(
         "--no-export", dest="export", action="store_false", help="skip the Excel export of the customer list"
     )
+    parser.add_argument(
+        "--replica",
+        action="store_true",
+        help="pages and API read from a real hot standby against the primary (bench_reports_replica.py)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="with --replica: passes of each side, in turn")
     args = parser.parse_args()
     setup("history")  # shared with bench_pages: one generated year serves both
     import logging
@@ -170,6 +182,11 @@ def main() -> None:
         print(f"generating {args.customers} customers with {args.months} months of history ...")
         call_command("generate_data", customers=args.customers, months=args.months, no_progress=True)
     print(f"data: {Customer.objects.count():,} customers, {Bill.objects.count():,} bills")
+    if args.replica:
+        import bench_reports_replica
+
+        bench_reports_replica.run(args)
+        return
     run(args.runs)
     if args.export:
         # The Excel export of a list as long as the city: every customer, by the background

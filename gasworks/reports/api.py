@@ -103,6 +103,7 @@ class ExportStatusView(APIView):
 
     @extend_schema(responses=EXPORT_STATUS, operation_id="reports_exports_retrieve")
     def get(self, request, pk: int):
+        background.resume_stalled_here()  # its thread may have died with its web process
         return Response(export_status(_own_export(request, pk)))
 
 

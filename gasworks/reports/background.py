@@ -17,8 +17,9 @@ the export done in one transaction under the row's lock. The partial file is loc
 (a temporary folder) and the finished file is stored in Django's default storage (the object
 store when one is configured, so a web node on another machine than the worker serves it). A run that finds the export claimed by a run still alive leaves it alone; a run whose
 claim was taken over stops at its next note. So an export ends with one file and one "done", never
-"running" for ever. Files older than `export_keep_days` are deleted daily (beat, with REDIS_URL)
-and whenever an export starts (without it).
+"running" for ever. Without REDIS_URL no beat runs `resume_stalled`: asking for an export and
+viewing the exports' pages do (`resume_stalled_here`). Files older than `export_keep_days` are
+deleted daily (beat, with REDIS_URL) and whenever an export starts (without it).
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def start_export(user, report: Report, params: Params, fmt: str) -> Export:
     if fmt not in ("xlsx", "csv"):
         raise ValueError(fmt)
     delete_old_exports()
+    resume_stalled_here()
     same = {
         "user": user,
         "report": report.name,
@@ -145,8 +147,13 @@ def start_export(user, report: Report, params: Params, fmt: str) -> Export:
     return export
 
 
+def in_threads() -> bool:
+    """Whether exports run in this process's threads (no REDIS_URL) rather than on Celery."""
+    return not settings.REDIS_URL or settings.CELERY_TASK_ALWAYS_EAGER
+
+
 def dispatch(export_id: int) -> None:
-    if settings.REDIS_URL and not settings.CELERY_TASK_ALWAYS_EAGER:
+    if not in_threads():
         export_task.delay(export_id)
         return
     # Half a second late: the request that started it finishes its own writes (its session)
@@ -339,6 +346,16 @@ def resume_stalled(now=None) -> list[int]:
     for export_id in ids:
         dispatch(export_id)
     return ids
+
+
+def resume_stalled_here() -> list[int]:
+    """resume_stalled where no beat runs it: without REDIS_URL an export is a thread of a web
+    process, and one that died with its process (a restart, a deploy, a killed worker) would
+    stay "running" for ever. So asking for an export, the exports' list and an export's page
+    (where its owner waits for it), and the API's status of one, resume the stalled ones first:
+    one look at a short table (exports are kept export_keep_days). With Celery, beat does it
+    every minute and this does nothing."""
+    return resume_stalled() if in_threads() else []
 
 
 @shared_task(name="gasworks.reports.delete_old_exports")

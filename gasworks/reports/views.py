@@ -259,6 +259,7 @@ def _export_context(export: Export) -> dict:
 
 @staff_required
 def export_page(request, pk: int):
+    background.resume_stalled_here()  # its thread may have died with its web process
     export = _own_export(request, pk)
     return render(request, "reports/export.html", _export_context(export))
 
@@ -281,6 +282,7 @@ def export_download(request, pk: int):
 
 @staff_required
 def export_list(request):
+    background.resume_stalled_here()
     exports = Export.objects.filter(user=request.user).order_by("-created_at", "-pk")[:50]
     rows = [_export_context(e) for e in exports]
     return render(request, "reports/export_list.html", {"rows": rows})

@@ -31,13 +31,9 @@ def cancel_disconnection_order(event: DisconnectionCancelled) -> None:
     cancelled in the payment's transaction, so no crew goes out to a paid-up customer. (An
     order the crew already started stays: the crew is told on its page and finishes or cancels
     it by hand.)"""
-    for order in ServiceRequest.objects.filter(
-        customer_id=event.customer_id,
-        kind=RequestKind.DISCONNECTION,
-        source=RequestSource.SYSTEM,
-        status__in=[RequestStatus.OPEN, RequestStatus.ASSIGNED],
-    ):
-        desk.cancel(order, _("Collections: the debt was paid before the supply was cut."), by=None)
+    desk.cancel_system_disconnections(
+        event.customer_id, _("Collections: the debt was paid before the supply was cut.")
+    )
 
 
 def open_reconnection_order(event: ReconnectionDue) -> None:

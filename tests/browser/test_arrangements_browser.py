@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.factories import make_customer, make_user
 from tests.service.arrangements.helpers import TODAY, in_debt
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -31,11 +31,6 @@ def station(live_server):
         make_user("cashier", username="cashier1")
         make_user("customer", customer=customer, username="wangwu")
         yield live_server, customer
-
-
-def _no_overflow(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the window"
 
 
 @pytest.mark.parametrize(("lang", "locale"), [("en", "en-US"), ("zh", "zh-CN")])
@@ -70,5 +65,5 @@ def test_make_one_see_it_at_the_counter_and_in_the_portal(station, lang, locale)
         portal = page.get_by_test_id("arrangement-portal")
         expect(portal).to_contain_text(words["portal"])
         expect(portal).to_contain_text("133.33")
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, f"arrangements-portal-phone-{lang}")

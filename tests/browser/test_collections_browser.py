@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from gasworks.service.collections import services
 from tests.collections_ladder.helpers import overdue_bill
 from tests.factories import make_customer, make_user
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -27,11 +27,6 @@ def ladder(live_server):
     services.run(date(2026, 11, 4))  # 王欠费 gets the final notice; 李拖欠 its reminder
     make_user("customer", customer=late, username="wang")
     return live_server, late
-
-
-def _no_overflow(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the window"
 
 
 def test_the_collections_page_customer_page_and_arrears_in_english(ladder):
@@ -83,15 +78,15 @@ def test_the_portal_shows_the_reminders_on_a_phone(ladder):
         log_in(page, "wang")
         page.goto("/portal/")
         expect(page.locator("[data-testid=portal-collections]")).to_contain_text("最后催缴通知")
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, "collections-portal-zh-phone")
         page.goto("/service/collections/mine/")
         expect(page.locator("[data-testid=collection-step]")).to_have_count(2)
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, "collections-mine-zh-phone")
     with browser_page(server.url) as page:
         page.set_viewport_size(PHONE)
         log_in(page, "manager1")
         page.goto("/service/collections/")
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, "collections-page-en-phone")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from gasworks.billing import runs
 from tests.billing.helpers import beijing, local, meter_for, read
 from tests.factories import make_customer, make_user
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -38,11 +38,6 @@ def _expected_bill():
     """100 m³ on top of last month's 300 (2.61 up to 350, then 2.83), or in tier 1 alone when
     last month was in the previous tariff year (a January move-out)."""
     return ("¥272.00", 2) if timezone.localdate().month != 1 else ("¥261.00", 1)
-
-
-def _no_overflow(page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the window"
 
 
 def test_a_move_out_in_english(account):
@@ -98,9 +93,9 @@ def test_the_flow_fits_a_phone(account):
         page.fill(f"#id_value_{meter.pk}", "1400")
         page.click("[data-testid=preview-button]")
         expect(page.locator("[data-testid=preview]")).to_be_visible()
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, "moveout-phone")
         page.click("[data-testid=confirm-button]")
         expect(page.locator("[data-testid=moveout-title]")).to_be_visible()
-        _no_overflow(page)
+        assert_fits(page)
         screenshot(page, "moveout-summary-phone")

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.factories import make_user
 from tests.reports.test_arrears_report import HISTORY
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -60,7 +60,4 @@ def test_the_report_in_chinese_and_on_a_phone(debts):
         page.goto("/reports/arrears/?group_by=district")
         expect(page.locator("#report-chart canvas")).to_have_count(1)
         screenshot(page, "report-arrears-phone")
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        assert_fits(page)

@@ -15,7 +15,7 @@ from gasworks.payments import cards, services
 from gasworks.payments.gateways import sandbox
 from gasworks.payments.models import Shift, ShiftStatus
 from tests.factories import make_customer, make_user
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -143,10 +143,7 @@ def test_a_cashier_on_a_phone_sees_their_own(station):
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("ana")
         screenshot(page, "report-collections-phone")
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        assert_fits(page)
         page.goto("/reports/daily-collections/print/?from=2026-03-03")
         expect(page.locator("body")).to_contain_text("ana")
         expect(page.locator("[data-testid=print-signatures]")).to_be_visible()

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.reports.test_reading import world  # noqa: F401  (the January of mixed activity)
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -68,8 +68,5 @@ def test_a_meter_reader_on_a_phone_sees_their_route(live_server, world):  # noqa
         expect(rows).to_have_count(1)
         expect(rows.first).to_contain_text("A 册")
         _chart_drawn(page)
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        assert_fits(page)
         screenshot(page, "report-reading-phone")

@@ -13,7 +13,7 @@ from gasworks.safety.services import checklists, emergencies, hazards, inspectio
 from gasworks.safety.services.inspections import ResultInput
 from tests.cylinders.helpers import ensure_price, make_cylinder
 from tests.factories import make_customer, make_user
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -85,10 +85,7 @@ def test_the_safety_report_in_english_chinese_and_on_a_phone(data):
         page.goto("/reports/safety/")
         expect(page.locator("#report-chart canvas").first).to_be_visible()
         screenshot(page, "report-safety-phone")
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        assert_fits(page)
     with browser_page(data.url, locale="zh-CN") as page:
         log_in(page, "disp")
         page.goto("/reports/safety/")
@@ -111,10 +108,7 @@ def test_the_lpg_report_in_english_chinese_and_on_a_phone(data):
         page.goto("/reports/lpg/")
         expect(page.locator("#report-chart canvas").first).to_be_visible()
         screenshot(page, "report-lpg-phone")
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        assert_fits(page)
     with browser_page(data.url, locale="zh-CN") as page:
         log_in(page, "fill")
         page.goto("/reports/lpg/?group_by=reason")

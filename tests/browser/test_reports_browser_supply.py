@@ -11,7 +11,7 @@ from gasworks.billing.web_hooks import seed_tariffs
 from gasworks.metering import demo
 from gasworks.metering.models import Reading
 from tests.factories import make_customer, make_user
-from tests.ui import browser_page, log_in, screenshot
+from tests.ui import assert_fits, browser_page, log_in, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
@@ -86,7 +86,4 @@ def test_the_report_fits_a_phone(station):
         ):
             page.goto(path)
             screenshot(page, name)
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} is {overflow}px wider than the phone"
+            assert_fits(page)

@@ -392,3 +392,58 @@ def test_an_export_queued_too_long_is_sent_again_and_a_done_one_never(personas, 
     sent = []
     monkeypatch.setattr(background, "dispatch", sent.append)
     assert background.resume_stalled() == [queued.pk] == sent
+
+
+def _dead_run(user, **extra) -> Export:
+    """An export whose thread died with its web process an hour ago (no Redis: no beat)."""
+    return Export.objects.create(
+        user=user,
+        report="customers",
+        format="csv",
+        status=ExportStatus.RUNNING,
+        claimed_by="web1:4242:deadbeef",
+        beat_at=timezone.now() - timedelta(hours=1),
+        rows_total=12,
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    "look", ["/reports/exports/", "/reports/exports/{pk}/", "/api/v1/reports/exports/{pk}/"]
+)
+def test_without_redis_a_stalled_export_is_resumed_when_its_pages_are_looked_at(
+    client, settings, personas, many, inline, look
+):
+    settings.REDIS_URL = ""
+    export = _dead_run(personas["manager"])
+    alive = _dead_run(personas["manager"], params={"category": "commercial"})
+    Export.objects.filter(pk=alive.pk).update(beat_at=timezone.now())  # its run is still writing
+    client.force_login(personas["manager"])
+    assert client.get(look.format(pk=export.pk)).status_code == 200
+    export.refresh_from_db()
+    customers = Customer.objects.count()
+    assert (export.status, export.rows_done) == (ExportStatus.DONE, customers)
+    assert len(stored(export).read_text("utf-8").splitlines()) == 1 + customers
+    assert Export.objects.get(pk=alive.pk).status == ExportStatus.RUNNING  # left to its run
+
+
+def test_without_redis_asking_for_an_export_resumes_a_stalled_one_first(
+    settings, personas, many, monkeypatch
+):
+    settings.REDIS_URL = ""
+    stalled = _dead_run(personas["manager"])
+    sent = []
+    monkeypatch.setattr(background, "dispatch", sent.append)
+    report = framework.REPORTS["customers"]
+    background.start_export(personas["cashier"], report, framework.parse_params(report, {}), "csv")
+    assert sent == [stalled.pk]
+
+
+def test_with_redis_the_pages_leave_resuming_to_beat(client, settings, personas, many, monkeypatch):
+    settings.REDIS_URL, settings.CELERY_TASK_ALWAYS_EAGER = "redis://127.0.0.1:6379/12", False
+    export = _dead_run(personas["manager"])
+    sent = []
+    monkeypatch.setattr(background, "dispatch", sent.append)
+    client.force_login(personas["manager"])
+    assert client.get(f"/reports/exports/{export.pk}/").status_code == 200
+    assert sent == [] and background.resume_stalled() == [export.pk]

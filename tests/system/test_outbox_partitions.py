@@ -86,7 +86,7 @@ def test_a_month_the_command_makes_has_its_unique_index():
         _insert(cursor, customer.pk, "k", local(month, 3))
         with pytest.raises(IntegrityError), transaction.atomic():
             _insert(cursor, customer.pk, "k", local(month, 4))
-        # A row of a month with no partition waits in DEFAULT and keeps the rule there too.
+        # A row of a month with no partition yet waits in the upper edge and keeps the rule there too.
         far = local(partitions.add_months(month, 12), 1)
         _insert(cursor, customer.pk, "far", far)
         with pytest.raises(IntegrityError), transaction.atomic():

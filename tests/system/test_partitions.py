@@ -1,6 +1,8 @@
 """Monthly partitions of the history tables on PostgreSQL: the migration from the plain tables
-keeps every row and rule, hot queries read only their months' partitions, and the command keeps
-the coming months (moving rows that waited in DEFAULT) and detaches old ones by parameter."""
+keeps every row and rule, so does the one from the DEFAULT partition to the two range edges,
+hot queries read only their months' partitions (newest-first reads stop at the newest month),
+and the command keeps the coming months (split off the upper edge with the rows already there)
+and detaches old ones by parameter."""
 
 import datetime as dt
 import json
@@ -96,7 +98,8 @@ def test_the_readings_migration_keeps_every_row_and_the_one_reading_per_meter_an
             assert partitions.is_partitioned(cursor, READINGS)
             names = partitions.attached(cursor, READINGS)
         assert {partitions.partition_name(READINGS, m) for m in months} <= set(names)
-        assert f"{READINGS}_default" in names
+        assert {f"{READINGS}_before", f"{READINGS}_after"} <= set(names)
+        assert f"{READINGS}_default" not in names
         assert (
             list(Reading.objects.order_by("pk").values_list("pk", "meter_id", "value", "taken_at")) == before
         )
@@ -132,27 +135,37 @@ def test_hot_reading_queries_read_only_their_months():
     assert partitions.partition_name(READINGS, this_month(0)) not in touched
 
 
+def where_is(reading_id: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT tableoid::regclass::text FROM {READINGS} WHERE id = %s", [reading_id])
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db
-def test_the_command_creates_coming_months_once_and_moves_rows_out_of_default(capsys):
+def test_the_command_creates_coming_months_once_and_splits_them_off_the_upper_edge(capsys):
     far = this_month(8)
     meter = make_meter()
     with connection.cursor() as cursor:
         waiting = _insert_reading(cursor, meter, None, Decimal(100), local(far, 3))
-        cursor.execute(f"SELECT tableoid::regclass::text FROM {READINGS} WHERE id = %s", [waiting])
-        assert cursor.fetchone() == (f"{READINGS}_default",)
+    assert where_is(waiting) == f"{READINGS}_after"  # no month of its own yet: taken all the same
     call_command("partitions", "--ahead", "4")
     out = capsys.readouterr().out
     assert partitions.partition_name(READINGS, this_month(4)) in out
-    assert partitions.partition_name(READINGS, far) in out
+    assert where_is(waiting) == f"{READINGS}_after"  # beyond the months asked for: stays in the edge
+    call_command("partitions", "--ahead", "8")
+    assert partitions.partition_name(READINGS, far) in capsys.readouterr().out
+    assert where_is(waiting) == partitions.partition_name(READINGS, far)  # moved out of the edge
     with connection.cursor() as cursor:
         names = partitions.attached(cursor, READINGS)
-        cursor.execute(f"SELECT tableoid::regclass::text FROM {READINGS} WHERE id = %s", [waiting])
-        assert cursor.fetchone() == (partitions.partition_name(READINGS, far),)
-    assert partitions.partition_name(READINGS, this_month(4)) in names
-    call_command("partitions", "--ahead", "4")
+    wanted = {partitions.partition_name(READINGS, this_month(n)) for n in range(9)}
+    assert wanted | {f"{READINGS}_before", f"{READINGS}_after"} <= set(names)
+    call_command("partitions", "--ahead", "8")
     assert "created none" in capsys.readouterr().out
     with connection.cursor() as cursor:
         assert partitions.attached(cursor, READINGS) == names
+    with connection.cursor() as cursor:  # after the last month, still taken: the edge again
+        later = _insert_reading(cursor, meter, None, Decimal(200), local(this_month(30), 1))
+    assert where_is(later) == f"{READINGS}_after"
 
 
 @pytest.mark.django_db
@@ -177,6 +190,11 @@ def test_old_months_are_detached_by_parameter_and_kept_as_tables(capsys):
         cursor.execute(f"SELECT id FROM {name}")  # the row is kept, out of the table
         assert cursor.fetchall() == [(kept,)]
     assert not Reading.objects.filter(pk=kept).exists()
+    # A row of a detached month written later is still taken: the lower edge now reaches the
+    # oldest month kept.
+    with connection.cursor() as cursor:
+        late = _insert_reading(cursor, meter, None, Decimal(90), local(old, 20))
+    assert where_is(late) == f"{READINGS}_before"
     # A detached month is never re-created behind the kept table's back.
     with pytest.raises(ValueError, match="detached"):
         partitions.ensure_months(READINGS, "taken_at", ahead=0, today=old)
@@ -270,3 +288,144 @@ def test_hot_ledger_queries_read_only_their_months():
     # The collections rollup of a day: its entries (and the entries they reverse, by id).
     day = local(month, 5)
     assert plans_of(lambda: collections_report.money_rows(day, day + dt.timedelta(days=1))) >= wanted
+
+
+def executed(sql: str, params=()) -> tuple[set[str], str]:
+    """The history partitions a statement actually read (EXPLAIN ANALYZE: a partition the
+    executor never started shows no loops), and the plan's node types. Index paths forced: with
+    a test's handful of rows PostgreSQL would sort a sequential scan, which it never does for a
+    meter's history at scale."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+    plan = plan if not isinstance(plan, str) else json.loads(plan)
+    read, kinds = set(), []
+
+    def walk(node):
+        kinds.append(node["Node Type"])
+        name = node.get("Relation Name", "")
+        if re.match(r"(metering_reading|billing_ledgerentry)_\w+$", name) and node.get("Actual Loops", 0) > 0:
+            read.add(name)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return read, " ".join(kinds)
+
+
+@pytest.mark.django_db
+def test_newest_first_reads_stop_at_the_newest_month_and_month_reads_prune_to_it():
+    partitions.ensure_months(READINGS, "taken_at", ahead=2, today=this_month(-4))
+    meter = make_meter()
+    with connection.cursor() as cursor:
+        for n in (-4, -3, -2):
+            _insert_reading(cursor, meter, None, Decimal(100 + n), local(this_month(n), 10))
+    newest = partitions.partition_name(READINGS, this_month(-2))
+    # A meter's newest reading (the VEE's and the baselines' walk): an ordered Append that the
+    # executor stops in the newest month with a row, never a Merge Append over every month.
+    newest_first = f"SELECT id FROM {READINGS} WHERE meter_id = %s ORDER BY taken_at DESC LIMIT 1"
+    read, kinds = executed(newest_first, [meter.pk])
+    assert "Merge Append" not in kinds and "Sort" not in kinds, kinds
+    assert read <= {
+        f"{READINGS}_after",
+        newest,
+        *(partitions.partition_name(READINGS, this_month(n)) for n in (-1, 0, 1, 2, 3)),
+    }
+    assert newest in read and partitions.partition_name(READINGS, this_month(-4)) not in read
+    # A month's read: that month only, neither edge.
+    month = this_month(-3)
+    start, end = local(month), local(partitions.add_months(month, 1))
+    month_read = f"SELECT id FROM {READINGS} WHERE taken_at >= %s AND taken_at < %s"
+    assert partitions_read(month_read, [start, end]) == {partitions.partition_name(READINGS, month)}
+    # Long before the first month and after the last: the edge alone.
+    assert partitions_read(month_read, [local(dt.date(2001, 1, 1)), local(dt.date(2001, 2, 1))]) == {
+        f"{READINGS}_before"
+    }
+    assert partitions_read(month_read, [local(this_month(40)), local(this_month(41))]) == {
+        f"{READINGS}_after"
+    }
+
+
+def _where(table: str, ids) -> dict[int, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, tableoid::regclass::text FROM {table} WHERE id = ANY(%s)", [list(ids)])
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_edges_migration_moves_every_default_row_to_its_edge_and_back():
+    from gasworks.billing import ledger
+    from gasworks.billing.models import LedgerEntry
+
+    customer = make_customer()
+    meter, account_id = make_meter(customer), ledger.account_for(customer).pk
+    past, future = dt.date(2001, 3, 1), this_month(30)
+    try:
+        _migrate([("metering", "0010_reading_no_use_index"), ("billing", "0014_partition_ledger")])
+        with connection.cursor() as cursor:
+            assert f"{READINGS}_default" in partitions.attached(cursor, READINGS)
+            readings = [
+                _insert_reading(cursor, meter, customer.pk, Decimal(v), local(m, 5))
+                for v, m in ((10, past), (20, this_month(0)), (30, future))
+            ]
+            entries = [
+                _insert_entry(cursor, account_id, "payment", "5.00", f"payment:edge{n}", local(m, 5))
+                for n, m in enumerate((past, this_month(0), future))
+            ]
+            cursor.execute("SELECT key, entry_id FROM billing_ledgerkey ORDER BY key")
+            keys = cursor.fetchall()
+        assert set(_where(READINGS, readings).values()) == {
+            f"{READINGS}_default",
+            partitions.partition_name(READINGS, this_month(0)),
+        }
+        before = list(Reading.objects.order_by("pk").values_list("pk", "value", "taken_at"))
+        money = list(LedgerEntry.objects.order_by("pk").values_list("pk", "amount", "created_at"))
+        _migrate(_leaves())
+        month = partitions.partition_name(READINGS, this_month(0))
+        assert _where(READINGS, readings) == dict(
+            zip(readings, [f"{READINGS}_before", month, f"{READINGS}_after"], strict=True)
+        )
+        assert _where(ENTRIES, entries) == dict(
+            zip(
+                entries,
+                [f"{ENTRIES}_before", partitions.partition_name(ENTRIES, this_month(0)), f"{ENTRIES}_after"],
+                strict=True,
+            )
+        )
+        with connection.cursor() as cursor:
+            assert f"{READINGS}_default" not in partitions.attached(cursor, READINGS)
+            assert f"{ENTRIES}_default" not in partitions.attached(cursor, ENTRIES)
+            cursor.execute("SELECT key, entry_id FROM billing_ledgerkey ORDER BY key")
+            assert cursor.fetchall() == keys  # moved between partitions: the keys untouched
+        assert list(Reading.objects.order_by("pk").values_list("pk", "value", "taken_at")) == before
+        assert list(LedgerEntry.objects.order_by("pk").values_list("pk", "amount", "created_at")) == money
+        # Back: the edges' rows in DEFAULT again, every one kept.
+        _migrate([("metering", "0010_reading_no_use_index"), ("billing", "0014_partition_ledger")])
+        assert _where(READINGS, readings)[readings[0]] == f"{READINGS}_default"
+        assert _where(ENTRIES, entries)[entries[2]] == f"{ENTRIES}_default"
+        assert list(Reading.objects.order_by("pk").values_list("pk", "value", "taken_at")) == before
+    finally:
+        _migrate(_leaves())
+
+
+@pytest.mark.django_db
+def test_history_written_before_the_first_month_gets_its_months_from_the_command(capsys):
+    """A history imported after the migration (generate_data's year, a legacy system's) lands
+    in the lower edge; the command gives each of its months a partition, up to ten years back."""
+    meter = make_meter()
+    with connection.cursor() as cursor:
+        first = partitions.months_attached(cursor, READINGS)[0]
+        history = _insert_reading(
+            cursor, meter, None, Decimal(50), local(partitions.add_months(first, -5), 7)
+        )
+        typo = _insert_reading(cursor, meter, None, Decimal(40), local(dt.date(2001, 7, 1), 7))
+    assert where_is(history) == where_is(typo) == f"{READINGS}_before"
+    call_command("partitions")
+    out = capsys.readouterr().out
+    months = [partitions.add_months(first, n) for n in range(-5, 0)]
+    assert all(partitions.partition_name(READINGS, m) in out for m in months), out
+    assert where_is(history) == partitions.partition_name(READINGS, months[0])
+    assert where_is(typo) == f"{READINGS}_before"  # older than ten years: stays in the edge
+    call_command("partitions")
+    assert "created none" in capsys.readouterr().out

@@ -6,9 +6,15 @@ period's partitions, and old months can be detached (kept as plain tables) witho
 DELETE. SQLite keeps plain tables: every function here does nothing there.
 
 Partitions are local calendar months (settings.TIME_ZONE: billing periods and report days are
-local), named ``<table>_pYYYYMM``; a DEFAULT partition ``<table>_default`` takes a row of a month
-that has no partition yet, so an insert is never refused. ``ensure_months`` creates the coming
-months and moves any DEFAULT row into the partition of its month.
+local), named ``<table>_pYYYYMM``, contiguous; two edge partitions take any row outside them, so
+an insert is never refused: ``<table>_before`` (MINVALUE to the first month) and
+``<table>_after`` (after the last month to MAXVALUE). ``ensure_months`` splits the coming
+months off ``<table>_after`` (moving any row already there into its month).
+
+Edges rather than a DEFAULT partition (which ``convert`` made at first; the edges' migrations
+replace it): with DEFAULT, PostgreSQL cannot read the partitions in order, so a meter's newest
+readings probe every month's index instead of stopping at the newest; a month's read often
+reads DEFAULT too; and attaching or detaching a month scans DEFAULT.
 
 The apps say which tables are partitioned and whether their old months may be detached
 (``register``); the migrations convert them with ``convert``."""
@@ -20,7 +26,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, migrations, transaction
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -119,71 +126,226 @@ def _months_in(cursor, table: str, column: str) -> list[dt.date]:
     return sorted(month for (month,) in cursor.fetchall())
 
 
-def _create_month(cursor, table: str, column: str, month: dt.date) -> bool:
-    """Make ``month``'s partition of ``table`` unless it exists; rows of that month waiting in
-    the DEFAULT partition move into it first (PostgreSQL refuses a partition whose rows sit in
-    DEFAULT). True if it was created."""
-    name = partition_name(table, month)
-    if name in attached(cursor, table):
-        return False
+def months_attached(cursor, table: str) -> list[dt.date]:
+    """The months that have a partition of their own, oldest first."""
+    months = []
+    for name in attached(cursor, table):
+        suffix = name.removeprefix(f"{table}_p")
+        if suffix != name and suffix.isdigit() and len(suffix) == 6:
+            months.append(dt.date(int(suffix[:4]), int(suffix[4:]), 1))
+    return sorted(months)
+
+
+def _range(column: str, low: dt.date | None, high: dt.date | None) -> str:
+    """A WHERE clause for ``column`` in [low, high) (None: unbounded on that side)."""
+    parts = [
+        f"{_q(column)} >= '{_bound(low)}'" if low else "",
+        f"{_q(column)} < '{_bound(high)}'" if high else "",
+    ]
+    return " AND ".join(p for p in parts if p) or "TRUE"
+
+
+def _edge_bounds(low: dt.date | None, high: dt.date | None) -> str:
+    """FOR VALUES of [low, high), None being MINVALUE below and MAXVALUE above."""
+    start = f"'{_bound(low)}'" if low else "MINVALUE"
+    end = f"'{_bound(high)}'" if high else "MAXVALUE"
+    return f"FOR VALUES FROM ({start}) TO ({end})"
+
+
+def _take_out(cursor, table: str, partition: str) -> str:
+    """Detach ``partition`` and rename it aside (its rows are moved from there, then it goes)."""
+    aside = f"{partition}__old"
+    cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(partition)}")
+    cursor.execute(f"ALTER TABLE {_q(partition)} RENAME TO {_q(aside)}")
+    return aside
+
+
+def _partition(cursor, table: str, name: str, bounds: str, rows_from: str | None, where: str) -> None:
+    """Partition ``name`` of ``table``, filled with ``rows_from``'s rows matching ``where``. The
+    INSERT names the partition, not the parent: no statement trigger of the parent fires (the
+    ledger's keys already hold these rows' keys)."""
     if name in detached(cursor, table):
         raise ValueError(f"{name} was detached: attach it again by hand before writing to that month")
-    low, high = _bound(month), _bound(add_months(month, 1))
-    default = f"{table}_default"
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {_q(default)} WHERE {_q(column)} >= %s AND {_q(column)} < %s)",  # noqa: S608
-        [low, high],
-    )
-    (waiting,) = cursor.fetchone()
-    bounds = f"FOR VALUES FROM ('{low}') TO ('{high}')"
-    if not waiting:
-        cursor.execute(f"CREATE TABLE {_q(name)} PARTITION OF {_q(table)} {bounds}")
-        add_local_unique(cursor, name, _local_unique(table))
-        return True
-    # A plain table first, filled from DEFAULT, then attached: the attach checks both its rows and
-    # what is left in DEFAULT. The DELETE names the DEFAULT partition and the INSERT a table not
-    # yet attached, so no statement trigger of the parent fires: the ledger's keys stay put.
-    cursor.execute(f"CREATE TABLE {_q(name)} (LIKE {_q(table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cursor.execute(
-        f"WITH moved AS (DELETE FROM {_q(default)} WHERE {_q(column)} >= %s AND {_q(column)} < %s"  # noqa: S608
-        f" RETURNING *) INSERT INTO {_q(name)} SELECT * FROM moved",
-        [low, high],
-    )
+    cursor.execute(f"CREATE TABLE {_q(name)} PARTITION OF {_q(table)} {bounds}")
+    if rows_from:
+        cursor.execute(f"INSERT INTO {_q(name)} SELECT * FROM {_q(rows_from)} WHERE {where}")  # noqa: S608
     add_local_unique(cursor, name, _local_unique(table))
-    cursor.execute(f"ALTER TABLE {_q(table)} ATTACH PARTITION {_q(name)} {bounds}")
-    return True
+
+
+def _rebuild(cursor, table: str, column: str, *, edge: str, months: list[dt.date], low, high) -> list[str]:
+    """Split the edge partition ``edge`` (``<table>_before`` or ``<table>_after``): ``months``
+    get partitions of their own and the edge is made again over [low, high) (None: MINVALUE or
+    MAXVALUE), every row of the old edge moved to where it now belongs. The old edge is detached
+    first, so the new bounds never overlap it. Returns the months' partition names."""
+    aside = _take_out(cursor, table, edge)
+    names = []
+    for month in months:
+        name = partition_name(table, month)
+        end = add_months(month, 1)
+        _partition(cursor, table, name, _edge_bounds(month, end), aside, _range(column, month, end))
+        names.append(name)
+    _partition(cursor, table, edge, _edge_bounds(low, high), aside, _range(column, low, high))
+    cursor.execute(f"SELECT count(*) FROM {_q(aside)}")  # noqa: S608
+    (before,) = cursor.fetchone()
+    moved = sum(_count(cursor, name) for name in [*names, edge])
+    if moved != before:  # every row of the old edge has a place: never drop one
+        raise RuntimeError(f"{edge}: {before} rows, {moved} moved")
+    _drop(cursor, aside)
+    return names
+
+
+def _drop(cursor, aside: str) -> None:
+    """Drop a partition set aside, its rows having moved. A row written to it earlier in the same
+    transaction still has its foreign keys' deferred checks pending, which PostgreSQL will not
+    drop a table under: they run now (the moved copies are checked again at commit), then the
+    constraints are deferred again, as Django makes them."""
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    cursor.execute(f"DROP TABLE {_q(aside)}")
+
+
+def _count(cursor, name: str) -> int:
+    cursor.execute(f"SELECT count(*) FROM {_q(name)}")  # noqa: S608
+    return cursor.fetchone()[0]
+
+
+def _months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+# How far back the months of rows waiting in <table>_before get partitions of their own (a
+# history imported after the migration lands there): ten years, as generate_data's history.
+# Older rows (a mistyped year) stay in the edge, read only by queries that reach back there.
+SPLIT_BACK_MONTHS = 120
+
+
+def _oldest_waiting(cursor, table: str, column: str, today: dt.date) -> dt.date | None:
+    """The month of the oldest row in ``<table>_before`` that may have a month of its own: not
+    more than SPLIT_BACK_MONTHS back, and after every detached month (a row written to a
+    detached month waits there for good)."""
+    floor = add_months(month_start(today), -SPLIT_BACK_MONTHS)
+    for name in detached(cursor, table):
+        suffix = name.removeprefix(f"{table}_p")
+        floor = max(floor, add_months(dt.date(int(suffix[:4]), int(suffix[4:]), 1), 1))
+    cursor.execute(
+        f"SELECT min({_q(column)}) FROM {_q(table + '_before')} WHERE {_range(column, floor, None)}"  # noqa: S608
+    )
+    (oldest,) = cursor.fetchone()
+    return None if oldest is None else month_start(timezone.localtime(oldest).date())
 
 
 def ensure_months(table: str, column: str, *, ahead: int, today: dt.date) -> list[str]:
-    """Partitions for this month and ``ahead`` months after it, and for every month whose rows
-    wait in DEFAULT (moved into it). Idempotent; returns the partitions it created."""
-    created = []
+    """Partitions for this month and ``ahead`` months after it, and for the months of rows
+    waiting in ``<table>_before`` (see _oldest_waiting), split off the edge partitions (rows
+    already in those months move out of the edge into them). Months stay contiguous: a month
+    below the first is split off ``<table>_before``, one above the last off ``<table>_after``.
+    Idempotent; returns the partitions it created."""
     with transaction.atomic(), connection.cursor() as cursor:
-        first = month_start(today)
-        months = {add_months(first, n) for n in range(ahead + 1)}
-        months.update(_months_in(cursor, f"{table}_default", column))
-        for month in sorted(months):
-            if _create_month(cursor, table, column, month):
-                created.append(partition_name(table, month))
-    return created
+        have = months_attached(cursor, table)
+        if not have:
+            raise RuntimeError(f"{table} has no month partitions: is it converted?")
+        first, last = month_start(today), add_months(month_start(today), ahead)
+        waiting = _oldest_waiting(cursor, table, column, today)
+        first = min(first, waiting) if waiting else first
+        created = []
+        if first < have[0]:
+            created += _rebuild(
+                cursor, table, column, edge=f"{table}_before",
+                months=_months_between(first, add_months(have[0], -1)), low=None, high=first,
+            )  # fmt: skip
+        if last > have[-1]:
+            created += _rebuild(
+                cursor, table, column, edge=f"{table}_after",
+                months=_months_between(add_months(have[-1], 1), last), low=add_months(last, 1), high=None,
+            )  # fmt: skip
+    return sorted(created)
 
 
-def detach_old(table: str, months: int, *, today: dt.date) -> list[str]:
+def detach_old(table: str, column: str, months: int, *, today: dt.date) -> list[str]:
     """Detach the month partitions that end before the month ``months`` before this one; they
-    stay as plain tables (never dropped). Returns the detached names."""
+    stay as plain tables (never dropped). ``<table>_before`` is made again to reach the oldest
+    month kept, so a row of a detached month written later is still taken (it lands there).
+    Returns the detached names."""
     if months < 1:
         raise ValueError("keep at least one month attached")
     oldest_kept = add_months(month_start(today), -months)
     gone = []
     with transaction.atomic(), connection.cursor() as cursor:
-        for name in attached(cursor, table):
-            suffix = name.removeprefix(f"{table}_p")
-            if not (suffix.isdigit() and len(suffix) == 6):
-                continue  # the DEFAULT partition stays
-            if dt.date(int(suffix[:4]), int(suffix[4:]), 1) < oldest_kept:
+        have = months_attached(cursor, table)
+        for month in have:
+            if month < oldest_kept:
+                name = partition_name(table, month)
                 cursor.execute(f"ALTER TABLE {_q(table)} DETACH PARTITION {_q(name)}")
                 gone.append(name)
+        if gone:
+            kept = [m for m in have if m >= oldest_kept]
+            # Up to the oldest month kept, or (none kept) up to where <table>_after starts.
+            high = kept[0] if kept else add_months(have[-1], 1)
+            _rebuild(cursor, table, column, edge=f"{table}_before", months=[], low=None, high=high)
     return gone
+
+
+def replace_default(cursor, table: str, column: str) -> None:
+    """The DEFAULT partition (``convert``'s, before edges) becomes two range edges,
+    ``<table>_before`` (MINVALUE to the first month) and ``<table>_after`` (after the last month
+    to MAXVALUE), each with the DEFAULT rows of its range; a DEFAULT row of a month between
+    (none should be) gets its month's partition. Nothing if the table has no DEFAULT partition.
+    With a DEFAULT, PostgreSQL cannot read the partitions in order (newest first), often reads
+    DEFAULT beside the month asked for, and scans it to attach or detach a month."""
+    default = f"{table}_default"
+    if default not in attached(cursor, table):
+        return
+    have = months_attached(cursor, table)
+    aside = _take_out(cursor, table, default)
+    holes = [m for m in _months_between(have[0], have[-1]) if m not in have]
+    for month in holes:
+        end = add_months(month, 1)
+        _partition(cursor, table, partition_name(table, month), _edge_bounds(month, end), aside,
+                   _range(column, month, end))  # fmt: skip
+    ends = [(f"{table}_before", None, have[0]), (f"{table}_after", add_months(have[-1], 1), None)]
+    for name, low, high in ends:
+        _partition(cursor, table, name, _edge_bounds(low, high), aside, _range(column, low, high))
+    moved = sum(
+        _count(cursor, name) for name in [n for n, *_ in ends] + [partition_name(table, m) for m in holes]
+    )
+    if moved != _count(cursor, aside):
+        raise RuntimeError(f"{default}: rows left behind")
+    _drop(cursor, aside)
+
+
+def restore_default(cursor, table: str) -> None:
+    """Back from ``replace_default``: the two edges' rows in one DEFAULT partition again."""
+    edges = [name for name in (f"{table}_before", f"{table}_after") if name in attached(cursor, table)]
+    if not edges:
+        return
+    asides = [_take_out(cursor, table, name) for name in edges]
+    default = f"{table}_default"
+    cursor.execute(f"CREATE TABLE {_q(default)} PARTITION OF {_q(table)} DEFAULT")
+    add_local_unique(cursor, default, _local_unique(table))
+    for aside in asides:
+        cursor.execute(f"INSERT INTO {_q(default)} SELECT * FROM {_q(aside)}")  # noqa: S608
+        _drop(cursor, aside)
+
+
+def edges_instead_of_default(table: str, column: str) -> migrations.RunPython:
+    """The step that replaces ``table``'s DEFAULT partition by the two range edges, every row
+    kept (``replace_default``), and back; nothing on SQLite."""
+
+    def forward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            with schema_editor.connection.cursor() as cursor:
+                replace_default(cursor, table, column)
+
+    def backward(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            with schema_editor.connection.cursor() as cursor:
+                restore_default(cursor, table)
+
+    return migrations.RunPython(forward, backward)
 
 
 @dataclass
@@ -195,8 +357,8 @@ class Upkeep:
 
 
 def maintain(*, ahead: int, detach_older_than: int, today: dt.date) -> list[Upkeep]:
-    """For each registered table that is partitioned: the coming months' partitions (and any
-    DEFAULT row moved to its month), then, if ``detach_older_than`` > 0 and the table allows it,
+    """For each registered table that is partitioned: the coming months' partitions (split off
+    ``<table>_after`` with any rows already there), then, if ``detach_older_than`` > 0 and the table allows it,
     its months older than that many months detached. Nothing on SQLite."""
     if connection.vendor != "postgresql":
         return []
@@ -208,7 +370,7 @@ def maintain(*, ahead: int, detach_older_than: int, today: dt.date) -> list[Upke
         created = ensure_months(spec.table, spec.column, ahead=ahead, today=today)
         gone = []
         if detach_older_than > 0 and spec.detachable:
-            gone = detach_old(spec.table, detach_older_than, today=today)
+            gone = detach_old(spec.table, spec.column, detach_older_than, today=today)
         with connection.cursor() as cursor:
             done.append(Upkeep(spec.table, created, gone, detached(cursor, spec.table)))
     return done

@@ -30,12 +30,14 @@ def forward(apps, schema_editor):
             cursor, TABLE, COLUMN, ahead=3, today=timezone.localdate(), skip_unique=(UNIQUE,),
             local_unique=LOCAL_UNIQUE,
         )  # fmt: skip
+        partitions.replace_default(cursor, TABLE, COLUMN)  # range edges, as readings' and the ledger's
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
+        partitions.restore_default(cursor, TABLE)
         partitions.unconvert(cursor, TABLE, COLUMN)
         cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {UNIQUE} UNIQUE (customer_id, key)")
 

@@ -339,6 +339,20 @@ def cancel(req: ServiceRequest, reason: str, *, by, refused: bool = False) -> Se
     return locked
 
 
+def cancel_system_disconnections(customer_id: int, reason: str) -> list[ServiceRequest]:
+    """The system's own disconnection orders for a customer that no crew has started yet (open
+    or assigned), cancelled with ``reason``; the cancelled ones. For the collections ladder, when
+    the debt is paid before the supply was cut: an order already started stays for the crew to
+    finish or cancel by hand."""
+    waiting = ServiceRequest.objects.filter(
+        customer_id=customer_id,
+        kind=RequestKind.DISCONNECTION,
+        source=RequestSource.SYSTEM,
+        status__in=[RequestStatus.OPEN, RequestStatus.ASSIGNED],
+    ).order_by("pk")
+    return [cancel(order, reason, by=None) for order in waiting]
+
+
 def may_withdraw(user, req: ServiceRequest) -> bool:
     """A customer may call off its own request while nobody is on it yet: still open (nobody
     assigned), no crew or visit set on its work order, of a kind the portal offers, and not opened

@@ -268,3 +268,25 @@ def test_a_reconnection_is_refused_while_a_major_hazard_blocks_supply(personas):
     customer.refresh_from_db()
     assert customer.status == Status.SUSPENDED
     assert ServiceRequest.objects.get(pk=req.pk).status == RequestStatus.IN_PROGRESS
+
+
+def test_the_systems_disconnection_orders_no_crew_started_are_cancelled_and_no_other(personas):
+    """The ladder's call when a debt is paid before the cut: only the system's own orders that
+    are open or assigned; a started one, one opened at the desk, another customer's stay."""
+    dispatcher = personas["dispatcher"]
+    paid, started_one, asked = make_customer(), make_customer(), make_customer()
+    order = services.open_request(paid, "disconnection", "debt", source="system", existing_ok=True)
+    crew_on_it = services.open_request(
+        started_one, "disconnection", "debt", source="system", existing_ok=True
+    )
+    crew_on_it = services.start(services.assign(crew_on_it, dispatcher, by=dispatcher), by=dispatcher)
+    at_desk = services.open_request(asked, "disconnection", "leaving", source="phone", by=dispatcher)
+
+    cancelled = services.cancel_system_disconnections(paid.pk, "paid")
+    assert [(r.pk, r.status, r.outcome) for r in cancelled] == [(order.pk, RequestStatus.CANCELLED, "paid")]
+    assert services.cancel_system_disconnections(paid.pk, "paid") == []  # nothing left to cancel
+    assert services.cancel_system_disconnections(started_one.pk, "paid") == []
+    assert services.cancel_system_disconnections(asked.pk, "paid") == []
+    statuses = dict(ServiceRequest.objects.values_list("pk", "status"))
+    assert statuses[crew_on_it.pk] == RequestStatus.IN_PROGRESS
+    assert statuses[at_desk.pk] == RequestStatus.OPEN
