@@ -52,12 +52,11 @@ def register(model, column: str, *, detachable: bool, local_unique: tuple[tuple[
 
 
 def add_local_unique(cursor, partition: str, local_unique: tuple[tuple[str, ...], ...]) -> None:
-    """A partition's own unique indexes (Partitioned.local_unique)."""
+    """A new partition's own unique indexes (Partitioned.local_unique). PostgreSQL names them: a
+    partition made again (an edge split) must not meet the name of its predecessor's index, which
+    is still there until the old table, set aside, is dropped."""
     for columns in local_unique:
-        name = f"{partition}_{'_'.join(columns)}_uniq"[:63]
-        cursor.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {_q(name)} ON {_q(partition)} ({', '.join(map(_q, columns))})"
-        )
+        cursor.execute(f"CREATE UNIQUE INDEX ON {_q(partition)} ({', '.join(map(_q, columns))})")
 
 
 def _local_unique(table: str) -> tuple[tuple[str, ...], ...]:
