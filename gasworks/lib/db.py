@@ -148,6 +148,16 @@ def analyze(*models) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
+def bulk_load_session() -> None:
+    """This connection's commits stop waiting for the WAL flush (PostgreSQL; nothing elsewhere):
+    for generate_data's bulk loads, dozens of large commits a month of history. A crash may lose
+    the last few commits, never corrupt anything: the data is generated again."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+
+
 def vacuum_analyze() -> None:
     """VACUUM ANALYZE the whole database (PostgreSQL, outside any transaction): after a bulk
     load, the statistics and visibility maps autovacuum would make in time, now (benchmarks
