@@ -31,7 +31,7 @@ from gasworks.billing.events import BillingRunFinished, BillsIssued
 from gasworks.billing.models import Account, Bill, BillLine, LedgerEntry, Tariff
 from gasworks.billing.periods import parse_period
 from gasworks.customers.models import Customer
-from gasworks.lib import events
+from gasworks.lib import events, partitions
 from gasworks.lib.db import analyze, bulk_load_session
 from gasworks.metering.models import Meter, Reading
 
@@ -114,7 +114,10 @@ def generate(customer_ids: range, rng, stdout, months: int = 0, workers: int = 2
     # benchmark's, builds them once over the whole history).
     with events.muted(BillsIssued, BillingRunFinished):
         for number, key in enumerate(month_keys(timezone.localdate(), months), start=1):
+            month_started = time.perf_counter()
             bills += _month(key, customer_ids, seed, workers)
+            # Each month's time: a long history must not make the later months slower.
+            stdout.write(f"billing: {key} in {time.perf_counter() - month_started:.1f} s")
             if number & (number - 1) == 0:
                 # The next runs read the bills so far (prior use, history): statistics that
                 # know they are there, refreshed as the tables double (months 1, 2, 4, 8...),
@@ -135,17 +138,25 @@ def _month(key: str, customer_ids: range, seed: int, workers: int) -> int:
         hook(period, at, customer_ids)
     run = runs.start_run(key)
     jobs = [(run.pk, lo, hi, key, at, seed) for lo, hi in runs.plan(run)]
+    written = 0
+    if jobs:
+        # The first chunk alone, then statistics for the ledger's partition of the month it
+        # wrote to: the late fees' read of the other chunks joins every debtor's entries there,
+        # and planned on an empty partition's statistics it walks all the month's late fees
+        # once per debtor (seconds a chunk, growing as the month fills).
+        written = _chunk(jobs.pop(0))
+        partitions.analyze_month(LedgerEntry._meta.db_table, timezone.localdate(at))
     if workers > 1 and len(jobs) > 1 and not connection.in_atomic_block:
         # Like the run's own parallel path: forked processes, each chunk its own transactions
         # on the worker's own connection.
         connections.close_all()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            written = sum(pool.imap_unordered(_chunk, jobs))
+            written += sum(pool.imap_unordered(_chunk, jobs))
             pool.close()
             pool.join()
         bulk_load_session()  # this process's connection was closed for the fork
     else:
-        written = sum(map(_chunk, jobs))
+        written += sum(map(_chunk, jobs))
     runs.finish(run.pk)
     return written
 
