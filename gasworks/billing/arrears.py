@@ -177,7 +177,7 @@ def apply_late_fees(today: date | None = None, chunk: int = LATE_FEE_CHUNK) -> i
         last = ids[-1]
         ids = [cid for cid in ids if cid not in held]
         if ids:
-            posted += charge_late_fees(ids, today, at, terms)
+            posted += len(charge_late_fees(ids, today, at, terms))
 
 
 def late_fee_terms() -> tuple[Decimal, Decimal]:
@@ -185,10 +185,13 @@ def late_fee_terms() -> tuple[Decimal, Decimal]:
     return Decimal(parameters.get("late_fee_rate_per_day")), Decimal(parameters.get("late_fee_cap_ratio"))
 
 
-def charge_late_fees(ids: list[int], today: date, at, terms: tuple[Decimal, Decimal] | None = None) -> int:
+def charge_late_fees(
+    ids: list[int], today: date, at, terms: tuple[Decimal, Decimal] | None = None
+) -> dict[int, Decimal]:
     """One chunk of apply_late_fees (also generate_data's history, as of a past day): in one
     transaction, the accounts of customers ``ids`` locked, their overdue bills and fees so far
-    read under the locks, ``today``'s fees posted in bulk at ``at``. Returns the fees posted."""
+    read under the locks, ``today``'s fees posted in bulk at ``at``. Returns {bill id: fee
+    posted} (a fee already charged today is not posted again)."""
     rate, cap_ratio = terms or late_fee_terms()
     day = today.isoformat()
     with transaction.atomic():
@@ -196,7 +199,7 @@ def charge_late_fees(ids: list[int], today: date, at, terms: tuple[Decimal, Deci
         batch.lock(ids)
         items = ledger.overdue_bills(today, ("ids", ids))
         charged = ledger.late_fees_charged(sorted({item[0] for item in items}), today)
-        rows = []
+        rows, fees = [], {}
         for cid, bill, period, _due, fen, total_fen in items:
             so_far, done_today = charged.get(bill, (0, False))
             if done_today:
@@ -205,4 +208,6 @@ def charge_late_fees(ids: list[int], today: date, at, terms: tuple[Decimal, Deci
             fee = min(round_money(yuan(fen) * rate), room)
             if fee > 0:
                 rows.append((cid, -fee, f"late_fee:{bill}:{day}", f"Late fee {period} ({day})"))
-        return batch.post(rows)
+                fees[bill] = fee
+        batch.post(rows)
+        return fees

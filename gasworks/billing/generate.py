@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.db import connection, connections
 from django.utils import timezone
 
-from gasworks.billing import arrears, ledger, runs
+from gasworks.billing import arrears, runs
 from gasworks.billing.events import BillingRunFinished, BillsIssued
 from gasworks.billing.models import Account, Bill, BillLine, LedgerEntry, Tariff
 from gasworks.billing.periods import parse_period
@@ -70,8 +70,9 @@ def fee_time(issued_at: dt.datetime) -> dt.datetime:
 
 class LateFees:
     """The late fees of one chunk's customers (ids lo..hi) on a month's fee day, charged once,
-    when first called (or never, while that day is still to come). Returns {bill id: late fees
-    charged on the bill so far}, so that a payment made after the charge can cover its bill's."""
+    when first called (or never, while that day is still to come). Returns {bill id: the fee
+    charged on it that day}, so that a payment made after the charge can cover its bill's (a
+    month's own bill has had no fee before its fee day)."""
 
     def __init__(self, lo: int, hi: int, issued_at: dt.datetime):
         self.lo, self.hi, self.at = lo, hi, fee_time(issued_at)
@@ -91,10 +92,7 @@ class LateFees:
         )
         if not debtors:
             return {}
-        arrears.charge_late_fees(debtors, day, self.at)
-        return {
-            bill: arrears.yuan(fen) for bill, (fen, _today) in ledger.late_fees_charged(debtors, day).items()
-        }
+        return arrears.charge_late_fees(debtors, day, self.at)
 
 
 def generate(customer_ids: range, rng, stdout, months: int = 0, workers: int = 2) -> None:

@@ -572,7 +572,7 @@ def write_generated_meters(meters: list[tuple[str, int, dict]], installed_on: dt
             for serial, premises, fields in meters
         ]
         Meter.objects.bulk_create(made, batch_size=5000)
-        return {meter.premises_id: meter.pk for meter in made}
+        return {premises: meter.pk for meter, (_serial, premises, _fields) in zip(made, meters, strict=True)}
     columns = [f.attname for f in Meter._meta.concrete_fields if f.attname != "id"]
     templates: dict[tuple, list] = {}  # one model instance per set of given fields: its defaults
     rows = []
