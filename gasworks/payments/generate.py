@@ -6,7 +6,8 @@ stays in time order. Who pays how is fixed per customer (a hash of its id), so a
 habits rather than noise:
 
 - most pay the bill in full within the due days, some late (after the due date but before the
-  next bill), a few pay half of it every month;
+  next bill: after the month's fee day, with the late fee charged on the bill), a few pay half of
+  it every month;
 - one in twenty stopped paying some months ago (1 to 12): the arrears of every age;
 - each customer keeps to one channel: cash, bank card or transfer at the counter (in a
   generated cashier's shift of that day), the bank statement, Alipay or WeChat Pay.
