@@ -26,12 +26,12 @@ from decimal import Decimal
 from django.db import connection, connections
 from django.utils import timezone
 
-from gasworks.billing import arrears, runs
+from gasworks.billing import arrears, ledger, runs
 from gasworks.billing.events import BillingRunFinished, BillsIssued
 from gasworks.billing.models import Account, Bill, BillLine, LedgerEntry, Tariff
 from gasworks.billing.periods import parse_period
 from gasworks.customers.models import Customer
-from gasworks.lib import events, partitions
+from gasworks.lib import events
 from gasworks.lib.db import analyze, bulk_load_session
 from gasworks.metering.models import Meter, Reading
 
@@ -143,7 +143,7 @@ def _month(key: str, customer_ids: range, seed: int, workers: int) -> int:
         # and planned on an empty partition's statistics it walks all the month's late fees
         # once per debtor (seconds a chunk, growing as the month fills).
         written = _chunk(jobs.pop(0))
-        partitions.analyze_month(LedgerEntry._meta.db_table, timezone.localdate(at))
+        ledger.analyze_month(timezone.localdate(at))
     if workers > 1 and len(jobs) > 1 and not connection.in_atomic_block:
         # Like the run's own parallel path: forked processes, each chunk its own transactions
         # on the worker's own connection.

@@ -72,6 +72,26 @@ def copy_text(value) -> str:
     return str(value)
 
 
+def copy_line(values) -> str:
+    """A row of values as one COPY text line: copy_text of each, inlined (no call per value),
+    for rows by the million (generated payments: 20 values a row)."""
+    return (
+        "\t".join(
+            [
+                COPY_NULL
+                if v is None
+                else v.translate(_COPY_ESCAPES)
+                if type(v) is str
+                else ("t" if v else "f")
+                if type(v) is bool
+                else str(v)
+                for v in values
+            ]
+        )
+        + "\n"
+    )
+
+
 def array_literal(values) -> str:
     """Ints, Decimals or aware datetimes as one PostgreSQL array literal (no element needs
     quoting): psycopg adapts a list value by value in Python, which for 20,000 values costs far
