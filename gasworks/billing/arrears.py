@@ -159,13 +159,10 @@ def refresh(today: date | None = None) -> dict[str, int]:
 def apply_late_fees(today: date | None = None, chunk: int = LATE_FEE_CHUNK) -> int:
     """Charge one day's late fee on every overdue bill; idempotent per bill per day (the
     ledger key late_fee:<bill>:<day>), capped at late_fee_cap_ratio × the bill's total.
-    Set-based, in chunks of accounts in debt, each chunk one transaction: its accounts locked,
-    their overdue bills and fees so far read under the locks, the fees posted in bulk. Accounts
-    held on the day (LateFeeHolds: a payment arrangement) are left out."""
+    Set-based, in chunks of accounts in debt, each chunk one transaction (charge_late_fees).
+    Accounts held on the day (LateFeeHolds: a payment arrangement) are left out."""
     today = today or timezone.localdate()
-    rate = Decimal(parameters.get("late_fee_rate_per_day"))
-    cap_ratio = Decimal(parameters.get("late_fee_cap_ratio"))
-    day = today.isoformat()
+    terms = late_fee_terms()
     at = timezone.now()
     held: set[int] = set().union(*ask(LateFeeHolds(today)))
     posted, last = 0, 0
@@ -179,20 +176,38 @@ def apply_late_fees(today: date | None = None, chunk: int = LATE_FEE_CHUNK) -> i
             return posted
         last = ids[-1]
         ids = [cid for cid in ids if cid not in held]
-        if not ids:
-            continue
-        with transaction.atomic():
-            batch = ledger.EntrySet(EntryKind.LATE_FEE, at=at)
-            batch.lock(ids)
-            items = ledger.overdue_bills(today, ("ids", ids))
-            charged = ledger.late_fees_charged(sorted({item[0] for item in items}), today)
-            rows = []
-            for cid, bill, period, _due, fen, total_fen in items:
-                so_far, done_today = charged.get(bill, (0, False))
-                if done_today:
-                    continue
-                room = round_money(yuan(total_fen) * cap_ratio) - yuan(so_far)
-                fee = min(round_money(yuan(fen) * rate), room)
-                if fee > 0:
-                    rows.append((cid, -fee, f"late_fee:{bill}:{day}", f"Late fee {period} ({day})"))
-            posted += batch.post(rows)
+        if ids:
+            posted += len(charge_late_fees(ids, today, at, terms))
+
+
+def late_fee_terms() -> tuple[Decimal, Decimal]:
+    """(rate per day, cap ratio): the parameters, read once per job."""
+    return Decimal(parameters.get("late_fee_rate_per_day")), Decimal(parameters.get("late_fee_cap_ratio"))
+
+
+def charge_late_fees(
+    ids: list[int], today: date, at, terms: tuple[Decimal, Decimal] | None = None
+) -> dict[int, Decimal]:
+    """One chunk of apply_late_fees (also generate_data's history, as of a past day): in one
+    transaction, the accounts of customers ``ids`` locked, their overdue bills and fees so far
+    read under the locks, ``today``'s fees posted in bulk at ``at``. Returns {bill id: fee
+    posted} (a fee already charged today is not posted again)."""
+    rate, cap_ratio = terms or late_fee_terms()
+    day = today.isoformat()
+    with transaction.atomic():
+        batch = ledger.EntrySet(EntryKind.LATE_FEE, at=at)
+        batch.lock(ids)
+        items = ledger.overdue_bills(today, ("ids", ids))
+        charged = ledger.late_fees_charged(sorted({item[0] for item in items}), today)
+        rows, fees = [], {}
+        for cid, bill, period, _due, fen, total_fen in items:
+            so_far, done_today = charged.get(bill, (0, False))
+            if done_today:
+                continue
+            room = round_money(yuan(total_fen) * cap_ratio) - yuan(so_far)
+            fee = min(round_money(yuan(fen) * rate), room)
+            if fee > 0:
+                rows.append((cid, -fee, f"late_fee:{bill}:{day}", f"Late fee {period} ({day})"))
+                fees[bill] = fee
+        batch.post(rows)
+        return fees

@@ -551,6 +551,14 @@ def _group_totals(as_of, stored: list, touched, filters: dict, group: str) -> li
     return [(*key, *figures) for key, figures in sorted(out.items())]
 
 
+def analyze_month(day: datetime.date) -> None:
+    """Fresh planner statistics for the entries' partition of ``day``'s month (PostgreSQL): for
+    a bulk load that goes on reading the month it is filling (generate_data's history)."""
+    from gasworks.lib import partitions
+
+    partitions.analyze_month(LedgerEntry._meta.db_table, day)
+
+
 def _after_money_in(credited: set[int], funded: set[int]) -> None:
     """Money reached the accounts of the customers ``credited`` (every way money comes in passes
     here): MoneyIn tells the other apps, still under the accounts' locks (the collections ladder

@@ -72,6 +72,26 @@ def copy_text(value) -> str:
     return str(value)
 
 
+def copy_line(values) -> str:
+    """A row of values as one COPY text line: copy_text of each, inlined (no call per value),
+    for rows by the million (generated payments: 20 values a row)."""
+    return (
+        "\t".join(
+            [
+                COPY_NULL
+                if v is None
+                else v.translate(_COPY_ESCAPES)
+                if type(v) is str
+                else ("t" if v else "f")
+                if type(v) is bool
+                else str(v)
+                for v in values
+            ]
+        )
+        + "\n"
+    )
+
+
 def array_literal(values) -> str:
     """Ints, Decimals or aware datetimes as one PostgreSQL array literal (no element needs
     quoting): psycopg adapts a list value by value in Python, which for 20,000 values costs far
@@ -158,6 +178,16 @@ def analyze(*models) -> None:
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def bulk_load_session() -> None:
+    """This connection's commits stop waiting for the WAL flush (PostgreSQL; nothing elsewhere):
+    for generate_data's bulk loads, dozens of large commits a month of history. A crash may lose
+    the last few commits, never corrupt anything: the data is generated again."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
 
 
 def vacuum_analyze() -> None:

@@ -237,27 +237,16 @@ def generate(customer_ids: range, rng, stdout, months: int = 0) -> None:
             .values_list("pk", "premises_id", "category")
         )
         with transaction.atomic():
-            Meter.objects.bulk_create(
+            meter_of = store.write_generated_meters(
                 [
-                    Meter(
-                        serial_no=f"GEN{pk:09d}",
-                        premises_id=premises,
-                        installed_on=installed,
-                        initial_reading=0,
-                        **({"kind": KIND[category], "max_flow_m3h": MAX_FLOW[category]} if months else {}),
+                    (
+                        f"GEN{pk:09d}",
+                        premises,
+                        {"kind": KIND[category], "max_flow_m3h": MAX_FLOW[category]} if months else {},
                     )
                     for pk, premises, category in customers
                 ],
-                batch_size=5000,
-            )
-            meter_of = (
-                dict(
-                    Meter.objects.filter(premises_id__gte=customers[0][1], premises_id__lte=customers[-1][1])
-                    .filter(serial_no__startswith="GEN")
-                    .values_list("premises_id", "pk")
-                )
-                if customers
-                else {}
+                installed,
             )
             rows = (
                 _monthly_rows(customers, meter_of, rng, today, months, now)

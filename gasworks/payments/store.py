@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import connection
 
-from gasworks.lib.db import copy_lines, copy_text, next_ids
+from gasworks.lib.db import copy_line, copy_lines, next_ids
 from gasworks.payments.models import Payment, ReceiptCounter
 
 
@@ -105,11 +105,6 @@ def write_generated(rows: list[dict]) -> None:
         return
     if connection.vendor == "postgresql":
         columns = list(rows[0])
-        copy_lines(
-            connection,
-            Payment._meta.db_table,
-            columns,
-            ["\t".join(copy_text(row[c]) for c in columns) + "\n" for row in rows],
-        )
+        copy_lines(connection, Payment._meta.db_table, columns, [copy_line(row.values()) for row in rows])
         return
     Payment.objects.bulk_create([Payment(**row) for row in rows], batch_size=500)

@@ -99,3 +99,33 @@ def test_readings_are_recorded_near_when_they_were_taken_not_at_generation(histo
     assert pairs
     for taken, recorded in pairs:
         assert taken < recorded <= taken + dt.timedelta(hours=20)
+
+
+def test_late_fees_are_charged_on_overdue_bills_and_late_payers_pay_them(history):
+    import datetime as dt
+
+    from gasworks.billing.generate import FEE_DAY
+
+    fees = list(
+        LedgerEntry.objects.filter(kind="late_fee").values_list(
+            "idempotency_key", "amount", "account__customer_id"
+        )
+    )
+    assert fees, "no late fee generated"
+    bills = {
+        pk: (cid, period, total, due, issued)
+        for pk, cid, period, total, due, issued in Bill.objects.values_list(
+            "pk", "customer_id", "period", "total", "due_on", "issued_on"
+        )
+    }
+    covered = 0
+    for key, amount, customer_id in fees:
+        _kind, bill_id, day = key.split(":")
+        cid, period, total, due, _issued = bills[int(bill_id)]
+        # The daily job's key and rule: charged on the month's fee day on a bill overdue then.
+        assert cid == customer_id and amount < 0 and due < dt.date.fromisoformat(day)
+        # ... FEE_DAY days after a month's bills were issued (on the 1st).
+        assert (dt.date.fromisoformat(day) - dt.timedelta(days=FEE_DAY)).day == 1
+        paid = Payment.objects.filter(customer_id=cid, order_no__contains=f"G{period.replace('-', '')}")
+        covered += paid.filter(amount=total - amount).count()
+    assert covered, "no late payer paid a fee with the bill"

@@ -26,3 +26,23 @@ def test_decimal_sum_is_exact_on_every_backend():
 
 def test_decimal_sum_of_nothing_is_none():
     assert LedgerEntry.objects.aggregate(s=DecimalSum("amount"))["s"] is None
+
+
+def test_copy_line_is_copy_text_of_each_value_tab_joined():
+    import datetime as dt
+    from decimal import Decimal
+
+    from gasworks.lib.db import copy_line, copy_text
+
+    values = [
+        None,
+        "a\tb\\c\nd\re",
+        True,
+        False,
+        Decimal("1.50"),
+        12,
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        "",
+    ]
+    assert copy_line(values) == "\t".join(copy_text(v) for v in values) + "\n"
+    assert copy_line(["x\ty", None]) == "x\\ty\t\\N\n"

@@ -264,6 +264,17 @@ def ensure_months(table: str, column: str, *, ahead: int, today: dt.date) -> lis
     return sorted(created)
 
 
+def analyze_month(table: str, month: dt.date) -> None:
+    """Refresh the planner's statistics of ``table``'s partition of ``month`` (if it has one):
+    for a bulk load that goes on reading the month it is filling (generate_data)."""
+    if connection.vendor != "postgresql":
+        return
+    name = partition_name(table, month_start(month))
+    with connection.cursor() as cursor:
+        if name in attached(cursor, table):
+            cursor.execute(f"ANALYZE {_q(name)}")
+
+
 def detach_old(table: str, column: str, months: int, *, today: dt.date) -> list[str]:
     """Detach the month partitions that end before the month ``months`` before this one; they
     stay as plain tables (never dropped). ``<table>_before`` is made again to reach the oldest

@@ -154,7 +154,8 @@ def settle_credited(customer_ids, today: dt.date | None = None) -> None:
     adjustment, a reversed charge...), in its transaction with the accounts locked: the ladder of
     each customer who has one is settled. One query when none of them has a live step."""
     with_ladder = (
-        CollectionStep.objects.filter(customer_id__in=customer_ids, live=True)
+        # __any: one array parameter, not one per id (a payment chunk credits thousands).
+        CollectionStep.objects.filter(customer_id__any=list(customer_ids), live=True)
         .order_by("customer_id")
         .values_list("customer_id", flat=True)
         .distinct()

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from gasworks.customers import fakes, store
 from gasworks.customers.services import reserve_account_numbers
+from gasworks.lib import partitions
 from gasworks.lib.db import vacuum_analyze
 
 CHUNK = 50_000
@@ -40,6 +41,12 @@ class Command(BaseCommand):
             raise CommandError("--months must be between 0 and 120")
         rng = random.Random(seed)
         started = time.perf_counter()
+        if months:
+            # The history's months get their partitions first, as a station that ran for that
+            # long has them: rows go straight to their month (a billing chunk's read of a period
+            # prunes to it), instead of piling up in DEFAULT to be moved later.
+            first = partitions.add_months(timezone.localdate().replace(day=1), -months)
+            partitions.maintain(ahead=months + 1, detach_older_than=0, today=first)
         numbers = reserve_account_numbers(customers)
         first_customer = first_premises = 0
         with tqdm(total=customers, unit="customer", disable=no_progress) as bar:
