@@ -15,6 +15,7 @@ fsync and synchronous commit stay on. It is stopped and removed when the benchma
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,9 @@ def start(database: str) -> str:
         shutil.rmtree(folder, ignore_errors=True)
 
     atexit.register(stop)
+    # A benchmark stopped by SIGTERM (kill, a CI timeout) still stops its server: exit, so that
+    # atexit runs.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print("tuned PostgreSQL server: " + ", ".join(f"{k} {v}" for k, v in chosen.items()))
     return f"postgres://postgres@127.0.0.1:{port}/{database}"
 
