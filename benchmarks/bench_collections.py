@@ -52,7 +52,9 @@ def customers(n: int) -> None:
         FROM generate_series(1, %(n)s) AS i""",
     ]
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("TRUNCATE notifications_message, customers_customer, customers_premises RESTART IDENTITY CASCADE")
+        cur.execute(
+            "TRUNCATE notifications_message, customers_customer, customers_premises RESTART IDENTITY CASCADE"
+        )
         cur.execute("SET LOCAL session_replication_role = replica")
         for sql in statements:
             cur.execute(sql, {"n": n, "now": timezone.now()})

@@ -27,7 +27,7 @@ from gasworks.billing.models import (
 from gasworks.billing.periods import Period
 from gasworks.customers.models import Customer
 from gasworks.customers.models import Status as CustomerStatus
-from gasworks.lib.db import DecimalSum, array_literal, copy_lines, copy_text, next_ids
+from gasworks.lib.db import DecimalSum, array_literal, copy_line, copy_lines, copy_text, next_ids
 from gasworks.metering import billable
 from gasworks.metering.models import Reading
 
@@ -310,9 +310,7 @@ def insert_lines(bills: list[tuple], bill_ids: list[int]) -> None:
         lines = bill[7]
         formatted = texts.get(id(lines))
         if formatted is None:
-            formatted = texts[id(lines)] = [
-                "\t" + "\t".join(copy_text(v) for v in line) + "\n" for line in lines
-            ]
+            formatted = texts[id(lines)] = ["\t" + copy_line(line) for line in lines]
         prefix = str(pk)
         out.extend(prefix + text for text in formatted)
     copy_lines(connection, BillLine._meta.db_table, LINE_COLUMNS, out)

@@ -74,15 +74,14 @@ def _bill_figures(variables_list: list[dict]) -> list[dict]:
     from gasworks.billing.models import Bill
 
     ids = _ids(variables_list, "bill_id")
-    rows = Bill.objects.filter(pk__in=set(ids)).values_list(
-        "pk", "period", "total", "due_on", "customer__name", "customer__account_no"
-    )
+    # The name and account number come with every message (sender.prefetch_late): a bill's
+    # notice goes to the bill's customer.
+    rows = Bill.objects.filter(pk__in=set(ids)).values_list("pk", "period", "total", "due_on")
     link = f"{_site()}/payments/pay/"
     found = {
-        pk: {"period": period, "amount": str(total), "due_on": _day(due_on), "link": link, "name": name,
-             "account_no": account_no}
-        for pk, period, total, due_on, name, account_no in rows
-    }  # fmt: skip
+        pk: {"period": period, "amount": str(total), "due_on": _day(due_on), "link": link}
+        for pk, period, total, due_on in rows
+    }
     return [found.get(pk, {}) for pk in ids]
 
 

@@ -15,8 +15,8 @@ A run issues bills a chunk at a time (10,000 in one transaction, COPY); its noti
 in the same transaction by one INSERT ... SELECT per channel from the chunk's bills, so a run of
 a million accounts pays no Python per message. A notice keeps only its bill's id; the bill's
 figures and the customer's name are looked up when it is worded (sender.prefetch_late), which
-keeps the rows a run writes small (their bytes are most of what the notices cost a run). The rules are enqueue()'s, given as data by
-outbox.rules() (which profiles of preferences want the channel, where the address is, when an
+keeps the rows a run writes small (their bytes are most of what the notices cost a run). The
+rules are enqueue()'s, given as data by outbox.rules() (which profiles of preferences want the channel, where the address is, when an
 SMS may go), so the two paths cannot drift apart; the unique key and ON CONFLICT DO NOTHING keep
 one notice per bill, customer and channel on a rerun. PostgreSQL only: elsewhere the caller
 writes through enqueue()."""
@@ -31,7 +31,7 @@ from django.db import connection
 
 from gasworks.billing.models import Bill
 from gasworks.customers.models import Customer
-from gasworks.lib.db import array_literal, copy_lines, copy_text
+from gasworks.lib.db import array_literal, copy_line, copy_lines
 from gasworks.notifications import outbox, texts
 from gasworks.notifications.models import Message, MessageStatus, Preference
 
@@ -173,7 +173,7 @@ def _value(message: Message, column: str):
 
 
 def _line(message: Message) -> str:
-    return "\t".join(copy_text(_value(message, column)) for column in COLUMNS) + "\n"
+    return copy_line([_value(message, column) for column in COLUMNS])
 
 
 def _new_keys_only(source: str) -> str:

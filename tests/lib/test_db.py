@@ -46,3 +46,8 @@ def test_copy_line_is_copy_text_of_each_value_tab_joined():
     ]
     assert copy_line(values) == "\t".join(copy_text(v) for v in values) + "\n"
     assert copy_line(["x\ty", None]) == "x\\ty\t\\N\n"
+
+    class Label(str):  # a str subclass (a TextChoices member) is escaped as text is
+        pass
+
+    assert copy_line([Label("a\tb")]) == copy_text(Label("a\tb")) + "\n" == "a\\tb\n"
